@@ -179,13 +179,16 @@ def analyse(
     correlations = corr.matrix(z) if want_cor else None
 
     report("extracting", 15)
-    eigenvalues = extract.eigenvalues(z)
+    eigenvalues, vectors = extract.eigen(z, k if extraction == "pca" else 0)
     if eigenvalues.size < k or eigenvalues[k - 1] <= 1e-10 * max(eigenvalues[0], 1.0):
         rank = int((eigenvalues > 1e-10 * max(eigenvalues[0], 1.0)).sum())
         raise AnalysisInputError(
             f"{k} factors asked for, but the sorts' correlations only support {rank}"
         )
-    unrotated = extract.pca(z, k) if extraction == "pca" else extract.centroid(z, k)
+    if extraction == "pca":
+        unrotated = extract.pca_loadings(eigenvalues, vectors)
+    else:
+        unrotated = extract.centroid(z, k)
 
     report("rotating", 50)
     loadings = unrotated
