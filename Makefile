@@ -1,0 +1,64 @@
+# qsort: two commands on a fresh Debian/Ubuntu machine.
+#   make run   - install, migrate, seed the demo once, serve http://127.0.0.1:8000
+#   make test  - install, make sure PostgreSQL, Redis and Chromium are there, run every test
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# Tests always talk to real services; these defaults match the machine's local ones.
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/qsort
+TEST_BROKER_URL ?= redis://127.0.0.1:6379/0
+
+.PHONY: run test install services lint format check-deploy benchmarks worker clean
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+install: $(BIN)/.installed
+
+run: install
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py seed_demo
+	@if [ -n "$$CELERY_BROKER_URL" ]; then \
+		echo "Starting a Celery worker on $$CELERY_BROKER_URL"; \
+		DEBUG=$${DEBUG:-1} $(BIN)/celery -A qsort worker --loglevel=INFO --concurrency=2 & \
+	fi; \
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+worker: install
+	$(BIN)/celery -A qsort worker --loglevel=INFO
+
+services:
+	@bash scripts/ensure-services.sh
+
+test: install services
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
+	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$(TEST_BROKER_URL)} \
+	SECURE_HTTPS=0 DEBUG=0 \
+	$(BIN)/pytest $(ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+# `check --deploy` with production-like values: must report nothing.
+check-deploy: install
+	DEBUG=0 SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))') \
+	ALLOWED_HOSTS=qsort.example.org SITE_URL=https://qsort.example.org \
+	$(BIN)/python manage.py check --deploy --fail-level WARNING
+
+benchmarks: install services
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(BIN)/python benchmarks/analysis.py
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

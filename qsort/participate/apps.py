@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ParticipateConfig(AppConfig):
+    name = "qsort.participate"
+    label = "participate"

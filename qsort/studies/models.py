@@ -1,0 +1,455 @@
+"""Studies, their decks and grids, participants and their sorts: the domain and its rules.
+
+The database keeps the invariants (named constraints below); the one sort validator in
+`validation.py` explains to people what a bad sort does wrong before it reaches them.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.db import models, transaction
+from django.db.models import Count, Max, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+# PQMethod's .DAT header can describe grid values from -6 to +13; the grid editor offers
+# symmetric ranges up to -6..+6, so every stored grid value lives in this window.
+GRID_MIN_VALUE = -6
+GRID_MAX_VALUE = 13
+
+
+class DeckLocked(Exception):
+    """Raised when a change would add, remove or renumber statements of a study with sorts."""
+
+    message = (
+        "The deck is locked because participants have already sorted it: statements cannot be "
+        "added, removed or renumbered any more (fixing a typo in a statement's text is still possible)."
+    )
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or self.message)
+
+
+class StudyNotReady(Exception):
+    """Raised when a study cannot be opened; the message says why."""
+
+
+class StudyQuerySet(models.QuerySet):
+    def for_user(self, user) -> StudyQuerySet:
+        """Studies the user owns or collaborates on (any role)."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(Q(owner=user) | Q(collaborators__user=user)).distinct()
+
+
+class Study(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        OPEN = "open", _("Open")
+        CLOSED = "closed", _("Closed")
+
+    class Distribution(models.TextChoices):
+        FORCED = "forced", _("Forced (every column must be filled exactly)")
+        FREE = "free", _("Free (columns are a guide; any number of cards per column)")
+
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_studies")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    condition_of_instruction = models.TextField(
+        help_text=_("The question participants sort by, e.g. 'What helps a person sustain recovery?'")
+    )
+    consent_text = models.TextField(blank=True)
+    welcome_text = models.TextField(blank=True)
+    thank_you_text = models.TextField(blank=True)
+    label_disagree = models.CharField(max_length=60, default="Most disagree")
+    label_agree = models.CharField(max_length=60, default="Most agree")
+    distribution = models.CharField(max_length=10, choices=Distribution.choices, default=Distribution.FORCED)
+    open_link_enabled = models.BooleanField(
+        default=False, help_text=_("Anyone with the study link can take part (a new participant each time).")
+    )
+    comments_required = models.BooleanField(default=False)
+    auto_reanalyse = models.BooleanField(
+        default=False, help_text=_("Re-run the latest analysis when a new sort is completed.")
+    )
+    language = models.CharField(max_length=10, default="en", choices=settings.LANGUAGES)
+    archived = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = StudyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-updated_at"]
+        verbose_name_plural = "studies"
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=["draft", "open", "closed"]), name="study_status_valid"),
+            models.CheckConstraint(condition=Q(distribution__in=["forced", "free"]), name="study_distribution_valid"),
+            models.CheckConstraint(condition=~Q(slug=""), name="study_slug_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    # --- roles -----------------------------------------------------------------------
+    def role_of(self, user) -> str | None:
+        """'owner', 'facilitator', 'researcher' or None for a stranger."""
+        if not user.is_authenticated:
+            return None
+        if self.owner_id == user.pk:
+            return Collaborator.Role.OWNER
+        collaborator = self.collaborators.filter(user=user).only("role").first()
+        return collaborator.role if collaborator else None
+
+    # --- deck ------------------------------------------------------------------------
+    @property
+    def deck_locked(self) -> bool:
+        """Once anyone has sorted the deck, its statements and their numbers are fixed."""
+        return self.sorts.exists()
+
+    def ensure_deck_unlocked(self) -> None:
+        if self.deck_locked:
+            raise DeckLocked()
+
+    def next_statement_number(self) -> int:
+        return (self.statements.aggregate(m=Max("number"))["m"] or 0) + 1
+
+    def add_statement(self, text: str) -> Statement:
+        with transaction.atomic():
+            Study.objects.select_for_update().filter(pk=self.pk).first()
+            self.ensure_deck_unlocked()
+            number = self.next_statement_number()
+            return Statement.objects.create(study=self, number=number, text=text, position=number)
+
+    # --- grid ------------------------------------------------------------------------
+    @property
+    def is_forced(self) -> bool:
+        return self.distribution == self.Distribution.FORCED
+
+    def grid(self) -> dict[int, int]:
+        """Column value -> capacity, ascending by value."""
+        return dict(self.columns.order_by("value").values_list("value", "capacity"))
+
+    def set_grid(self, capacities: dict[int, int]) -> None:
+        """Replace the grid (value -> capacity). Refused once sorts exist: they were made on it."""
+        with transaction.atomic():
+            self.ensure_deck_unlocked()
+            self.columns.all().delete()
+            GridColumn.objects.bulk_create(
+                GridColumn(study=self, value=value, capacity=capacity) for value, capacity in sorted(capacities.items())
+            )
+
+    def readiness_problems(self) -> list[str]:
+        """Reasons the study cannot open yet, in plain words; empty when it can."""
+        problems = []
+        n_statements = self.statements.count()
+        grid = self.grid()
+        if n_statements < 2:
+            problems.append("The deck needs at least 2 statements.")
+        if not grid:
+            problems.append("The grid has no columns yet.")
+        elif self.is_forced and sum(grid.values()) != n_statements:
+            problems.append(
+                f"The grid holds {sum(grid.values())} cards but the deck has {n_statements} statements: "
+                "the column capacities must add up to the number of statements."
+            )
+        elif not self.is_forced and sum(grid.values()) < n_statements:
+            problems.append(
+                f"The grid has room for {sum(grid.values())} cards but the deck has {n_statements} statements."
+            )
+        if not self.condition_of_instruction.strip():
+            problems.append("The condition of instruction (the question participants sort by) is empty.")
+        return problems
+
+    def open(self) -> None:
+        problems = self.readiness_problems()
+        if problems:
+            raise StudyNotReady(" ".join(problems))
+        self.status = self.Status.OPEN
+        self.save(update_fields=["status", "updated_at"])
+
+    def close(self) -> None:
+        self.status = self.Status.CLOSED
+        self.save(update_fields=["status", "updated_at"])
+
+    @property
+    def accepts_sorts(self) -> bool:
+        return self.status == self.Status.OPEN and not self.archived
+
+    # --- participants ----------------------------------------------------------------
+    def invite(self, count: int = 1, codes: Iterable[str] = ()) -> list[Participant]:
+        """Create personal links: one participant per code, then unnamed ones up to `count`."""
+        codes = [c.strip() for c in codes if c and c.strip()]
+        taken = {c for c in codes if codes.count(c) > 1}
+        taken |= set(self.participants.filter(code__in=codes).values_list("code", flat=True))
+        if taken:
+            raise ValueError(f"These codes are used more than once in this study: {', '.join(sorted(taken))}.")
+        total = max(count, len(codes))
+        participants = [Participant(study=self, code=codes[i] if i < len(codes) else "") for i in range(total)]
+        return Participant.objects.bulk_create(participants)
+
+    def participant_counts(self) -> dict[str, int]:
+        counts = self.participants.aggregate(
+            invited=Count("id"),
+            started=Count("id", filter=Q(consented_at__isnull=False)),
+            completed=Count("id", filter=Q(completed_at__isnull=False)),
+        )
+        return counts
+
+
+class GridColumn(models.Model):
+    """One column of the sorting grid: a value (e.g. -4) and how many cards it holds."""
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="columns")
+    value = models.SmallIntegerField()
+    capacity = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["study", "value"]
+        constraints = [
+            models.UniqueConstraint(fields=["study", "value"], name="gridcolumn_unique_value_per_study"),
+            models.CheckConstraint(
+                condition=Q(value__gte=GRID_MIN_VALUE) & Q(value__lte=GRID_MAX_VALUE), name="gridcolumn_value_in_range"
+            ),
+            models.CheckConstraint(condition=Q(capacity__gte=0), name="gridcolumn_capacity_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.value:+d}: {self.capacity}"
+
+
+class Statement(models.Model):
+    """A card of the deck. `number` is stable (1..N, what exports and analysis use);
+    `position` is only the order the deck is shown in the editor and printed."""
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="statements")
+    number = models.PositiveIntegerField()
+    text = models.TextField()
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["study", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["study", "number"], name="statement_unique_number_per_study"),
+            models.CheckConstraint(condition=Q(number__gte=1), name="statement_number_positive"),
+            models.CheckConstraint(condition=~Q(text=""), name="statement_text_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number}. {self.text[:60]}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.study.deck_locked:
+            if self._state.adding:
+                raise DeckLocked()
+            stored_number = Statement.objects.filter(pk=self.pk).values_list("number", flat=True).first()
+            if stored_number is not None and stored_number != self.number:
+                raise DeckLocked()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        self.study.ensure_deck_unlocked()
+        return super().delete(*args, **kwargs)
+
+
+class PostSortQuestion(models.Model):
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="questions")
+    text = models.TextField()
+    position = models.PositiveIntegerField(default=0)
+    required = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["study", "position", "id"]
+        constraints = [models.CheckConstraint(condition=~Q(text=""), name="question_text_not_empty")]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+
+class Collaborator(models.Model):
+    class Role(models.TextChoices):
+        OWNER = "owner", _("Owner")
+        FACILITATOR = "facilitator", _("Facilitator")
+        RESEARCHER = "researcher", _("Researcher")
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="collaborators")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="collaborations")
+    role = models.CharField(max_length=12, choices=Role.choices)
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["study", "user"], name="collaborator_unique_per_study"),
+            # The owner is implicit (Study.owner); collaborators are facilitators or researchers.
+            models.CheckConstraint(condition=Q(role__in=["facilitator", "researcher"]), name="collaborator_role_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.role}) on {self.study}"
+
+
+def new_participant_token() -> str:
+    """192 random bits, URL-safe: unguessable personal links."""
+    return secrets.token_urlsafe(24)
+
+
+class Participant(models.Model):
+    """A pseudonymous participant: no name, email or IP address is ever stored."""
+
+    class Stage(models.TextChoices):
+        INVITED = "invited", _("Invited")
+        CONSENTED = "consented", _("Consented")
+        PRESORT = "presort", _("Pre-sort")
+        SORTING = "sorting", _("Sorting")
+        REVIEW = "review", _("Review")
+        COMPLETED = "completed", _("Completed")
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="participants")
+    token = models.CharField(max_length=64, unique=True, default=new_participant_token, editable=False)
+    code = models.CharField(
+        max_length=40, blank=True, help_text=_("Optional pseudonymous code chosen by the facilitator, e.g. P07.")
+    )
+    stage = models.CharField(max_length=12, choices=Stage.choices, default=Stage.INVITED)
+    created_at = models.DateTimeField(auto_now_add=True)
+    consented_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    last_saved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["study", "created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["study", "code"], condition=~Q(code=""), name="participant_unique_code_per_study"
+            ),
+            models.CheckConstraint(
+                condition=Q(stage__in=["invited", "consented", "presort", "sorting", "review", "completed"]),
+                name="participant_stage_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(completed_at__isnull=True) | Q(stage="completed"), name="participant_completed_has_stage"
+            ),
+        ]
+        indexes = [
+            # The workspace's participant list filters a study's participants by stage.
+            models.Index(fields=["study", "stage"], name="participant_study_stage"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """What researchers see: the code, or a neutral number. Never the token."""
+        return self.code or f"P{self.pk:04d}"
+
+    @property
+    def is_completed(self) -> bool:
+        return self.completed_at is not None
+
+    @property
+    def link(self) -> str:
+        return f"{settings.SITE_URL}/p/{self.token}/"
+
+    def withdraw(self) -> None:
+        """The right to withdraw: the participant and every answer they gave are deleted."""
+        self.delete()
+
+
+class SortDraft(models.Model):
+    """Unfinished work of a participant, saved as they go, so they can resume anywhere.
+
+    `state` is the participant flow's own JSON (stage, piles, placements, comments, answers);
+    it is kept apart from the final Sort, which only exists once it validates.
+    """
+
+    participant = models.OneToOneField(Participant, on_delete=models.CASCADE, related_name="draft")
+    state = models.JSONField(default=dict)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Draft of {self.participant}"
+
+
+class Sort(models.Model):
+    """A completed Q-sort: the value of every statement of the study, exactly once."""
+
+    participant = models.OneToOneField(Participant, on_delete=models.CASCADE, related_name="sort")
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="sorts")
+    submitted_at = models.DateTimeField(default=timezone.now)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Set when a facilitator typed in a paper sort for the participant."),
+    )
+
+    class Meta:
+        ordering = ["study", "submitted_at", "id"]
+        indexes = [
+            # Analysis and exports load a study's sorts in submission order.
+            models.Index(fields=["study", "submitted_at"], name="sort_study_submitted"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Sort of {self.participant}"
+
+    @property
+    def entered_by_facilitator(self) -> bool:
+        return self.entered_by_id is not None
+
+    def values_by_number(self) -> dict[int, int]:
+        return dict(self.values.values_list("statement__number", "value"))
+
+
+class SortValue(models.Model):
+    sort = models.ForeignKey(Sort, on_delete=models.CASCADE, related_name="values")
+    statement = models.ForeignKey(Statement, on_delete=models.PROTECT, related_name="sort_values")
+    value = models.SmallIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["sort", "statement"], name="sortvalue_statement_once_per_sort"),
+            models.CheckConstraint(
+                condition=Q(value__gte=GRID_MIN_VALUE) & Q(value__lte=GRID_MAX_VALUE), name="sortvalue_value_in_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"statement {self.statement_id}: {self.value:+d}"
+
+
+class SortComment(models.Model):
+    """A participant's post-sort comment on one statement (usually one placed at an extreme)."""
+
+    sort = models.ForeignKey(Sort, on_delete=models.CASCADE, related_name="comments")
+    statement = models.ForeignKey(Statement, on_delete=models.PROTECT, related_name="comments")
+    text = models.TextField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["sort", "statement"], name="sortcomment_once_per_statement"),
+            models.CheckConstraint(condition=~Q(text=""), name="sortcomment_text_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+
+class Answer(models.Model):
+    sort = models.ForeignKey(Sort, on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey(PostSortQuestion, on_delete=models.CASCADE, related_name="answers")
+    text = models.TextField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["sort", "question"], name="answer_once_per_question"),
+        ]
+
+    def __str__(self) -> str:
+        return self.text[:60]

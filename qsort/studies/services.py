@@ -1,0 +1,153 @@
+"""Workflows that span several models: submitting a sort (from any door) and its side effects."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from qsort.studies.models import Answer, Participant, Sort, SortComment, SortValue, Study
+from qsort.studies.validation import SortInvalid, SortRules, check_sort, signed
+
+MAX_COMMENT_LENGTH = 2000
+MAX_ANSWER_LENGTH = 4000
+
+
+class SortAlreadySubmitted(Exception):
+    """The participant has completed a different sort; a completed sort is never overwritten."""
+
+    def __init__(self) -> None:
+        super().__init__("This participant has already completed a different sort; it cannot be replaced.")
+
+
+class StudyNotAcceptingSorts(Exception):
+    def __init__(self, study: Study) -> None:
+        super().__init__(f"The study is {study.get_status_display().lower()} and does not accept sorts.")
+
+
+def _clean_comments(study: Study, comments: Mapping[Any, Any], values: Mapping[int, int]) -> dict[int, str]:
+    problems: list[str] = []
+    cleaned: dict[int, str] = {}
+    for raw_number, raw_text in comments.items():
+        text = str(raw_text or "").strip()
+        if not text:
+            continue
+        try:
+            number = int(raw_number)
+        except (TypeError, ValueError):
+            problems.append(f"A comment is attached to '{raw_number}', which is not a statement number.")
+            continue
+        if number not in values:
+            problems.append(f"A comment is attached to statement {number}, which is not part of this study.")
+        elif len(text) > MAX_COMMENT_LENGTH:
+            problems.append(f"The comment on statement {number} is longer than {MAX_COMMENT_LENGTH} characters.")
+        else:
+            cleaned[number] = text
+    if problems:
+        raise SortInvalid(problems)
+    return cleaned
+
+
+def extreme_statements(study: Study, values: Mapping[int, int]) -> list[int]:
+    """Statements placed in the two outermost columns: the ones participants are asked about."""
+    grid = study.grid()
+    if not grid:
+        return []
+    ends = {min(grid), max(grid)}
+    return sorted(number for number, value in values.items() if value in ends)
+
+
+def _clean_answers(study: Study, answers: Mapping[Any, Any], *, enforce_required: bool) -> dict[int, str]:
+    questions = {q.pk: q for q in study.questions.all()}
+    problems: list[str] = []
+    cleaned: dict[int, str] = {}
+    for raw_id, raw_text in answers.items():
+        text = str(raw_text or "").strip()
+        try:
+            question = questions[int(raw_id)]
+        except (TypeError, ValueError, KeyError):
+            problems.append(f"'{raw_id}' is not a question of this study.")
+            continue
+        if len(text) > MAX_ANSWER_LENGTH:
+            problems.append(f"The answer to '{question.text[:40]}' is longer than {MAX_ANSWER_LENGTH} characters.")
+        elif text:
+            cleaned[question.pk] = text
+    if enforce_required:
+        for question in questions.values():
+            if question.required and question.pk not in cleaned:
+                problems.append(f"Please answer the question '{question.text}'.")
+    if problems:
+        raise SortInvalid(problems)
+    return cleaned
+
+
+def submit_sort(
+    participant: Participant,
+    placements: Iterable[tuple[object, object]],
+    *,
+    comments: Mapping[Any, Any] | None = None,
+    answers: Mapping[Any, Any] | None = None,
+    entered_by=None,
+) -> tuple[Sort, bool]:
+    """Validate and store a participant's completed sort. Returns (sort, created).
+
+    Idempotent: the same values submitted again return the stored sort (double clicks,
+    refreshes, second tabs); different values after completion raise SortAlreadySubmitted.
+    The participant row is locked so two concurrent submits cannot both create a sort.
+    A facilitator entering a paper sort (`entered_by`) may do so while the study is closed,
+    and is not held to the participant-facing required comments and questions.
+    """
+    placements = list(placements)
+    with transaction.atomic():
+        participant = Participant.objects.select_for_update().select_related("study").get(pk=participant.pk)
+        study = participant.study
+        rules = SortRules.for_study(study)
+        values = check_sort(rules, placements)
+        existing = Sort.objects.filter(participant=participant).first()
+        if existing is not None:
+            if existing.values_by_number() == values:
+                return existing, False
+            raise SortAlreadySubmitted()
+        if entered_by is None and not study.accepts_sorts:
+            raise StudyNotAcceptingSorts(study)
+
+        clean_comments = _clean_comments(study, comments or {}, values)
+        clean_answers = _clean_answers(study, answers or {}, enforce_required=entered_by is None)
+        if study.comments_required and entered_by is None:
+            uncommented = [n for n in extreme_statements(study, values) if n not in clean_comments]
+            if uncommented:
+                raise SortInvalid(
+                    [f"Please say why you placed statement {n} at {signed(values[n])}." for n in uncommented]
+                )
+
+        now = timezone.now()
+        sort = Sort.objects.create(participant=participant, study=study, submitted_at=now, entered_by=entered_by)
+        statement_ids = dict(study.statements.values_list("number", "id"))
+        SortValue.objects.bulk_create(
+            SortValue(sort=sort, statement_id=statement_ids[number], value=value) for number, value in values.items()
+        )
+        SortComment.objects.bulk_create(
+            SortComment(sort=sort, statement_id=statement_ids[number], text=text)
+            for number, text in clean_comments.items()
+        )
+        Answer.objects.bulk_create(
+            Answer(sort=sort, question_id=question_id, text=text) for question_id, text in clean_answers.items()
+        )
+        participant.stage = Participant.Stage.COMPLETED
+        participant.completed_at = now
+        participant.last_saved_at = now
+        participant.consented_at = participant.consented_at or now
+        participant.started_at = participant.started_at or now
+        participant.save(update_fields=["stage", "completed_at", "last_saved_at", "consented_at", "started_at"])
+        Study.objects.filter(pk=study.pk).update(updated_at=now)
+        transaction.on_commit(lambda: sort_completed(study.pk))
+    return sort, True
+
+
+def sort_completed(study_id: int) -> None:
+    """Side effects of a new completed sort, after commit (the analysis room hooks in here).
+
+    Never raises into the participant's request: a broker outage must not fail a submission.
+    """

@@ -1,0 +1,125 @@
+"""The one sort validator: every path that stores a sort (participant flow, API, paper entry,
+imports, admin) asks this function, so a sort is judged the same way wherever it comes from.
+
+Messages are written for the people who will read them: participants, facilitators typing a
+paper sort, researchers importing a file.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+
+class SortInvalid(ValueError):
+    """A sort that breaks the study's rules; `messages` lists every problem found."""
+
+    def __init__(self, messages: list[str]) -> None:
+        super().__init__("; ".join(messages))
+        self.messages = messages
+
+
+@dataclass(frozen=True)
+class SortRules:
+    """What a sort is checked against: the study's statement numbers and its grid."""
+
+    statement_numbers: frozenset[int]
+    grid: Mapping[int, int]  # column value -> capacity
+    forced: bool
+
+    @classmethod
+    def for_study(cls, study) -> SortRules:
+        return cls(
+            statement_numbers=frozenset(study.statements.values_list("number", flat=True)),
+            grid=study.grid(),
+            forced=study.is_forced,
+        )
+
+
+def signed(value: int) -> str:
+    """Grid values as people write them: -4, 0, +4."""
+    return f"{value:+d}" if value else "0"
+
+
+def _as_int(raw: object) -> int | None:
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, float) and raw.is_integer():
+        return int(raw)
+    if isinstance(raw, str):
+        text = raw.strip()
+        if text.lstrip("+-").isdigit():
+            return int(text)
+    return None
+
+
+def _numbers(items: list[int]) -> str:
+    shown = ", ".join(str(n) for n in items[:10])
+    return shown + (f" and {len(items) - 10} more" if len(items) > 10 else "")
+
+
+def validate_sort(rules: SortRules, placements: Iterable[tuple[object, object]]) -> tuple[dict[int, int], list[str]]:
+    """Check (statement number, value) pairs against the study.
+
+    Returns the clean mapping statement number -> value and the list of problems (empty when
+    the sort is valid). Pairs rather than a dict, so that a statement placed twice is seen.
+    """
+    problems: list[str] = []
+    values: dict[int, int] = {}
+    seen: Counter[int] = Counter()
+    grid_low, grid_high = (min(rules.grid), max(rules.grid)) if rules.grid else (0, 0)
+
+    for raw_number, raw_value in placements:
+        number = _as_int(raw_number)
+        if number is None:
+            problems.append(f"'{raw_number}' is not a statement number.")
+            continue
+        seen[number] += 1
+        if number not in rules.statement_numbers:
+            if seen[number] == 1:
+                problems.append(f"Statement {number} is not part of this study.")
+            continue
+        if seen[number] == 2:
+            problems.append(f"Statement {number} is placed twice.")
+        if seen[number] > 1:
+            continue
+        value = _as_int(raw_value)
+        if value is None:
+            problems.append(f"Statement {number} has the value '{raw_value}', which is not a whole number.")
+            continue
+        if value not in rules.grid:
+            problems.append(
+                f"Statement {number} is placed at {signed(value)}, outside the grid "
+                f"({signed(grid_low)} to {signed(grid_high)})."
+            )
+            continue
+        values[number] = value
+
+    missing = sorted(rules.statement_numbers - seen.keys())
+    if missing:
+        noun = "Statement" if len(missing) == 1 else "Statements"
+        verb = "is" if len(missing) == 1 else "are"
+        problems.append(f"{noun} {_numbers(missing)} {verb} not placed yet.")
+
+    counts = Counter(values.values())
+    for column, capacity in sorted(rules.grid.items()):
+        if counts.get(column, 0) > capacity:
+            problems.append(f"Column {signed(column)} holds {counts[column]} cards, capacity {capacity}.")
+    if rules.forced and not problems:
+        # Under-full columns only matter once everything else is right: with a missing or
+        # over-placed card some column is necessarily short, and saying so twice confuses.
+        for column, capacity in sorted(rules.grid.items()):
+            if counts.get(column, 0) < capacity:
+                problems.append(f"Column {signed(column)} holds {counts.get(column, 0)} cards but needs {capacity}.")
+    return values, problems
+
+
+def check_sort(rules: SortRules, placements: Iterable[tuple[object, object]]) -> dict[int, int]:
+    """Like `validate_sort`, but raises SortInvalid; returns statement number -> value."""
+    values, problems = validate_sort(rules, placements)
+    if problems:
+        raise SortInvalid(problems)
+    return values

@@ -1,0 +1,20 @@
+"""The browser harness itself: Chromium starts, serves our pages, axe runs."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.conftest import axe_violations, login
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_a_signed_in_facilitator_reaches_the_admin_and_sees_the_demo_study(page, demo_study):
+    login(page, "facilitator", "qsort-demo-2026")
+    page.goto("/admin/studies/study/")
+    assert page.get_by_text("Relapse and recovery").first.is_visible()
+
+
+def test_the_login_page_has_no_serious_accessibility_problems(phone):
+    phone.goto("/accounts/login/")
+    assert axe_violations(phone) == []

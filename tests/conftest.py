@@ -1,0 +1,91 @@
+"""Shared fixtures: personas (owner, collaborators, stranger), a small study, the demo study.
+
+Tests talk to the real PostgreSQL and Redis (see `make test`); nothing here mocks them.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+
+# The Django test server runs in a thread; Playwright's sync API runs an event loop in ours.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if engine != "django.db.backends.postgresql":
+        raise pytest.UsageError(
+            f"qsort's tests run against PostgreSQL: run `make test`, or set DATABASE_URL=postgres://... (got {engine})."
+        )
+
+
+@pytest.fixture
+def owner(django_user_model):
+    return django_user_model.objects.create_user("owner", password="owner-pass-123")
+
+
+@pytest.fixture
+def facilitator(django_user_model):
+    return django_user_model.objects.create_user("facil", password="facil-pass-123")
+
+
+@pytest.fixture
+def researcher(django_user_model):
+    return django_user_model.objects.create_user("resea", password="resea-pass-123")
+
+
+@pytest.fixture
+def stranger(django_user_model):
+    return django_user_model.objects.create_user("stranger", password="stranger-pass-123")
+
+
+def make_study(owner, *, slug="tiny", n_statements=6, grid=None, status="open", **fields):
+    """A study with numbered statements and a forced grid; opened unless status says otherwise."""
+    from qsort.studies.models import Study
+
+    study = Study.objects.create(
+        title=fields.pop("title", "Tiny study"),
+        slug=slug,
+        owner=owner,
+        condition_of_instruction=fields.pop("condition_of_instruction", "What matters most?"),
+        consent_text=fields.pop("consent_text", "You agree to take part."),
+        **fields,
+    )
+    for i in range(1, n_statements + 1):
+        study.add_statement(f"Statement number {i}")
+    study.set_grid(grid or {-1: 2, 0: 2, 1: 2})
+    if status == "open":
+        study.open()
+    elif status == "closed":
+        study.open()
+        study.close()
+    return study
+
+
+@pytest.fixture
+def study(owner, facilitator, researcher):
+    """An open 6-statement study (-1..+1, capacities 2/2/2) with one collaborator of each role."""
+    from qsort.studies.models import Collaborator
+
+    study = make_study(owner)
+    Collaborator.objects.create(study=study, user=facilitator, role="facilitator")
+    Collaborator.objects.create(study=study, user=researcher, role="researcher")
+    return study
+
+
+@pytest.fixture
+def demo_study(db):
+    """The seeded demo study (38 statements, 40 completed sorts)."""
+    from django.core.management import call_command
+
+    from qsort.studies.models import Study
+
+    call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    return Study.objects.get(slug="relapse-and-recovery")

@@ -1,0 +1,120 @@
+"""Migrations, the demo seed, the invite command and production settings."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+
+import pytest
+from django.core.management import call_command
+
+from qsort.studies import demo
+from qsort.studies.models import Participant, Sort, Statement, Study
+from qsort.studies.validation import SortRules, validate_sort
+from tests.conftest import REPO
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migrations_apply_from_scratch_and_none_are_missing():
+    call_command("migrate", "runs", "zero", verbosity=0)
+    call_command("migrate", "studies", "zero", verbosity=0)
+    call_command("migrate", verbosity=0)
+    out = io.StringIO()
+    call_command("makemigrations", "--check", "--dry-run", stdout=out)
+    assert "No changes detected" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_seed_demo_twice_creates_no_duplicates(demo_study):
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    assert "already there" in out.getvalue()
+    assert f"username: {demo.DEMO_USERNAME}" in out.getvalue()
+    assert Study.objects.filter(slug=demo.DEMO_SLUG).count() == 1
+    assert Statement.objects.filter(study=demo_study).count() == len(demo.STATEMENTS)
+    assert 36 <= len(demo.STATEMENTS) <= 42
+    assert Sort.objects.filter(study=demo_study).count() == demo.DEMO_SORTS
+    assert demo_study.questions.count() == 3
+
+
+@pytest.mark.django_db
+def test_every_demo_sort_passes_the_validator(demo_study):
+    rules = SortRules.for_study(demo_study)
+    for sort in demo_study.sorts.all():
+        assert validate_sort(rules, sort.values_by_number().items())[1] == []
+
+
+def test_demo_sorts_hold_three_distinct_viewpoints():
+    import numpy as np
+
+    data = np.array(demo.synthetic_sorts()).T
+    eigenvalues = np.linalg.eigvalsh(np.corrcoef(data.T))[::-1]
+    assert eigenvalues[2] > 2 * eigenvalues[3]
+
+
+@pytest.mark.django_db
+def test_invite_prints_one_personal_link_per_line(demo_study):
+    out = io.StringIO()
+    call_command("invite", demo_study.slug, "--count", "3", stdout=out)
+    lines = out.getvalue().split()
+    assert len(lines) == 3
+    tokens = {line.rstrip("/").rsplit("/", 1)[-1] for line in lines}
+    assert Participant.objects.filter(token__in=tokens, study=demo_study).count() == 3
+
+
+def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=REPO, env={**clean, **env}, capture_output=True, text=True
+    )
+
+
+def test_check_deploy_is_clean_with_production_values():
+    result = run_manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DEBUG="0",
+        SECURE_HTTPS="1",
+        SECRET_KEY="a-production-secret-of-enough-length-and-variety-0123456789-xyz",
+        ALLOWED_HOSTS="qsort.example.org",
+        SITE_URL="https://qsort.example.org",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_without_env_the_site_uses_sqlite_and_runs_tasks_in_process():
+    code = (
+        "from django.conf import settings as s;"
+        "print(s.DATABASES['default']['ENGINE'], s.CELERY_TASK_ALWAYS_EAGER, s.SITE_URL)"
+    )
+    result = run_manage("shell", "--no-imports", "-c", code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["django.db.backends.sqlite3", "True", "http://127.0.0.1:8000"]
+
+
+def test_env_urls_select_postgresql_and_the_broker():
+    code = "from django.conf import settings as s; print(s.DATABASES['default']['ENGINE'], s.CELERY_TASK_ALWAYS_EAGER)"
+    result = run_manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        code,
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/qsort",
+        CELERY_BROKER_URL="redis://x:1/0",
+    )
+    assert result.stdout.split() == ["django.db.backends.postgresql", "False"]
+
+
+def test_a_bad_boolean_fails_loudly():
+    result = run_manage("check", DEBUG="maybe")
+    assert result.returncode != 0
+    assert "DEBUG='maybe' is not a boolean" in result.stderr
