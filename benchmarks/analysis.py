@@ -70,8 +70,7 @@ def main() -> None:
     print("qsort.analysis.analyse, 5 factors, varimax; time in-process, no file I/O")
     print("memory: peak RSS of a fresh process (resource ru_maxrss); base = RSS before analyse")
     print(
-        f"{'statements x sorts':>20} {'extraction':>10} {'time s':>9} {'peak RSS MB':>12} "
-        f"{'base MB':>8} {'flagged':>8}"
+        f"{'statements x sorts':>20} {'extraction':>10} {'time s':>9} {'peak RSS MB':>12} {'base MB':>8} {'flagged':>8}"
     )
     for n, p in sizes:
         for extraction in EXTRACTIONS:

@@ -89,10 +89,7 @@ class _Residual:
 
     def rows(self, idx: np.ndarray) -> np.ndarray:
         """Rows idx of the residual (len(idx) x P), diagonal entries set to 0."""
-        if self.r is not None:
-            out = self.r[idx]
-        else:
-            out = self.z[:, idx].T @ self.z
+        out = self.r[idx] if self.r is not None else self.z[:, idx].T @ self.z
         out -= self.f[idx] @ self.f.T
         out[np.arange(idx.size), idx] = 0.0
         return out
@@ -142,9 +139,7 @@ def _reflect(res: _Residual, first: bool) -> tuple[np.ndarray, np.ndarray]:
         d[j] = -d[j]
 
 
-def centroid(
-    z: np.ndarray, k: int, *, spc: float = CENTROID_SPC, dense: bool | None = None
-) -> np.ndarray:
+def centroid(z: np.ndarray, k: int, *, spc: float = CENTROID_SPC, dense: bool | None = None) -> np.ndarray:
     """Unrotated centroid loadings (P x k), qmethod's ``centroid(cor, k, spc)``.
 
     Per factor, on the current residual with its diagonal set to 0: reflect variables until

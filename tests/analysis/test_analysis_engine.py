@@ -33,13 +33,9 @@ def _run(table, **options):
 @pytest.mark.parametrize("n, p, k", [(40, 300, 4), (50, 800, 3)])
 def test_the_dense_and_factored_paths_agree(n, p, k) -> None:
     z = corr.factor(synthetic_sorts(n, p, views=4, seed=p), [str(i) for i in range(p)])
-    np.testing.assert_allclose(
-        extract.centroid(z, k, dense=True), extract.centroid(z, k, dense=False), atol=1e-10
-    )
+    np.testing.assert_allclose(extract.centroid(z, k, dense=True), extract.centroid(z, k, dense=False), atol=1e-10)
     np.testing.assert_allclose(extract.pca(z, k, dense=True), extract.pca(z, k), atol=1e-10)
-    np.testing.assert_allclose(
-        extract.eigenvalues(z, dense=True), extract.eigenvalues(z), atol=1e-10
-    )
+    np.testing.assert_allclose(extract.eigenvalues(z, dense=True), extract.eigenvalues(z), atol=1e-10)
 
 
 def test_spearman_and_kendall_match_scipy(lipset) -> None:

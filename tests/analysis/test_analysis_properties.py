@@ -72,9 +72,7 @@ def test_analysed_arrays_fill_the_grid_when_zscores_are_tie_free(study) -> None:
         assert np.sort(result.factor_arrays[:, f]).tolist() == np.sort(x[:, 0]).tolist()
 
 
-loading_matrices = st.integers(0, 10_000).map(
-    lambda seed: np.random.default_rng(seed).uniform(-0.9, 0.9, size=(12, 3))
-)
+loading_matrices = st.integers(0, 10_000).map(lambda seed: np.random.default_rng(seed).uniform(-0.9, 0.9, size=(12, 3)))
 
 
 @given(loading_matrices, st.integers(0, 2))
