@@ -183,7 +183,7 @@
     };
     const leftEl = document.getElementById("left-count");
     const total = root.querySelectorAll(".p-card").length;
-    let picked = null, target = null, lastDrop = 0, lastRefusal = "";
+    let picked = null, target = null, lastDrop = 0, lastDropped = null, refusedBy = null;
 
     const cardsIn = function (list) { return list.querySelectorAll(":scope > .p-card:not(.sortable-fallback)"); };
     const columnOf = function (card) { const v = card.parentElement.dataset.column; return v === undefined ? null : Number(v); };
@@ -304,8 +304,8 @@
     }
 
     root.addEventListener("click", function (event) {
-      if (Date.now() - lastDrop < 300) return;  // the click that ends a drag is not a tap
       const card = event.target.closest(".p-card");
+      if (card && card === lastDropped && Date.now() - lastDrop < 300) return;  // the click that ends a drag is not a tap
       const head = event.target.closest(".p-col");
       if (card) {
         if (picked === card) unpick(); else pick(card);
@@ -366,17 +366,21 @@
         chosenClass: "is-dragging",
         onStart: unpick,
         onMove: function (event) {
+          // A full column refuses the card; the reason is given if the card is dropped there,
+          // not while it merely passes over on its way to another column.
           const value = event.to.dataset.column;
-          if (value === undefined || !isFull(Number(value), event.dragged)) { lastRefusal = ""; return true; }
-          const message = fullMessage(Number(value));
-          if (message !== lastRefusal) { lastRefusal = message; refuse(Number(value)); }
-          return false;
+          refusedBy = value !== undefined && isFull(Number(value), event.dragged) ? Number(value) : null;
+          columns.forEach(function (column, key) { column.col.classList.toggle("is-refusing", key === refusedBy); });
+          return refusedBy === null;
         },
         onEnd: function (event) {
           lastDrop = Date.now();
-          lastRefusal = "";
-          if (event.from === event.to && event.oldIndex === event.newIndex) return;
-          finishMove(event.item);
+          lastDropped = event.item;
+          columns.forEach(function (column) { column.col.classList.remove("is-refusing"); });
+          const moved = !(event.from === event.to && event.oldIndex === event.newIndex);
+          if (moved) finishMove(event.item);
+          if (refusedBy !== null) refuse(refusedBy);
+          refusedBy = null;
         },
       });
     });
