@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from qsort.participate import services
 from qsort.studies.models import Participant, SortDraft
 from tests.conftest import make_study
 
@@ -141,3 +142,19 @@ def test_pages_speak_the_studys_language(client, owner):
     participant = make_study(owner, slug="de", language="de").invite(1)[0]
     response = page(client, participant)
     assert '<html lang="de">' in response.content.decode()
+
+
+@pytest.mark.parametrize("stage", ["presort", "sorting", "review"])
+def test_the_sorting_pages_use_a_fixed_handful_of_queries(client, demo_study, stage, django_assert_max_num_queries):
+    participant = demo_study.invite(1)[0]
+    numbers = list(range(1, 39))
+    values = [value for value, capacity in demo_study.grid().items() for _ in range(capacity)]
+    grid: dict[str, list[int]] = {}
+    for number, value in zip(numbers, values, strict=True):
+        grid.setdefault(str(value), []).append(number)
+    services.consent(participant)
+    services.save_draft(participant, {"version": 1, "presort": [[n, "agree"] for n in numbers], "grid": grid})
+    Participant.objects.filter(pk=participant.pk).update(stage=stage)
+    with django_assert_max_num_queries(8):
+        response = page(client, participant)
+    assert response.content.decode().count(">Statement ") >= 38  # every card drawn

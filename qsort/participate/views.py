@@ -132,7 +132,7 @@ def _js_text() -> dict[str, str]:
 
 
 def _statements(study: Study) -> dict[int, object]:
-    return {s.number: s for s in study.statements.only("number", "text")}
+    return {s.number: s for s in study.statements.all()}
 
 
 def _columns(study: Study, state: dict, statements: dict) -> list[dict]:

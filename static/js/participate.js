@@ -238,6 +238,7 @@
       col.classList.remove("refused");
       void col.offsetWidth;  // restart the shake animation
       col.classList.add("refused");
+      window.setTimeout(function () { col.classList.remove("refused"); }, 1500);
     }
     function markTarget() {
       columns.forEach(function (column, value) {
