@@ -156,13 +156,14 @@ def save_draft(participant: Participant, state: dict[str, Any]) -> bool:
     """
     now = timezone.now()
     newer = SortDraft.objects.filter(participant=participant, state__version__lt=state["version"])
-    if not newer.update(state=state, updated_at=now):
-        try:
-            with transaction.atomic():
-                SortDraft.objects.create(participant=participant, state=state)
-        except IntegrityError:
-            return False  # a draft exists and holds this version or a newer one
-    Participant.objects.filter(pk=participant.pk).update(last_saved_at=now)
+    with transaction.atomic():  # one commit (one disk flush) for both rows
+        if not newer.update(state=state, updated_at=now):
+            try:
+                with transaction.atomic():
+                    SortDraft.objects.create(participant=participant, state=state)
+            except IntegrityError:
+                return False  # a draft exists and holds this version or a newer one
+        Participant.objects.filter(pk=participant.pk).update(last_saved_at=now)
     return True
 
 
