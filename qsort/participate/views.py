@@ -57,7 +57,7 @@ def _not_open(request: HttpRequest, study: Study) -> HttpResponse:
     if study.status == Study.Status.DRAFT:
         text = _("This study has not started yet. Please try again later, or ask the person who invited you.")
     else:
-        text = _("This study has finished and is not taking part any more sorts. Thank you for your interest.")
+        text = _("This study has finished and is not taking any more sorts. Thank you for your interest.")
     return _message(request, study.title, text, study=study)
 
 

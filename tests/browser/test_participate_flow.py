@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from qsort.studies.demo import GRID
-from qsort.studies.models import Participant, Sort, SortDraft
+from qsort.studies.models import Participant, Sort, SortDraft, Statement
 from tests.browser.conftest import axe_violations, screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -205,6 +205,9 @@ def test_a_participant_completes_the_demo_study_by_tapping_on_a_phone(phone, par
         number = int(card.get_attribute("data-number"))
         card.tap()
         if i == 3:
+            # A long statement is readable in full once picked, whatever the column width.
+            text = Statement.objects.get(study=participant.study, number=number).text
+            expect(phone.locator("[data-dock-text]")).to_have_text(text)
             screenshot(phone, "participate-phone-4b-card-picked")
         if i % 4 == 3:
             phone.locator(f".p-col[data-value='{value}'] .p-colhead").tap()  # tap the column itself
@@ -256,3 +259,24 @@ def test_a_participant_closes_the_page_mid_sort_and_resumes_with_every_card_in_p
     review_and_submit(page, participant, None)
     second.close()
     assert stored_sort(participant) == placed
+
+
+def test_losing_the_connection_keeps_the_cards_and_saves_when_it_is_back(page, study):
+    participant = study.invite(1)[0]
+    page.goto(f"/p/{participant.token}/")
+    page.get_by_role("button", name="I agree").click()
+    page.get_by_role("button", name="Start").click()
+    for _ in range(6):
+        page.get_by_role("button", name="Neutral").click()
+    page.get_by_role("button", name="Continue to the grid").click()
+    expect(page.locator("#left-count")).to_have_text("6 cards still to place.")
+    page.context.set_offline(True)
+    card = page.locator(".p-piles .p-card").first
+    number = int(card.get_attribute("data-number"))
+    card.click()
+    page.locator("[data-place='1']").click()
+    expect(page.locator("#save-status")).to_contain_text("Not saved yet: no connection")
+    assert SortDraft.objects.get(participant=participant).state["grid"] == {}
+    page.context.set_offline(False)
+    expect(page.locator("#save-status")).to_have_text("Saved")
+    assert SortDraft.objects.get(participant=participant).state["grid"] == {"1": [number]}
