@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from qsort.participate import services
 from qsort.participate.services import PILES, DraftRejected, DraftRules, Stage, StepRefused
-from qsort.studies.models import Participant, SortDraft, Study
+from qsort.studies.models import Participant, SortDraft, Statement, Study
 from qsort.studies.services import SortAlreadySubmitted, StudyNotAcceptingSorts, extreme_statements, submit_sort
 from qsort.studies.validation import SortInvalid, signed
 
@@ -40,7 +40,9 @@ STEPS = [
 ]
 
 
-def _message(request: HttpRequest, title: str, text: str, *, status: int = 200, study: Study | None = None):
+def _message(
+    request: HttpRequest, title: str, text: str, *, status: int = 200, study: Study | None = None
+) -> HttpResponse:
     return render(request, "participate/message.html", {"title": title, "text": text, "study": study}, status=status)
 
 
@@ -94,7 +96,7 @@ def _steps(stage: str) -> list[dict]:
     ]
 
 
-def _page(request: HttpRequest, participant: Participant, template: str, status: int = 200, **context):
+def _page(request: HttpRequest, participant: Participant, template: str, status: int = 200, **context) -> HttpResponse:
     study = participant.study
     context.update(
         participant=participant,
@@ -131,11 +133,11 @@ def _js_text() -> dict[str, str]:
     }
 
 
-def _statements(study: Study) -> dict[int, object]:
+def _statements(study: Study) -> dict[int, Statement]:
     return {s.number: s for s in study.statements.all()}
 
 
-def _columns(study: Study, state: dict, statements: dict) -> list[dict]:
+def _columns(study: Study, state: dict, statements: dict[int, Statement]) -> list[dict]:
     grid = study.grid()
     return [
         {

@@ -54,13 +54,14 @@
         if (!dirty) showStatus(text.saved);
         return;
       }
+      if (response.status >= 500) throw new Error("server unavailable");  // e.g. a restart: retry
       return response.json().catch(function () { return {}; }).then(function (data) {
         // The server refused this state (another window moved on, or the study closed):
         // retrying cannot help, so say so and stop.
         stopped = true;
         showStatus(data.error || text.stale, true);
       });
-    }, function () {
+    }).catch(function () {
       dirty = true;
       showStatus(text.offline, true);
       window.clearTimeout(timer);
@@ -252,7 +253,7 @@
       picked = card;
       card.classList.add("is-picked");
       card.setAttribute("aria-pressed", "true");
-      dock.text.textContent = card.title;
+      dock.text.textContent = card.querySelector(".p-words").textContent;
       dock.hint.hidden = true;
       dock.picked.hidden = false;
       const current = columnOf(card);
