@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from qsort.participate import services
 from tests.browser.conftest import axe_violations, screenshot
 from tests.conftest import make_study
 
@@ -45,3 +46,24 @@ def test_a_closed_study_and_a_wrong_link_show_kind_accessible_messages(request, 
     browser_page.goto("/p/no-such-token/")
     expect(browser_page.get_by_role("heading", name="This link does not work")).to_be_visible()
     assert axe_violations(browser_page) == []
+
+
+MARKUP = '<img src=x onerror="window.hacked = 1"><b>bold?</b>'
+
+
+def test_html_in_a_statement_is_shown_as_text_and_never_runs(page, owner):
+    study = make_study(owner, slug="markup", status="draft", n_statements=1, grid={-1: 1, 1: 1})
+    study.add_statement(MARKUP)
+    study.open()
+    participant = study.invite(1)[0]
+    services.consent(participant)
+    services.go_to(participant, "presort")
+    page.goto(f"/p/{participant.token}/")
+    expect(page.locator(".p-bigcard[data-number='2'] p")).to_have_text(MARKUP)
+    page.get_by_role("button", name="Agree", exact=True).click()
+    page.get_by_role("button", name="Agree", exact=True).click()
+    page.get_by_role("button", name="Continue to the grid").click()
+    page.locator(".p-card[data-number='2']").click()
+    expect(page.locator("[data-dock-text]")).to_have_text(MARKUP)
+    assert page.evaluate("window.hacked") is None
+    assert page.locator("b", has_text="bold?").count() == 0
