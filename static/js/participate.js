@@ -407,4 +407,5 @@
   }
 
   ({ presort: presort, grid: grid, review: review })[root.dataset.qsort]();
+  root.setAttribute("data-ready", "");  // for people's tools and tests: the page now answers to input
 })();

@@ -50,7 +50,7 @@ def agree_and_start(page: Page, participant: Participant, prefix: str | None) ->
     if prefix:
         accessible(page, f"{prefix}-2-instructions")
     page.get_by_role("button", name="Start").click()
-    expect(page.locator("#presort-counter")).to_have_text("Card 1 of 38")
+    expect(page.locator("#presort-counter")).to_have_text("Card 1 of 38")  # drawn by the script: it is ready
     if prefix:
         accessible(page, f"{prefix}-3-presort")
 
@@ -64,9 +64,15 @@ def presort_by_clicking(page: Page, tap: bool = False) -> None:
     expect(page.locator(".p-deck-done")).to_be_visible()
 
 
+def script_ready(page: Page) -> None:
+    """The page is drawn by the server before its (deferred) script runs; input needs the script."""
+    expect(page.locator("[data-qsort][data-ready]")).to_have_count(1)
+
+
 def continue_to_grid(page: Page) -> None:
     page.get_by_role("button", name="Continue to the grid").click()
     expect(page.locator("#left-count")).to_have_text("38 cards still to place.")
+    script_ready(page)
 
 
 def drag(page: Page, card, target) -> None:
@@ -155,6 +161,7 @@ def test_a_participant_completes_the_demo_study_by_keyboard_alone(page, particip
     expect(page.get_by_role("button", name="Continue to the grid")).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.locator("#left-count")).to_have_text("38 cards still to place.")
+    script_ready(page)
 
     tab_to(page, ".p-card")
     placed: dict[int, int] = {}
@@ -245,6 +252,7 @@ def test_a_participant_closes_the_page_mid_sort_and_resumes_with_every_card_in_p
     second = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=live_server.url)
     page = second.new_page()
     page.goto(f"/p/{participant.token}/")
+    script_ready(page)
     assert grid_in_page(page) == before
     expect(page.locator("#left-count")).to_have_text("28 cards still to place.")
 
@@ -266,10 +274,12 @@ def test_losing_the_connection_keeps_the_cards_and_saves_when_it_is_back(page, s
     page.goto(f"/p/{participant.token}/")
     page.get_by_role("button", name="I agree").click()
     page.get_by_role("button", name="Start").click()
+    expect(page.locator("#presort-counter")).to_have_text("Card 1 of 6")  # drawn by the script: it is ready
     for _ in range(6):
         page.get_by_role("button", name="Neutral").click()
     page.get_by_role("button", name="Continue to the grid").click()
     expect(page.locator("#left-count")).to_have_text("6 cards still to place.")
+    script_ready(page)
     page.context.set_offline(True)
     card = page.locator(".p-piles .p-card").first
     number = int(card.get_attribute("data-number"))

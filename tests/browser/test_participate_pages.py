@@ -59,10 +59,12 @@ def test_html_in_a_statement_is_shown_as_text_and_never_runs(page, owner):
     services.consent(participant)
     services.go_to(participant, "presort")
     page.goto(f"/p/{participant.token}/")
+    expect(page.locator("[data-qsort='presort'][data-ready]")).to_have_count(1)
     expect(page.locator(".p-bigcard[data-number='2'] p")).to_have_text(MARKUP)
     page.get_by_role("button", name="Agree", exact=True).click()
     page.get_by_role("button", name="Agree", exact=True).click()
     page.get_by_role("button", name="Continue to the grid").click()
+    expect(page.locator("[data-qsort='grid'][data-ready]")).to_have_count(1)
     page.locator(".p-card[data-number='2']").click()
     expect(page.locator("[data-dock-text]")).to_have_text(MARKUP)
     assert page.evaluate("window.hacked") is None
