@@ -138,6 +138,15 @@ def test_a_participant_completes_the_demo_study_by_drag_and_drop(page, participa
     review_and_submit(page, participant, "participate-desktop")
     assert stored_sort(participant) == placed
 
+    # Back button and a second tab after sending: the thank-you page, never the sort again.
+    page.go_back()
+    expect(page.get_by_role("heading", name="Thank you")).to_be_visible()
+    second_tab = page.context.new_page()
+    second_tab.goto(f"/p/{participant.token}/")
+    expect(second_tab.get_by_role("heading", name="Thank you")).to_be_visible()
+    assert Sort.objects.filter(participant=participant).count() == 1
+    assert stored_sort(participant) == placed
+
 
 def tab_to(page: Page, selector: str) -> None:
     """Press Tab until the focused element matches `selector` (keyboard only, as a person would)."""
