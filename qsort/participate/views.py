@@ -1,0 +1,380 @@
+"""The participant's pages: one personal link (`/p/<token>/`) that always shows the step they are
+on, small POST endpoints to move on, the autosave, and the final submit.
+
+No login: the unguessable token in the URL is the participant's key, CSRF protects every POST,
+and pages are never cached, so the back button shows the current step rather than a stale one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import translation
+from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from qsort.participate import services
+from qsort.participate.services import PILES, DraftRejected, DraftRules, Stage, StepRefused
+from qsort.studies.models import Participant, SortDraft, Statement, Study
+from qsort.studies.services import SortAlreadySubmitted, StudyNotAcceptingSorts, extreme_statements, submit_sort
+from qsort.studies.validation import SortInvalid, signed
+
+AUTOSAVE_MAX_BYTES = 64 * 1024
+SUBMIT_MAX_BYTES = 256 * 1024
+OPEN_LINK_SESSION_KEY = "qsort-open-link-{}"
+
+STEPS = [
+    (Stage.INVITED, gettext_lazy("Welcome")),
+    (Stage.CONSENTED, gettext_lazy("How it works")),
+    (Stage.PRESORT, gettext_lazy("First look")),
+    (Stage.SORTING, gettext_lazy("Sort")),
+    (Stage.REVIEW, gettext_lazy("Review")),
+    (Stage.COMPLETED, gettext_lazy("Done")),
+]
+
+
+def _message(
+    request: HttpRequest, title: str, text: str, *, status: int = 200, study: Study | None = None
+) -> HttpResponse:
+    return render(request, "participate/message.html", {"title": title, "text": text, "study": study}, status=status)
+
+
+def _not_found(request: HttpRequest) -> HttpResponse:
+    return _message(
+        request,
+        _("This link does not work"),
+        _("Please check the link you were given, or ask the person who gave it to you for a new one."),
+        status=404,
+    )
+
+
+def _not_open(request: HttpRequest, study: Study) -> HttpResponse:
+    if study.status == Study.Status.DRAFT:
+        text = _("This study has not started yet. Please try again later, or ask the person who invited you.")
+    else:
+        text = _("This study has finished and is not taking any more sorts. Thank you for your interest.")
+    return _message(request, study.title, text, study=study)
+
+
+def _too_large(request: HttpRequest, limit: int) -> bool:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0) > limit
+    except ValueError:
+        return True
+
+
+def participant_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Load the participant by token (a kind 404 page if none), speak the study's language,
+    and forbid caching so back/forward and a second tab always ask the server."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, token: str) -> HttpResponse:
+        participant = Participant.objects.select_related("study").filter(token=token).first()
+        if participant is None:
+            response = _not_found(request)
+        else:
+            with translation.override(participant.study.language):
+                response = view(request, participant)
+        add_never_cache_headers(response)
+        return response
+
+    return wrapper
+
+
+def _steps(stage: str) -> list[dict]:
+    current = [s for s, _label in STEPS].index(stage)
+    return [
+        {"label": label, "number": i + 1, "done": i < current, "current": i == current}
+        for i, (_stage, label) in enumerate(STEPS)
+    ]
+
+
+def _page(request: HttpRequest, participant: Participant, template: str, status: int = 200, **context) -> HttpResponse:
+    study = participant.study
+    context.update(
+        participant=participant,
+        study=study,
+        steps=_steps(participant.stage),
+        step_count=len(STEPS),
+        page_url=f"/p/{participant.token}/",
+    )
+    return render(request, f"participate/{template}", context, status=status)
+
+
+def _js_text() -> dict[str, str]:
+    """Everything the script says to the participant, translated here (no JS catalogue needed)."""
+    return {
+        "saving": _("Saving…"),
+        "saved": _("Saved"),
+        "offline": _("Not saved yet: no connection. We keep trying, your cards stay here."),
+        "stale": _("This sort was changed in another window. Please reload this page to continue."),
+        "counter": _("Card %(index)s of %(total)s"),
+        "presorted": _("You put statement %(number)s on the %(pile)s pile."),
+        "undone": _("Statement %(number)s is back on the deck."),
+        "disagree": _("Disagree"),
+        "neutral": _("Neutral"),
+        "agree": _("Agree"),
+        "picked": _("Statement %(number)s picked. Choose a column with the arrow keys or the buttons."),
+        "target": _("Column %(column)s (%(count)s of %(capacity)s cards)."),
+        "placed": _("Statement %(number)s placed in column %(column)s (%(count)s of %(capacity)s cards)."),
+        "to_pile": _("Statement %(number)s is back on the %(pile)s pile."),
+        "full": _("Column %(column)s is full (%(capacity)s of %(capacity)s). Move a card out first."),
+        "left": _("%(left)s cards still to place."),
+        "none_left": _("All cards are placed. You can still move them."),
+        "place_all": _("Please place every card first: %(left)s still to place."),
+        "cancelled": _("Nothing picked."),
+    }
+
+
+def _statements(study: Study) -> dict[int, Statement]:
+    return {s.number: s for s in study.statements.all()}
+
+
+def _columns(study: Study, state: dict, statements: dict[int, Statement]) -> list[dict]:
+    grid = study.grid()
+    return [
+        {
+            "value": value,
+            "label": signed(value),
+            "capacity": capacity,
+            "cards": [statements[n] for n in state["grid"].get(str(value), []) if n in statements],
+        }
+        for value, capacity in grid.items()
+    ]
+
+
+# --- pages ------------------------------------------------------------------------------------
+@require_GET
+@participant_view
+def personal_link(request: HttpRequest, participant: Participant) -> HttpResponse:
+    """The one page a participant needs: whatever step they are on."""
+    study = participant.study
+    if participant.is_completed:
+        return _page(request, participant, "thanks.html")
+    if not study.accepts_sorts:
+        return _not_open(request, study)
+    if participant.stage == Stage.INVITED:
+        return _page(request, participant, "consent.html", form_action=f"/p/{participant.token}/consent/")
+    if participant.stage == Stage.CONSENTED:
+        return _page(request, participant, "instructions.html", grid=_columns(study, services.empty_state(), {}))
+    state = services.draft_state(participant)
+    statements = _statements(study)
+    if participant.stage == Stage.PRESORT:
+        decided = dict(state["presort"])
+        cards = [
+            {"statement": statements[n], "pile": decided.get(n)}
+            for n in services.deck_order(participant, list(statements))
+        ]
+        current = next((i for i, card in enumerate(cards) if card["pile"] is None), None)
+        return _page(request, participant, "presort.html", cards=cards, current=current, state=state, text=_js_text())
+    if participant.stage == Stage.REVIEW:
+        return _review(request, participant, state, statements)
+    return _grid(request, participant, state, statements)
+
+
+def _grid(request: HttpRequest, participant: Participant, state: dict, statements: dict) -> HttpResponse:
+    columns = _columns(participant.study, state, statements)
+    placed = {card.number for column in columns for card in column["cards"]}
+    piles: dict[str, list] = {pile: [] for pile in PILES}
+    for number, pile in state["presort"]:
+        if number in statements and number not in placed:
+            piles[pile].append(statements[number])
+    presorted = {number for number, _pile in state["presort"]}
+    piles["neutral"] += [s for n, s in statements.items() if n not in placed and n not in presorted]
+    pile_labels = {"disagree": _("Disagree"), "neutral": _("Neutral"), "agree": _("Agree")}
+    return _page(
+        request,
+        participant,
+        "grid.html",
+        columns=columns,
+        piles=[{"name": p, "label": pile_labels[p], "cards": piles[p]} for p in PILES],
+        left=len(statements) - len(placed),
+        state=state,
+        text=_js_text(),
+    )
+
+
+def _review(
+    request: HttpRequest,
+    participant: Participant,
+    state: dict,
+    statements: dict,
+    *,
+    errors: list[str] | None = None,
+    comments: dict[str, str] | None = None,
+    answers: dict[str, str] | None = None,
+) -> HttpResponse:
+    study = participant.study
+    placements = services.placements(state)
+    values = dict(placements)
+    comments = state["comments"] if comments is None else comments
+    answers = state["answers"] if answers is None else answers
+    extremes = [
+        {
+            "statement": statements[n],
+            "value": signed(values[n]),
+            "pole": study.label_agree if values[n] > 0 else study.label_disagree,
+            "comment": comments.get(str(n), ""),
+        }
+        for n in sorted(extreme_statements(study, values), key=lambda n: (-values[n], n))
+        if n in statements
+    ]
+    questions = [{"question": q, "answer": answers.get(str(q.pk), "")} for q in study.questions.all()]
+    return _page(
+        request,
+        participant,
+        "review.html",
+        status=400 if errors else 200,
+        columns=_columns(study, state, statements),
+        placements=placements,
+        extremes=extremes,
+        questions=questions,
+        errors=errors or [],
+        state=state,
+        text=_js_text(),
+    )
+
+
+# --- moving on --------------------------------------------------------------------------------
+@require_POST
+@participant_view
+def consent(request: HttpRequest, participant: Participant) -> HttpResponse:
+    """'I agree' stores the consent; 'Leave' stores nothing at all."""
+    if request.POST.get("choice") != "agree":
+        return _left(request, participant.study, f"/p/{participant.token}/")
+    if not participant.study.accepts_sorts:
+        return _not_open(request, participant.study)
+    services.consent(participant)
+    return redirect(f"/p/{participant.token}/")
+
+
+def _left(request: HttpRequest, study: Study, back_url: str) -> HttpResponse:
+    return render(request, "participate/left.html", {"study": study, "back_url": back_url})
+
+
+@require_POST
+@participant_view
+def step(request: HttpRequest, participant: Participant) -> HttpResponse:
+    """Go to the next step (or from the review back to the grid); refused with a reason."""
+    if participant.is_completed or not participant.study.accepts_sorts:
+        return redirect(f"/p/{participant.token}/")
+    try:
+        services.go_to(participant, request.POST.get("to", ""))
+    except StepRefused as refused:
+        messages.error(request, str(refused))
+    return redirect(f"/p/{participant.token}/")
+
+
+@require_POST
+@participant_view
+def autosave(request: HttpRequest, participant: Participant) -> JsonResponse:
+    """Store the page's work so far. Small and fast: the page calls it after every change."""
+    if _too_large(request, AUTOSAVE_MAX_BYTES):
+        return JsonResponse(
+            {
+                "error": _("This save is too large (over %(kb)s KB) and was not stored.")
+                % {"kb": AUTOSAVE_MAX_BYTES // 1024}
+            },
+            status=413,
+        )
+    if participant.is_completed:
+        return JsonResponse({"error": _("This sort is already complete; nothing more is saved.")}, status=409)
+    if not participant.study.accepts_sorts or participant.stage == Stage.INVITED:
+        return JsonResponse({"error": _("This study is not taking sorts at the moment.")}, status=409)
+    try:
+        payload = json.loads(request.body)
+        state = services.clean_state(DraftRules.for_study(participant.study), payload)
+    except (ValueError, UnicodeDecodeError) as error:
+        problems = error.messages if isinstance(error, DraftRejected) else [_("The saved work is not valid JSON.")]
+        return JsonResponse({"error": " ".join(problems), "messages": problems}, status=400)
+    if not services.save_draft(participant, state):
+        return JsonResponse({"error": _js_text()["stale"], "stale": True}, status=409)
+    return JsonResponse({"saved": True, "version": state["version"]})
+
+
+@require_POST
+@participant_view
+def submit(request: HttpRequest, participant: Participant) -> HttpResponse:
+    """The final sort, through the one validator. Any problem: the review again, nothing lost."""
+    if _too_large(request, SUBMIT_MAX_BYTES):
+        return _message(
+            request,
+            _("Not sent"),
+            _("What was sent is too large to be a sort, so nothing was stored. Please go back and try again."),
+            status=413,
+            study=participant.study,
+        )
+    if participant.stage == Stage.INVITED:
+        return redirect(f"/p/{participant.token}/")
+    pairs = [tuple(item.split(":", 1)) if ":" in item else (item, None) for item in request.POST.getlist("placement")]
+    comments = {k.removeprefix("comment-"): v for k, v in request.POST.items() if k.startswith("comment-")}
+    answers = {k.removeprefix("answer-"): v for k, v in request.POST.items() if k.startswith("answer-")}
+    try:
+        submit_sort(participant, pairs, comments=comments, answers=answers)
+    except SortInvalid as invalid:
+        state = services.draft_state(participant)
+        return _review(
+            request,
+            participant,
+            state,
+            _statements(participant.study),
+            errors=invalid.messages,
+            comments=comments,
+            answers=answers,
+        )
+    except SortAlreadySubmitted:
+        return _message(
+            request,
+            _("Your sort is already saved"),
+            _("You have already sent your sort, and it is kept as it was. Thank you for taking part."),
+            status=409,
+            study=participant.study,
+        )
+    except StudyNotAcceptingSorts:
+        return _not_open(request, participant.study)
+    # The sort is stored; the unfinished copy of it has no purpose left (keep no more than needed).
+    SortDraft.objects.filter(participant=participant).delete()
+    return redirect(f"/p/{participant.token}/")
+
+
+# --- the open study link ----------------------------------------------------------------------
+@require_http_methods(["GET", "POST"])
+def open_link(request: HttpRequest, slug: str) -> HttpResponse:
+    """Anyone with the study's link may take part: a participant is created only on 'I agree',
+    and remembered in the session so a reload does not make a second one."""
+    study = Study.objects.filter(slug=slug, open_link_enabled=True).first()
+    if study is None:
+        response = _not_found(request)
+    else:
+        with translation.override(study.language):
+            response = _open_link(request, study)
+    add_never_cache_headers(response)
+    return response
+
+
+def _open_link(request: HttpRequest, study: Study) -> HttpResponse:
+    session_key = OPEN_LINK_SESSION_KEY.format(study.pk)
+    known = request.session.get(session_key)
+    if known and Participant.objects.filter(token=known, study=study).exists():
+        return redirect(f"/p/{known}/")
+    if not study.accepts_sorts:
+        return _not_open(request, study)
+    if request.method == "POST":
+        if request.POST.get("choice") != "agree":
+            return _left(request, study, f"/s/{study.slug}/")
+        participant = services.join_open_study(study)
+        request.session[session_key] = participant.token
+        return redirect(f"/p/{participant.token}/")
+    steps = _steps(Stage.INVITED)
+    return render(
+        request,
+        "participate/consent.html",
+        {"study": study, "steps": steps, "step_count": len(STEPS), "form_action": f"/s/{study.slug}/"},
+    )
