@@ -78,7 +78,9 @@ def test_a_facilitator_cannot_start_runs_or_change_flags_rotation_or_reflection(
     page = client.get(run_url(done_run)).content.decode()
     assert "Re-run with these flags" not in page
     assert 'name="flag"' not in page
-    assert "Only the study's owner and researchers can start" in client.get(results_url(done_run.study)).content.decode()
+    assert (
+        "Only the study's owner and researchers can start" in client.get(results_url(done_run.study)).content.decode()
+    )
 
 
 def test_runs_of_another_study_are_not_reachable_through_this_one(client, owner, done_run):
@@ -164,7 +166,9 @@ def test_the_results_page_shows_the_scree_and_the_history_in_few_queries(
 
 def test_a_queued_run_polls_its_progress_partial_every_second(client, owner, sorted_study):
     run = AnalysisRun.objects.create(study=sorted_study, created_by=owner, parameters={**PCA3})
-    AnalysisRun.objects.filter(pk=run.pk).update(status="running", progress=47, stage="rotating", started_at=timezone.now())
+    AnalysisRun.objects.filter(pk=run.pk).update(
+        status="running", progress=47, stage="rotating", started_at=timezone.now()
+    )
     client.force_login(owner)
     partial = client.get(run_url(run), headers={"HX-Request": "true", "HX-Target": "run-body"}).content.decode()
     assert partial.startswith('\n<div id="run-body"') or partial.lstrip().startswith('<div id="run-body"')
@@ -182,7 +186,9 @@ def test_a_finished_run_stops_polling_and_swaps_in_the_dashboard(client, owner, 
     assert "Composite sort" in partial
 
 
-def test_a_failed_run_shows_its_error_and_can_be_retried(client, owner, sorted_study, django_capture_on_commit_callbacks):
+def test_a_failed_run_shows_its_error_and_can_be_retried(
+    client, owner, sorted_study, django_capture_on_commit_callbacks
+):
     run = AnalysisRun.objects.create(
         study=sorted_study, created_by=owner, parameters={**PCA3}, status="failed", error="Sort S03 has one value."
     )

@@ -57,9 +57,7 @@ def scree(eigenvalues: Sequence[float], *, chosen: int | None = None, limit: int
             f'<text x="{PAD_LEFT - 6}" y="{y(tick) + 4:.1f}" class="tick" text-anchor="end">{tick:g}</text>'
         )
         tick += step
-    body.append(
-        f'<line x1="{PAD_LEFT}" x2="{WIDTH - PAD_RIGHT}" y1="{y(1):.1f}" y2="{y(1):.1f}" class="kaiser"/>'
-    )
+    body.append(f'<line x1="{PAD_LEFT}" x2="{WIDTH - PAD_RIGHT}" y1="{y(1):.1f}" y2="{y(1):.1f}" class="kaiser"/>')
     points = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(values))
     body.append(f'<polyline points="{points}" class="line"/>')
     for i, value in enumerate(values):
@@ -110,9 +108,10 @@ def loadings(
         f'height="{py(-threshold) - py(threshold):.1f}" class="band"/>'
     )
     for tick in (-1, -0.5, 0, 0.5, 1):
+        line = "grid axis" if tick == 0 else "grid"
         body.append(
-            f'<line x1="{px(tick):.1f}" x2="{px(tick):.1f}" y1="{pad}" y2="{size - pad}" class="grid{" axis" if tick == 0 else ""}"/>'
-            f'<line x1="{pad}" x2="{size - pad}" y1="{py(tick):.1f}" y2="{py(tick):.1f}" class="grid{" axis" if tick == 0 else ""}"/>'
+            f'<line x1="{px(tick):.1f}" x2="{px(tick):.1f}" y1="{pad}" y2="{size - pad}" class="{line}"/>'
+            f'<line x1="{pad}" x2="{size - pad}" y1="{py(tick):.1f}" y2="{py(tick):.1f}" class="{line}"/>'
             f'<text x="{px(tick):.1f}" y="{size - pad + 16}" class="tick" text-anchor="middle">{tick:g}</text>'
             f'<text x="{pad - 6}" y="{py(tick) + 4:.1f}" class="tick" text-anchor="end">{tick:g}</text>'
         )
@@ -120,7 +119,9 @@ def loadings(
     for label, lx, ly, fx, fy in zip(labels, xs, ys, flagged_x, flagged_y, strict=True):
         kind = "flag-x" if fx else "flag-y" if fy else "unflagged"
         title = escape(f"{label}: {lx:.2f}, {ly:.2f}")
-        body.append(f'<circle cx="{px(lx):.1f}" cy="{py(ly):.1f}" r="4.5" class="{kind}"><title>{title}</title></circle>')
+        body.append(
+            f'<circle cx="{px(lx):.1f}" cy="{py(ly):.1f}" r="4.5" class="{kind}"><title>{title}</title></circle>'
+        )
         if show_labels:
             body.append(f'<text x="{px(lx) + 6:.1f}" y="{py(ly) - 5:.1f}" class="point-label">{escape(label)}</text>')
     x_name = _("Factor %(n)d") % {"n": x_factor}

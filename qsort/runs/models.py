@@ -12,7 +12,6 @@ from django.utils.translation import gettext_lazy as _
 
 from qsort.studies.models import Study
 
-
 # A queued run that no worker picked up in this time was probably never delivered (broker
 # outage, worker down); a running one this old lost its worker. Either way: offer a retry.
 QUEUED_STALE_AFTER = timedelta(minutes=2)

@@ -60,11 +60,11 @@ def run_analysis(run_id: int) -> None:
         logger.exception("Analysis run %s failed", run_id)
         rows.update(
             status=AnalysisRun.Status.FAILED,
-            error=_("The analysis stopped because of an unexpected error. Please try again; if it fails again, tell us."),
+            error=_(
+                "The analysis stopped because of an unexpected error. Please try again; if it fails again, tell us."
+            ),
             finished_at=timezone.now(),
         )
         return
     result["statement_texts"] = sorts.statement_texts
-    rows.update(
-        status=AnalysisRun.Status.DONE, result=result, stage="", progress=100, finished_at=timezone.now()
-    )
+    rows.update(status=AnalysisRun.Status.DONE, result=result, stage="", progress=100, finished_at=timezone.now())

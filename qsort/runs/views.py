@@ -16,7 +16,15 @@ from django.views.decorators.http import require_POST
 from qsort.runs import charts
 from qsort.runs.dashboard import Comment, Dashboard
 from qsort.runs.models import AnalysisRun
-from qsort.runs.services import MAX_FACTORS, RunRefused, derive_run, flag_overrides_for, retry, scree_eigenvalues, start_run
+from qsort.runs.services import (
+    MAX_FACTORS,
+    RunRefused,
+    derive_run,
+    flag_overrides_for,
+    retry,
+    scree_eigenvalues,
+    start_run,
+)
 from qsort.studies.access import Can, study_for
 from qsort.studies.models import SortComment, Study
 
@@ -48,7 +56,9 @@ class RotationForm(forms.Form):
         data = super().clean()
         first, second = data.get("first"), data.get("second")
         if first and second and (first == second or max(first, second) > self.factors):
-            raise forms.ValidationError(_("Choose two different factors of this analysis (1 to %(k)d).") % {"k": self.factors})
+            raise forms.ValidationError(
+                _("Choose two different factors of this analysis (1 to %(k)d).") % {"k": self.factors}
+            )
         return data
 
 
@@ -79,7 +89,7 @@ def results(request: HttpRequest, slug: str) -> HttpResponse:
             "form": form,
             "runs": runs,
             "latest": runs[0] if runs else None,
-            "eigenvalues": eigenvalues[:MAX_FACTORS + 2],
+            "eigenvalues": eigenvalues[: MAX_FACTORS + 2],
             "scree": charts.scree(eigenvalues) if eigenvalues else "",
             "can_analyse": study.user_role in {"owner", "researcher"},
         },
