@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+from celery.contrib.testing.worker import start_worker
+
+from qsort.celery import app
 from qsort.runs.models import AnalysisRun
 from qsort.runs.tasks import run_analysis
 from qsort.studies.services import submit_sort
@@ -28,3 +33,12 @@ def execute(run: AnalysisRun) -> AnalysisRun:
     run_analysis(run.pk)
     run.refresh_from_db()
     return run
+
+
+@contextmanager
+def running_worker() -> Iterator[None]:
+    """A real Celery worker on the test broker, in a thread, for django_db(transaction=True) tests."""
+    assert not app.conf.task_always_eager, "the worker tests need CELERY_BROKER_URL: they prove the worker path"
+    app.control.purge()  # messages queued by tests that ran without a worker
+    with start_worker(app, perform_ping_check=False, pool="solo", loglevel="WARNING", shutdown_timeout=10):
+        yield

@@ -8,21 +8,18 @@ import time
 
 import numpy as np
 import pytest
-from celery.contrib.testing.worker import start_worker
 
 from qsort.analysis import analyse
-from qsort.celery import app
 from qsort.runs.models import AnalysisRun
+from tests.runs_support import running_worker
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 
 
 @pytest.fixture
 def worker():
-    assert not app.conf.task_always_eager, "this test proves the worker path: it needs CELERY_BROKER_URL"
-    app.control.purge()  # messages queued by tests that ran without a worker
-    with start_worker(app, perform_ping_check=False, pool="solo", loglevel="WARNING", shutdown_timeout=10) as worker:
-        yield worker
+    with running_worker():
+        yield
 
 
 def wait_until_finished(run_id: int, timeout: float = 60) -> AnalysisRun:

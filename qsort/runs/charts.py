@@ -14,7 +14,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 WIDTH, HEIGHT = 640, 360
-PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 52, 16, 16, 44
+PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 64, 16, 16, 62
 
 
 def _svg(width: int, height: int, title: str, body: list[str]) -> SafeString:
@@ -33,7 +33,7 @@ def _nice_step(span: float, ticks: int = 5) -> float:
     return 10 * magnitude
 
 
-def scree(eigenvalues: Sequence[float], *, chosen: int | None = None, limit: int = 20) -> SafeString:
+def scree(eigenvalues: Sequence[float], *, chosen: int | None = None, limit: int = 12) -> SafeString:
     """Eigenvalues against factor number, with the eigenvalue-1 line (Kaiser-Guttman) dashed."""
     values = list(eigenvalues)[:limit]
     if not values:
@@ -65,13 +65,13 @@ def scree(eigenvalues: Sequence[float], *, chosen: int | None = None, limit: int
         body.append(
             f'<circle cx="{x(i):.1f}" cy="{y(value):.1f}" r="5" class="point{" chosen" if selected else ""}">'
             f"<title>{escape(_('Factor %(n)d: eigenvalue %(v).2f') % {'n': i + 1, 'v': value})}</title></circle>"
-            f'<text x="{x(i):.1f}" y="{HEIGHT - PAD_BOTTOM + 18}" class="tick" text-anchor="middle">{i + 1}</text>'
+            f'<text x="{x(i):.1f}" y="{HEIGHT - PAD_BOTTOM + 24}" class="tick" text-anchor="middle">{i + 1}</text>'
         )
     body.append(
-        f'<text x="{PAD_LEFT + inner_w / 2:.1f}" y="{HEIGHT - 6}" class="axis-label" text-anchor="middle">'
+        f'<text x="{PAD_LEFT + inner_w / 2:.1f}" y="{HEIGHT - 8}" class="axis-label" text-anchor="middle">'
         f"{escape(_('Factor'))}</text>"
-        f'<text x="14" y="{PAD_TOP + inner_h / 2:.1f}" class="axis-label" text-anchor="middle" '
-        f'transform="rotate(-90 14 {PAD_TOP + inner_h / 2:.1f})">{escape(_("Eigenvalue"))}</text>'
+        f'<text x="20" y="{PAD_TOP + inner_h / 2:.1f}" class="axis-label" text-anchor="middle" '
+        f'transform="rotate(-90 20 {PAD_TOP + inner_h / 2:.1f})">{escape(_("Eigenvalue"))}</text>'
     )
     return _svg(WIDTH, HEIGHT, _("Scree plot of the eigenvalues"), body)
 
@@ -93,7 +93,7 @@ def loadings(
     labels are drawn for up to 120 sorts (beyond that they would only be ink).
     """
     size = 520
-    pad = 44
+    pad = 56
     inner = size - 2 * pad
 
     def px(v: float) -> float:
@@ -112,7 +112,7 @@ def loadings(
         body.append(
             f'<line x1="{px(tick):.1f}" x2="{px(tick):.1f}" y1="{pad}" y2="{size - pad}" class="{line}"/>'
             f'<line x1="{pad}" x2="{size - pad}" y1="{py(tick):.1f}" y2="{py(tick):.1f}" class="{line}"/>'
-            f'<text x="{px(tick):.1f}" y="{size - pad + 16}" class="tick" text-anchor="middle">{tick:g}</text>'
+            f'<text x="{px(tick):.1f}" y="{size - pad + 22}" class="tick" text-anchor="middle">{tick:g}</text>'
             f'<text x="{pad - 6}" y="{py(tick) + 4:.1f}" class="tick" text-anchor="end">{tick:g}</text>'
         )
     show_labels = len(labels) <= 120
@@ -128,8 +128,8 @@ def loadings(
     y_name = _("Factor %(n)d") % {"n": y_factor}
     body.append(
         f'<text x="{size / 2}" y="{size - 8}" class="axis-label" text-anchor="middle">{escape(x_name)}</text>'
-        f'<text x="14" y="{size / 2}" class="axis-label" text-anchor="middle" '
-        f'transform="rotate(-90 14 {size / 2})">{escape(y_name)}</text>'
+        f'<text x="20" y="{size / 2}" class="axis-label" text-anchor="middle" '
+        f'transform="rotate(-90 20 {size / 2})">{escape(y_name)}</text>'
     )
     title = _("Loadings of each sort on factor %(x)d (across) and factor %(y)d (up)") % {"x": x_factor, "y": y_factor}
     return _svg(size, size, title, body)
