@@ -327,3 +327,11 @@ def test_a_centroid_factor_dominated_by_negative_loaders_offers_reflection(clien
     assert "Factor 2 is dominated by negative loadings" in page
     assert "Reflect factor 2 and re-run" in page
     assert "Factor 1 is dominated" not in page
+
+
+def test_the_dashboard_does_not_load_the_correlation_matrix(done_run):
+    result = {**done_run.result, "correlations": [[1.0] * 9 for _ in range(9)]}
+    AnalysisRun.objects.filter(pk=done_run.pk).update(result=result)
+    loaded = AnalysisRun.objects.for_dashboard().get(pk=done_run.pk)
+    assert "correlations" not in loaded.dashboard_result
+    assert loaded.dashboard_result["loadings"] == done_run.result["loadings"]

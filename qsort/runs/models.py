@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import models
-from django.db.models import Q
+from django.db import connection, models
+from django.db.models import F, Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -27,6 +28,17 @@ STAGES = {
     "distinguishing": _("Finding distinguishing statements"),
     "saving": _("Saving the result"),
 }
+
+
+class AnalysisRunQuerySet(models.QuerySet):
+    def for_dashboard(self) -> AnalysisRunQuerySet:
+        """Runs with their result minus the sorts x sorts correlation matrix, which the dashboard
+        never shows and which, at 1,000 sorts, is a million numbers to decode per page view."""
+        if connection.vendor == "postgresql":
+            result = RawSQL(f"{AnalysisRun._meta.db_table}.result - 'correlations'", (), models.JSONField())
+        else:
+            result = F("result")
+        return self.annotate(dashboard_result=result).defer("result")
 
 
 class AnalysisRun(models.Model):
@@ -55,6 +67,8 @@ class AnalysisRun(models.Model):
     queued_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = AnalysisRunQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -118,10 +118,10 @@ def run(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
     """One run: its progress while it works, then its dashboard. htmx polls the `run-body`
     partial; the loadings plot and the rotation preview are partials of the same page."""
     study = study_for(request.user, slug, Can.VIEW)
-    run = _run_of(study, run_id)
+    run = get_object_or_404(AnalysisRun.objects.for_dashboard().select_related("created_by"), pk=run_id, study=study)
     context = {"study": study, "tab": "results", "run": run, "can_analyse": study.user_role in {"owner", "researcher"}}
     if run.status == AnalysisRun.Status.DONE:
-        dashboard = Dashboard(run.result, _comments(study))
+        dashboard = Dashboard(run.dashboard_result, _comments(study))
         k = dashboard.k
         x, y = _axis(request, "x", 1, k), _axis(request, "y", 2 if k > 1 else 1, k)
         rotation = RotationForm(request.GET if "angle" in request.GET else None, factors=k)
@@ -130,7 +130,7 @@ def run(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
             "x": x,
             "y": y,
             "factor_numbers": range(1, k + 1),
-            "scree": charts.scree(run.result["eigenvalues"], chosen=k),
+            "scree": charts.scree(dashboard.result["eigenvalues"], chosen=k),
             "loadings_plot": _loadings_plot(dashboard, x, y),
             "rotation": rotation,
             "preview": _rotation_preview(dashboard, rotation) if rotation.is_bound and rotation.is_valid() else "",
