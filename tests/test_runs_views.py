@@ -124,6 +124,13 @@ def test_asking_for_more_factors_than_sorts_is_refused_in_plain_words(client, ow
     assert not AnalysisRun.objects.exists()
 
 
+def test_asking_for_as_many_factors_as_statements_is_refused(client, owner, sorted_study):
+    client.force_login(owner)
+    response = client.post(results_url(sorted_study), {"factors": 6, "extraction": "pca", "rotation": "varimax"})
+    assert "With 6 statements an analysis can find at most 5 factors." in response.content.decode()
+    assert not AnalysisRun.objects.exists()
+
+
 def test_a_study_without_completed_sorts_says_so(client, owner, study):
     client.force_login(owner)
     response = client.post(results_url(study), PCA3)

@@ -103,7 +103,7 @@ class Dashboard:
 
     def __init__(self, result: dict[str, Any], comments: dict[str, list[Comment]] | None = None) -> None:
         self.result = result
-        self.k = int(result["parameters"]["factors"])
+        self.k = len(result["factors"])
         comments = comments or {}
         texts = result.get("statement_texts") or result["statements"]
         self.statements = [
@@ -117,8 +117,8 @@ class Dashboard:
 
     @property
     def threshold(self) -> float:
-        """|loading| above which a loading is significant at p < .05: 1.96/sqrt(N) (qmethod)."""
-        return 1.96 / math.sqrt(len(self.statements))
+        """|loading| above which a loading is significant: the engine's, else 1.96/sqrt(N) (p < .05)."""
+        return self.result.get("flag_threshold") or 1.96 / math.sqrt(len(self.statements))
 
     @cached_property
     def _marks(self) -> dict[tuple[str, int], str]:

@@ -68,22 +68,25 @@ def load_sorts(study: Study) -> StudySorts:
         statement_ids=[str(statement[1]) for statement in statements],
         statement_texts=[statement[2] for statement in statements],
         sort_ids=[p.label for p in participants],
-        distribution=grid_distribution(study, len(statements)),
+        distribution=factor_array_distribution(study, data),
     )
 
 
-def grid_distribution(study: Study, n_statements: int) -> list[int] | None:
-    """The grid as one value per card, for factor arrays of a free-distribution study.
+def factor_array_distribution(study: Study, data: np.ndarray) -> list[int] | None:
+    """The grid values a factor array is laid out on, one per statement.
 
-    A forced study needs none (every sort holds the grid); a free grid with room to spare
-    gives no exact distribution, and the engine then says so.
+    A forced study needs none: every sort holds the grid and the engine reads it there. A free
+    study whose grid holds exactly the deck uses the grid; with room to spare, the typical sort
+    does: rank by rank, the median of the sorts' own sorted values.
     """
     if study.is_forced:
         return None
     grid = study.grid()
-    if sum(grid.values()) != n_statements:
+    if sum(grid.values()) == data.shape[0]:
+        return [value for value, capacity in grid.items() for _ in range(capacity)]
+    if data.shape[1] == 0:
         return None
-    return [value for value, capacity in grid.items() for _ in range(capacity)]
+    return np.rint(np.median(np.sort(data, axis=0), axis=1)).astype(int).tolist()
 
 
 def clean_parameters(study: Study, parameters: dict[str, Any], *, n_sorts: int | None = None) -> dict[str, Any]:
@@ -103,6 +106,12 @@ def clean_parameters(study: Study, parameters: dict[str, Any], *, n_sorts: int |
                 "choose at most %(sorts)d."
             )
             % {"factors": factors, "sorts": n_sorts}
+        )
+    n_statements = study.statements.count()
+    if factors >= n_statements:
+        raise RunRefused(
+            _("With %(n)d statements an analysis can find at most %(max)d factors.")
+            % {"n": n_statements, "max": n_statements - 1}
         )
     if factors > MAX_FACTORS:
         raise RunRefused(_("Choose at most %(max)d factors.") % {"max": MAX_FACTORS})

@@ -53,8 +53,11 @@ def run_analysis(run_id: int) -> None:
             reflections=tuple(parameters.get("reflections", [])),
             progress=progress,
         ).to_json()
-    except ValueError as error:  # the engine's input errors are written for researchers
-        rows.update(status=AnalysisRun.Status.FAILED, error=str(error), finished_at=timezone.now())
+    except ValueError as error:  # the engine's input errors are written for researchers, as clauses
+        message = str(error)
+        rows.update(
+            status=AnalysisRun.Status.FAILED, error=message[:1].upper() + message[1:], finished_at=timezone.now()
+        )
         return
     except Exception:
         logger.exception("Analysis run %s failed", run_id)
