@@ -1,6 +1,6 @@
 """What the results dashboard shows, read from a run's stored result (shared/analysis-json.md).
 
-Pure Python over the JSON: no queries here, so the view decides what it loads and the page
+Plain Python over the JSON: no queries here, so the view decides what it loads and the page
 renders the same for any past run.
 """
 
@@ -10,6 +10,8 @@ import math
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
+
+from django.utils.formats import get_format
 
 # Significance marks of analysis-json.md `differences`, weakest first.
 MARK_ORDER = ["", "*", "**", "***", "6*"]
@@ -88,6 +90,11 @@ class LoadingCell:
     loading: float
     flagged: bool
     significant: bool
+    # Pre-formatted: the loadings table has a cell per sort and factor (6,000 at 2,000 sorts),
+    # and the template's number filters cost more than the rest of the page together.
+    text: str
+    key: str  # "sort index:factor", the value of the flag checkbox
+    labelled_by: str  # ids of the row and column headers, which name the checkbox
 
 
 @dataclass(frozen=True)
@@ -96,6 +103,7 @@ class SortRow:
     label: str
     cells: list[LoadingCell]
     status: str  # "flagged", "confounded", "non_significant" or "not_flagged"
+    dom_id: str
 
 
 class Dashboard:
@@ -217,11 +225,20 @@ class Dashboard:
     def sorts(self) -> list[SortRow]:
         rows = []
         threshold = self.threshold
+        separator = get_format("DECIMAL_SEPARATOR")
         for index, (label, loadings, flags) in enumerate(
             zip(self.result["sorts"], self.result["loadings"], self.result["flags"], strict=True)
         ):
             cells = [
-                LoadingCell(factor=f + 1, loading=a, flagged=flags[f], significant=abs(a) > threshold)
+                LoadingCell(
+                    factor=f + 1,
+                    loading=a,
+                    flagged=flags[f],
+                    significant=abs(a) > threshold,
+                    text=f"{a:.2f}".replace(".", separator),
+                    key=f"{index}:{f + 1}",
+                    labelled_by=f"sort-{index} loading-head-{f + 1}",
+                )
                 for f, a in enumerate(loadings)
             ]
             significant = sum(c.significant for c in cells)
@@ -233,7 +250,7 @@ class Dashboard:
                 status = "non_significant"
             else:
                 status = "not_flagged"
-            rows.append(SortRow(index=index, label=label, cells=cells, status=status))
+            rows.append(SortRow(index=index, label=label, cells=cells, status=status, dom_id=f"sort-{index}"))
         return rows
 
     def status_counts(self) -> dict[str, int]:
