@@ -324,21 +324,15 @@ def test_the_dashboard_renders_in_a_handful_of_queries(client, owner, done_run, 
     assert page.count('class="composite"') == sum(f["defining_sorts"] > 0 for f in done_run.result["factors"])
 
 
-def test_a_centroid_factor_dominated_by_negative_loaders_offers_reflection(client, owner, done_run):
+def test_a_factor_defined_by_negative_loaders_offers_reflection(client, owner, facilitator, done_run):
     result = done_run.result
-    result["parameters"]["extraction"] = "centroid"
     result["loadings"] = [[row[0], -abs(row[1])] for row in result["loadings"]]
+    result["warnings"] = ["Factor 2 is defined mainly by negative loadings."]
     AnalysisRun.objects.filter(pk=done_run.pk).update(result=result)
     client.force_login(owner)
     page = client.get(run_url(done_run)).content.decode()
-    assert "Factor 2 is dominated by negative loadings" in page
+    assert "Factor 2 is defined mainly by negative loadings." in page
     assert "Reflect factor 2 and re-run" in page
-    assert "Factor 1 is dominated" not in page
-
-
-def test_the_dashboard_does_not_load_the_correlation_matrix(done_run):
-    result = {**done_run.result, "correlations": [[1.0] * 9 for _ in range(9)]}
-    AnalysisRun.objects.filter(pk=done_run.pk).update(result=result)
-    loaded = AnalysisRun.objects.for_dashboard().get(pk=done_run.pk)
-    assert "correlations" not in loaded.dashboard_result
-    assert loaded.dashboard_result["loadings"] == done_run.result["loadings"]
+    assert "Reflect factor 1" not in page
+    client.force_login(facilitator)
+    assert "Reflect factor 2 and re-run" not in client.get(run_url(done_run)).content.decode()

@@ -76,8 +76,8 @@ class Factor:
     composite_reliability: float
     se_factor_scores: float
     has_scores: bool
-    # A centroid factor is neither re-ordered nor re-signed, so it can be dominated by negative
-    # loaders: its array then mirrors the viewpoint (Q-METHOD.md, step 3).
+    # Defined mainly by negative loaders (the engine's test): its array mirrors their viewpoint.
+    # Centroid factors are neither re-ordered nor re-signed, so this happens (Q-METHOD.md, step 3).
     mirrored: bool
     composite: list[Column] = field(default_factory=list)
     distinguishing: list[StatementRow] = field(default_factory=list)
@@ -158,7 +158,7 @@ class Dashboard:
     @cached_property
     def factors(self) -> list[Factor]:
         factors = []
-        loadings = self.result["loadings"]
+        loadings, all_flags = self.result["loadings"], self.result["flags"]
         for f, characteristics in enumerate(self.result["factors"]):
             number = f + 1
             has_scores = self.scored[f]
@@ -171,8 +171,8 @@ class Dashboard:
                     composite_reliability=characteristics["composite_reliability"],
                     se_factor_scores=characteristics["se_factor_scores"],
                     has_scores=has_scores,
-                    mirrored=self.result["parameters"]["extraction"] == "centroid"
-                    and sum(row[f] for row in loadings) < 0,
+                    mirrored=has_scores
+                    and sum(row[f] for row, flags in zip(loadings, all_flags, strict=True) if flags[f]) < 0,
                     composite=self._composite(f) if has_scores else [],
                     distinguishing=self._distinguishing(number),
                     crib=self._crib(f) if has_scores else None,
