@@ -336,3 +336,17 @@ def test_a_factor_defined_by_negative_loaders_offers_reflection(client, owner, f
     assert "Reflect factor 1" not in page
     client.force_login(facilitator)
     assert "Reflect factor 2 and re-run" not in client.get(run_url(done_run)).content.decode()
+
+
+def test_consensus_is_reported_at_the_05_and_the_01_level(client, owner, done_run):
+    from qsort.runs.dashboard import Dashboard
+
+    dashboard = Dashboard(done_run.result)
+    marks: dict[str, set[str]] = {}
+    for difference in done_run.result["differences"]:
+        marks.setdefault(difference["statement"], set()).add(difference["significance"])
+    assert [r.statement.id for r in dashboard.consensus] == done_run.result["consensus"]
+    for row in dashboard.consensus_01:
+        assert marks[row.statement.id] <= {"", "*"} and "*" in marks[row.statement.id]
+    expected_01 = [s for s, m in marks.items() if m <= {"", "*"} and "*" in m]
+    assert sorted(r.statement.id for r in dashboard.consensus_01) == sorted(expected_01)

@@ -199,6 +199,15 @@ class Dashboard:
     def consensus(self) -> list[StatementRow]:
         return [self.row(self.by_id[sid]) for sid in self.result["consensus"]]
 
+    @cached_property
+    def consensus_01(self) -> list[StatementRow]:
+        """Statements no pair of factors separates at p < .01 (but some pair does at .05):
+        PQMethod reports consensus at both levels."""
+        strong = {d["statement"] for d in self.result["differences"] if d["significance"] not in ("", "*")}
+        compared = {d["statement"] for d in self.result["differences"]}
+        at_05 = set(self.result["consensus"])
+        return [self.row(s) for s in self.statements if s.id in compared - strong - at_05]
+
     def _crib(self, f: int) -> CribSheet:
         """Watts & Stenner's crib sheet: the extremes, and what this factor ranks higher or
         lower than every other factor does."""
