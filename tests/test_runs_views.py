@@ -168,6 +168,24 @@ def test_the_results_page_shows_the_scree_and_the_history_in_few_queries(
     assert 'aria-label="Scree plot of the eigenvalues"' in page
 
 
+def test_a_researcher_switches_automatic_re_analysis_on_and_off(client, researcher, facilitator, stranger, study):
+    url = f"/studies/{study.slug}/results/auto/"
+    client.force_login(researcher)
+    response = client.post(url, {"auto_reanalyse": "on"}, follow=True)
+    assert "will re-run automatically when a new sort is completed" in response.content.decode()
+    study.refresh_from_db()
+    assert study.auto_reanalyse is True
+    client.post(url, {})
+    study.refresh_from_db()
+    assert study.auto_reanalyse is False
+    client.force_login(facilitator)
+    assert client.post(url, {"auto_reanalyse": "on"}).status_code == 403
+    client.force_login(stranger)
+    assert client.post(url, {"auto_reanalyse": "on"}).status_code == 404
+    study.refresh_from_db()
+    assert study.auto_reanalyse is False
+
+
 # --- progress --------------------------------------------------------------------------------
 
 

@@ -168,6 +168,20 @@ def _rotation_preview(dashboard: Dashboard, rotation: RotationForm):
 
 @login_required
 @require_POST
+def auto_reanalyse(request: HttpRequest, slug: str) -> HttpResponse:
+    """Switch automatic re-analysis (the latest parameters re-run when a sort is completed)."""
+    study = study_for(request.user, slug, Can.ANALYSE)
+    study.auto_reanalyse = request.POST.get("auto_reanalyse") == "on"
+    study.save(update_fields=["auto_reanalyse", "updated_at"])
+    if study.auto_reanalyse:
+        messages.success(request, _("The latest analysis will re-run automatically when a new sort is completed."))
+    else:
+        messages.success(request, _("Automatic re-analysis is off."))
+    return redirect("runs:results", slug=study.slug)
+
+
+@login_required
+@require_POST
 def retry_run(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
     study = study_for(request.user, slug, Can.ANALYSE)
     run = _run_of(study, run_id)
