@@ -186,6 +186,18 @@ def test_a_researcher_switches_automatic_re_analysis_on_and_off(client, research
     assert study.auto_reanalyse is False
 
 
+def test_the_scree_is_computed_once_per_state_of_the_data(owner, study, django_assert_num_queries):
+    from qsort.runs.services import scree_eigenvalues
+
+    add_sorts(study, 4)
+    first = scree_eigenvalues(study)
+    assert len(first) == 4 and first == sorted(first, reverse=True)
+    with django_assert_num_queries(1):  # only the data's state; the eigenvalues come from the cache
+        assert scree_eigenvalues(study) == first
+    add_sorts(study, 1, codes=["LATE"])
+    assert len(scree_eigenvalues(study)) == 5
+
+
 # --- progress --------------------------------------------------------------------------------
 
 

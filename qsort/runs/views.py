@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from qsort.analysis.rotation import rotate_pair
 from qsort.runs import charts
 from qsort.runs.dashboard import Comment, Dashboard
 from qsort.runs.models import AnalysisRun
@@ -159,8 +160,6 @@ def _loadings_plot(dashboard: Dashboard, x: int, y: int, loadings: list[list[flo
 
 
 def _rotation_preview(dashboard: Dashboard, rotation: RotationForm):
-    from qsort.analysis.rotation import rotate_pair
-
     first, second = rotation.cleaned_data["first"], rotation.cleaned_data["second"]
     rotated = rotate_pair(dashboard.result["loadings"], first - 1, second - 1, rotation.cleaned_data["angle"])
     return _loadings_plot(dashboard, first, second, rotated.tolist())
