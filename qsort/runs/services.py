@@ -14,8 +14,7 @@ from django.db.models import Count, F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from qsort.analysis.correlation import factor
-from qsort.analysis.extraction import eigenvalues
+from qsort.analysis import correlation, extraction
 from qsort.runs.models import AnalysisRun
 from qsort.studies.models import Participant, SortValue, Study
 
@@ -233,7 +232,7 @@ def scree_eigenvalues(study: Study) -> list[float]:
     if state["count"] >= 2:
         sorts = load_sorts(study)
         try:
-            values = eigenvalues(factor(sorts.data, sorts.sort_ids)).tolist()
+            values = extraction.eigenvalues(correlation.factor(sorts.data, sorts.sort_ids)).tolist()
         except ValueError:  # e.g. a sort with one value everywhere: a run will say so in words
             values = []
     cache.set(key, values, timeout=24 * 3600)
