@@ -26,7 +26,7 @@ from qsort.runs.services import (
     scree_eigenvalues,
     start_run,
 )
-from qsort.studies.access import Can, study_for
+from qsort.studies.access import Can, role_allows, study_for
 from qsort.studies.models import SortComment, Study
 
 HISTORY_LENGTH = 50
@@ -92,7 +92,7 @@ def results(request: HttpRequest, slug: str) -> HttpResponse:
             "latest": runs[0] if runs else None,
             "eigenvalues": eigenvalues[: MAX_FACTORS + 2],
             "scree": charts.scree(eigenvalues) if eigenvalues else "",
-            "can_analyse": study.user_role in {"owner", "researcher"},
+            "can_analyse": role_allows(study.user_role, Can.ANALYSE),
         },
     )
 
@@ -120,7 +120,7 @@ def run(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
     partial; the loadings plot and the rotation preview are partials of the same page."""
     study = study_for(request.user, slug, Can.VIEW)
     run = get_object_or_404(AnalysisRun.objects.for_dashboard().select_related("created_by"), pk=run_id, study=study)
-    context = {"study": study, "tab": "results", "run": run, "can_analyse": study.user_role in {"owner", "researcher"}}
+    context = {"study": study, "tab": "results", "run": run, "can_analyse": role_allows(study.user_role, Can.ANALYSE)}
     if run.status == AnalysisRun.Status.DONE:
         dashboard = Dashboard(run.dashboard_result, _comments(study))
         k = dashboard.k
