@@ -380,3 +380,13 @@ def test_consensus_is_reported_at_the_05_and_the_01_level(client, owner, done_ru
         assert marks[row.statement.id] <= {"", "*"} and "*" in marks[row.statement.id]
     expected_01 = [s for s, m in marks.items() if m <= {"", "*"} and "*" in m]
     assert sorted(r.statement.id for r in dashboard.consensus_01) == sorted(expected_01)
+
+
+def test_a_factors_statement_tables_put_that_factor_first(done_run):
+    from qsort.runs.dashboard import Dashboard
+
+    factor_2 = Dashboard(done_run.result).factors[1]
+    for rows in (factor_2.distinguishing, factor_2.crib.top, factor_2.crib.bottom):
+        for row in rows:
+            assert [cell.factor for cell in row.cells] == [2, 1]
+            assert row.cells[1].mark == ""  # only the factor being read is marked

@@ -141,6 +141,8 @@ class Dashboard:
         return weakest
 
     def row(self, statement: Statement, *, marks_for: int | None = None) -> StatementRow:
+        """The statement across factors. With `marks_for`, only that factor's significance is
+        marked and its cells come first (on a phone, the factor being read stays in view)."""
         cells = []
         for f in range(self.k):
             scored = self.scored[f]
@@ -153,6 +155,8 @@ class Dashboard:
                     mark=mark,
                 )
             )
+        if marks_for is not None:
+            cells.sort(key=lambda cell: cell.factor != marks_for)
         return StatementRow(statement=statement, cells=cells)
 
     @cached_property
@@ -219,7 +223,7 @@ class Dashboard:
         for statement in by_z:
             own = self.arrays[statement.index][f]
             elsewhere = [self.arrays[statement.index][g] for g in others]
-            row = self.row(statement)
+            row = self.row(statement, marks_for=f + 1)
             if own == top:
                 sheet.top.append(row)
             elif own == bottom:
