@@ -170,7 +170,7 @@ def preview_pqmethod(sta: bytes, dat: bytes) -> StudyImport:
     if dat_file is None:
         return plan
     plan.title = dat_file.title or _("Imported study")
-    plan.grid = {value: count for value, count in dat_file.counts.items()}
+    plan.grid = dict(dat_file.counts)
     plan.sorts = list(dat_file.sorts)
     if statements and len(statements) != dat_file.n_statements:
         plan.problems.append(
@@ -178,7 +178,7 @@ def preview_pqmethod(sta: bytes, dat: bytes) -> StudyImport:
             % {"sta": len(statements), "dat": dat_file.n_statements}
         )
         return plan
-    expected = sorted(v for v, c in plan.grid.items() for _ in range(c))
+    expected = sorted(v for v, c in plan.grid.items() for _card in range(c))
     plan.forced = sum(plan.grid.values()) == dat_file.n_statements and all(
         sorted(values) == expected for _, values in plan.sorts
     )
@@ -187,7 +187,7 @@ def preview_pqmethod(sta: bytes, dat: bytes) -> StudyImport:
         plan.grid = {v: max(plan.grid.get(v, 0), *(values.count(v) for _, values in plan.sorts)) for v in plan.grid}
     rules = SortRules(frozenset(range(1, dat_file.n_statements + 1)), plan.grid, plan.forced)
     for line, (name, values) in enumerate(plan.sorts, start=3):
-        _clean, problems = validate_sort(rules, enumerate(values, start=1))
+        _values, problems = validate_sort(rules, enumerate(values, start=1))
         plan.problems += [f".DAT line {line} ({name}): {problem}" for problem in problems]
     return plan
 
@@ -219,8 +219,8 @@ def create_study_from_pqmethod(plan: StudyImport, owner, title: str = "") -> Stu
         Statement(study=study, number=n, position=n, text=text) for n, text in enumerate(plan.statements, start=1)
     )
     study.set_grid(plan.grid)
-    participants = study.invite(codes=[name for name, _ in plan.sorts])
-    for participant, (_, values) in zip(participants, plan.sorts, strict=True):
+    participants = study.invite(codes=[name for name, _values in plan.sorts])
+    for participant, (_name, values) in zip(participants, plan.sorts, strict=True):
         submit_sort(participant, enumerate(values, start=1), entered_by=owner)
     return study
 
@@ -255,9 +255,7 @@ def preview_statements(study: Study, data: bytes) -> StatementsImport:
         if not statement:
             plan.problems.append(_("Line %(line)d is empty.") % {"line": line_number})
         elif key in seen:
-            plan.problems.append(
-                _("Line %(line)d repeats line %(first)d.") % {"line": line_number, "first": seen[key]}
-            )
+            plan.problems.append(_("Line %(line)d repeats line %(first)d.") % {"line": line_number, "first": seen[key]})
         elif key in existing:
             plan.problems.append(
                 _("Line %(line)d is already statement %(number)d of the deck.")
@@ -276,3 +274,82 @@ def apply_statements(study: Study, plan: StatementsImport) -> list[Statement]:
     if plan.problems:
         raise ValueError("; ".join(plan.problems))
     return [study.add_statement(text) for text in plan.statements]
+
+
+@dataclass
+class SortsImport:
+    """Sorts from a statements x sorts CSV: per code, the values by statement number."""
+
+    sorts: list[tuple[str, dict[int, int]]] = field(default_factory=list)
+    new_codes: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def codes(self) -> list[str]:
+        return [code for code, _ in self.sorts]
+
+
+def _read_sorts_csv(data: bytes) -> tuple[list[str], list[str], list[list[int]]]:
+    """(statement ids, sort ids, each sort's values in row order) via the engine's CSV reader."""
+    from qsort.analysis.io import read_sorts_csv
+
+    matrix = read_sorts_csv(io.StringIO(pqmethod.decode(data)))
+    return list(matrix.statement_ids), list(matrix.sort_ids), matrix.data.T.tolist()
+
+
+def preview_sorts(study: Study, data: bytes) -> SortsImport:
+    from qsort.analysis.errors import AnalysisInputError
+
+    plan = SortsImport()
+    try:
+        statement_ids, sort_ids, columns = _read_sorts_csv(data)
+    except AnalysisInputError as error:
+        plan.problems.append(str(error))
+        return plan
+    numbers = [tables.statement_number(sid) for sid in statement_ids]
+    study_numbers = set(study.statements.values_list("number", flat=True))
+    for line, (sid, number) in enumerate(zip(statement_ids, numbers, strict=True), start=2):
+        if number not in study_numbers:
+            plan.problems.append(
+                _("Line %(line)d: '%(id)s' is not a statement number of this study.") % {"line": line, "id": sid}
+            )
+    missing = sorted(study_numbers - set(numbers))
+    if missing:
+        plan.problems.append(
+            _("The file has no row for statement(s) %(numbers)s.") % {"numbers": ", ".join(map(str, missing[:20]))}
+        )
+    if plan.problems:
+        return plan
+    codes = [restore(code.strip()) for code in sort_ids]
+    # code -> the id of the participant's sort (None while they have not sorted)
+    existing = dict(Participant.objects.filter(study=study, code__in=codes).values_list("code", "sort__id"))
+    rules = SortRules.for_study(study)
+    for column, (code, values) in enumerate(zip(codes, columns, strict=True), start=2):
+        where = _("Column %(column)d (%(code)s)") % {"column": column, "code": code}
+        if not code or len(code) > 40:
+            plan.problems.append(_("%(where)s: a participant code has 1 to 40 characters.") % {"where": where})
+            continue
+        if code in plan.codes:
+            plan.problems.append(_("%(where)s: the code is used by an earlier column.") % {"where": where})
+            continue
+        if existing.get(code):
+            plan.problems.append(_("%(where)s: this participant already has a sort.") % {"where": where})
+            continue
+        clean, problems = validate_sort(rules, zip(numbers, values, strict=True))
+        plan.problems += [f"{where}: {problem}" for problem in problems]
+        plan.sorts.append((code, clean))
+        if code not in existing:
+            plan.new_codes.append(code)
+    return plan
+
+
+@transaction.atomic
+def apply_sorts(study: Study, plan: SortsImport, user) -> int:
+    """Store every sort as typed in by `user` (paper sorts may arrive after a study closed)."""
+    if plan.problems:
+        raise ValueError("; ".join(plan.problems))
+    study.invite(codes=plan.new_codes)
+    participants = {p.code: p for p in Participant.objects.filter(study=study, code__in=plan.codes)}
+    for code, values in plan.sorts:
+        submit_sort(participants[code], values.items(), entered_by=user)
+    return len(plan.sorts)

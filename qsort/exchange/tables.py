@@ -74,8 +74,7 @@ def _statement_cells(result: Mapping[str, Any], texts: Mapping[int, str]) -> lis
 
 def factor_arrays_table(result: Mapping[str, Any], texts: Mapping[int, str]) -> Table:
     rows = [
-        (*cells, *array)
-        for cells, array in zip(_statement_cells(result, texts), result["factor_arrays"], strict=True)
+        (*cells, *array) for cells, array in zip(_statement_cells(result, texts), result["factor_arrays"], strict=True)
     ]
     return Table("Factor arrays", ("statement", "text", *_factor_names(result)), rows)
 
@@ -123,7 +122,8 @@ def factor_characteristics_table(result: Mapping[str, Any]) -> Table:
         "composite_reliability",
         "se_factor_scores",
     )
-    rows = [(name, *(factor.get(f) for f in fields)) for name, factor in zip(_factor_names(result), result["factors"])]
+    names = _factor_names(result)
+    rows = [(name, *(factor.get(f) for f in fields)) for name, factor in zip(names, result["factors"], strict=True)]
     return Table("Factor characteristics", ("factor", *fields), rows)
 
 
@@ -173,8 +173,7 @@ def se_differences_table(result: Mapping[str, Any]) -> Table:
 def parameters_table(result: Mapping[str, Any]) -> Table:
     parameters = result["parameters"]
     rows: list[tuple[Cell, Cell]] = [
-        (key, value if isinstance(value, str | int | float | bool) else str(value))
-        for key, value in parameters.items()
+        (key, value if isinstance(value, str | int | float | bool) else str(value)) for key, value in parameters.items()
     ]
     rows += [("sorts", len(result["sorts"])), ("statements", len(result["statements"]))]
     rows += [("warning", warning) for warning in result.get("warnings", ())]
