@@ -1,4 +1,5 @@
-"""Helpers shared by the exchange and API tests (imported by them; not a conftest, to stay in our room)."""
+"""Fixtures shared by the exchange and API tests, loaded with `pytest_plugins = ["tests.api_support"]`
+(a plugin module rather than a conftest.py, to stay inside our room)."""
 
 from __future__ import annotations
 
@@ -33,9 +34,15 @@ def done_run(sorted_study):
     )
 
 
-def client_for(user) -> APIClient:
+def token_client(user) -> APIClient:
     client = APIClient()
     if user is not None:
         token, _created = Token.objects.get_or_create(user=user)
         client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     return client
+
+
+@pytest.fixture
+def client_for():
+    """client_for(user): an API client authenticated with the user's token."""
+    return token_client

@@ -8,9 +8,9 @@ from rest_framework.test import APIClient
 
 from qsort.exchange.models import DownloadLog
 from qsort.studies.access import ALLOWED, Can
-from tests.api_support import client_for, done_run, fast_passwords, sorted_study  # noqa: F401
 
 pytestmark = pytest.mark.django_db
+pytest_plugins = ["tests.api_support"]  # fast_passwords, sorted_study, done_run, client_for
 
 
 # (method, url, body, capability, status for a role that has the capability)
@@ -36,14 +36,12 @@ ROLES = ["owner", "facilitator", "researcher", "stranger"]
 @pytest.mark.parametrize(("method", "url", "body", "capability", "allowed_status"), ENDPOINTS)
 @pytest.mark.parametrize("persona", ROLES)
 def test_each_endpoint_admits_exactly_the_roles_with_its_capability(
-    request, done_run, persona, method, url, body, capability, allowed_status
+    request, client_for, done_run, persona, method, url, body, capability, allowed_status
 ):
     user = request.getfixturevalue(persona)
     response = getattr(client_for(user), method)(url.format(run=done_run.pk), body, format="json")
-    if persona == "stranger":
-        expected = 404
-    else:
-        expected = allowed_status if persona in ALLOWED[capability] else 403
+    has_capability = persona in ALLOWED[capability]
+    expected = 404 if persona == "stranger" else (allowed_status if has_capability else 403)
     assert response.status_code == expected, response.content[:300]
     if expected in (403, 404):
         assert "detail" in response.json()
@@ -56,13 +54,13 @@ def test_anonymous_clients_get_401_with_a_token_challenge(done_run, method, url,
     assert response["WWW-Authenticate"] == "Token"
 
 
-def test_a_stranger_sees_no_studies_and_anonymous_gets_401(study, stranger, researcher):
+def test_a_stranger_sees_no_studies_and_anonymous_gets_401(client_for, study, stranger, researcher):
     assert client_for(stranger).get("/api/studies/").json()["results"] == []
     assert [s["slug"] for s in client_for(researcher).get("/api/studies/").json()["results"]] == ["tiny"]
     assert APIClient().get("/api/studies/").status_code == 401
 
 
-def test_refused_requests_change_nothing(sorted_study, researcher, stranger):
+def test_refused_requests_change_nothing(client_for, sorted_study, researcher, stranger):
     for user in (researcher, stranger):
         client_for(user).patch("/api/studies/tiny/", {"title": "Hijacked"}, format="json")
         client_for(user).post("/api/studies/tiny/participants/", {"count": 3}, format="json")
@@ -71,7 +69,7 @@ def test_refused_requests_change_nothing(sorted_study, researcher, stranger):
     assert sorted_study.participants.count() == 1
 
 
-def test_downloads_are_logged_only_when_served(done_run, owner, facilitator, researcher):
+def test_downloads_are_logged_only_when_served(client_for, done_run, owner, facilitator, researcher):
     client_for(facilitator).get("/api/studies/tiny/export/sorts.csv")  # 403
     client_for(researcher).get("/api/studies/tiny/export/sorts.csv")
     client_for(owner).get(f"/api/analyses/{done_run.pk}/export/result.json")
