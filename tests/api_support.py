@@ -20,6 +20,12 @@ def fast_passwords(settings):
 
 
 @pytest.fixture
+def tiny_sort() -> dict[int, int]:
+    """A valid sort of the `study` fixture (statement number -> value)."""
+    return dict(TINY_SORT)
+
+
+@pytest.fixture
 def sorted_study(study):
     """The `study` fixture with one completed sort (participant P01): its deck is locked."""
     participant = study.invite(codes=["P01"])[0]

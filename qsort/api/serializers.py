@@ -64,7 +64,7 @@ class StudySerializer(serializers.ModelSerializer):
     """A study's settings, deck and grid. `grid` and `statements` are writable while the deck is
     unlocked (the view turns a locked deck into 409); `status` accepts "open" and "closed"."""
 
-    slug = serializers.SlugField(max_length=80, required=False)
+    slug = serializers.SlugField(max_length=80)
     status = serializers.ChoiceField(choices=Study.Status.choices, required=False)
     language = serializers.ChoiceField(choices=settings.LANGUAGES, required=False)
     statements = StatementSerializer(many=True, required=False)
@@ -88,6 +88,7 @@ class StudySerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["created_at", "updated_at"]
+        extra_kwargs = {"condition_of_instruction": {"required": False, "allow_blank": True}}
 
     def validate_slug(self, slug: str) -> str:
         if self.instance is not None and slug != self.instance.slug:

@@ -106,10 +106,6 @@ class StudyList(Endpoint, generics.ListCreateAPIView):
 
     def perform_create(self, serializer: s.StudySerializer) -> None:
         data = serializer.validated_data
-        if not data.get("title"):
-            raise ValidationError({"title": ["This field is required."]})
-        if not data.get("slug"):
-            raise ValidationError({"slug": ["This field is required."]})
         with transaction.atomic():
             study = Study.objects.create(
                 owner=self.request.user, slug=data["slug"], title=data["title"], condition_of_instruction=""
