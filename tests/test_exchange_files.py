@@ -77,7 +77,7 @@ def test_statements_import_previews_problems_with_line_numbers(study):
         "Line 4 repeats line 2.",
         "Line 5 is already statement 2 of the deck.",
     ]
-    plan = services.preview_statements(study, "Plain one\n'=SUM(A1)\nPlain two\n".encode())
+    plan = services.preview_statements(study, b"Plain one\n'=SUM(A1)\nPlain two\n")
     assert plan.problems == []
     assert plan.statements == ["Plain one", "=SUM(A1)", "Plain two"]  # our own neutralising is undone
     services.apply_statements(study, plan)

@@ -29,6 +29,19 @@ class GridField(serializers.ListField):
 
     child = GridColumnSerializer()
 
+    def run_child_validation(self, data: list) -> list[dict]:
+        # A PATCH is partial, and DRF passes that on to the columns: check each one whole.
+        errors, columns = {}, []
+        for index, item in enumerate(data):
+            column = GridColumnSerializer(data=item)
+            if column.is_valid():
+                columns.append(column.validated_data)
+            else:
+                errors[index] = column.errors
+        if errors:
+            raise serializers.ValidationError(errors)
+        return columns
+
     def to_representation(self, grid: dict[int, int]) -> list[dict[str, int]]:
         return [{"value": value, "capacity": capacity} for value, capacity in grid.items()]
 
@@ -96,6 +109,11 @@ class StudySerializer(serializers.ModelSerializer):
         if self.instance is None and Study.objects.filter(slug=slug).exists():
             raise serializers.ValidationError("This slug is taken; choose another.")
         return slug
+
+    def validate_statements(self, statements: list[dict]) -> list[dict]:
+        if any(not item.get("text") for item in statements):
+            raise serializers.ValidationError("Every statement needs a text.")
+        return statements
 
     def validate_grid(self, columns: list[dict]) -> dict[int, int]:
         grid = {column["value"]: column["capacity"] for column in columns}
