@@ -1,0 +1,123 @@
+"""The frozen analysis result and its JSON form (docs: shared/analysis-json.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from qsort.analysis.scores import RELIABILITY, Characteristics, Comparisons
+
+
+def _num(x: float) -> float | None:
+    return None if np.isnan(x) else float(x)
+
+
+def _matrix(m: np.ndarray) -> list[list[float | None]]:
+    return [[_num(v) for v in row] for row in np.asarray(m, dtype=np.float64)]
+
+
+def _int_matrix(m: np.ndarray) -> list[list[int | None]]:
+    return [[None if np.isnan(v) else int(v) for v in row] for row in m]
+
+
+@dataclass(frozen=True)
+class AnalysisResult:
+    """Everything one analysis produced.  Arrays are read-only; factors are 0-based here and
+    numbered 1..K in the JSON.  ``zscores`` / ``factor_arrays`` hold NaN for a factor with no
+    defining sort (null in JSON)."""
+
+    parameters: dict[str, Any]
+    statement_ids: tuple[str, ...]
+    sort_ids: tuple[str, ...]
+    forced: bool
+    qscores: np.ndarray
+    correlations: np.ndarray | None
+    eigenvalues: np.ndarray
+    unrotated_loadings: np.ndarray
+    loadings: np.ndarray
+    flags: np.ndarray
+    flag_threshold: float
+    zscores: np.ndarray
+    factor_arrays: np.ndarray
+    characteristics: Characteristics
+    comparisons: Comparisons
+    confounded: tuple[str, ...]
+    nonsignificant: tuple[str, ...]
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def n_factors(self) -> int:
+        return int(self.loadings.shape[1])
+
+    def distinguishing(self) -> dict[str, list[str]]:
+        """Factor number (string) -> ids of the statements that distinguish it."""
+        out: dict[str, list[str]] = {str(f + 1): [] for f in range(self.n_factors)}
+        for s, factors in enumerate(self.comparisons.distinguishes):
+            for f in factors:
+                out[str(f + 1)].append(self.statement_ids[s])
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        """The analysis-json.md object: plain Python values, nulls instead of NaN."""
+        ch, cmp = self.characteristics, self.comparisons
+        values, counts = np.unique(self.qscores, return_counts=True)
+        differences = [
+            {
+                "statement": sid,
+                "factors": [a + 1, b + 1],
+                "difference": float(cmp.differences[s, c]),
+                "significance": str(cmp.codes[s, c]),
+            }
+            for s, sid in enumerate(self.statement_ids)
+            for c, (a, b) in enumerate(cmp.pairs)
+        ]
+        return {
+            "parameters": dict(self.parameters),
+            "statements": list(self.statement_ids),
+            "sorts": list(self.sort_ids),
+            "distribution": {
+                "values": [int(v) for v in values],
+                "counts": [int(c) for c in counts],
+            },
+            "correlations": None if self.correlations is None else _matrix(self.correlations),
+            "eigenvalues": [float(v) for v in self.eigenvalues],
+            "unrotated_ss_loadings": [float(v) for v in (self.unrotated_loadings**2).sum(0)],
+            "unrotated_loadings": _matrix(self.unrotated_loadings),
+            "loadings": _matrix(self.loadings),
+            "flags": [[bool(v) for v in row] for row in self.flags],
+            "flag_threshold": float(self.flag_threshold),
+            "zscores": _matrix(self.zscores),
+            "factor_arrays": _int_matrix(self.factor_arrays),
+            "factors": [
+                {
+                    "eigenvalue": float(ch.eigenvalues[f]),
+                    "explained_variance": float(ch.explained[f]),
+                    "defining_sorts": int(ch.defining[f]),
+                    "average_reliability_coefficient": RELIABILITY,
+                    "composite_reliability": float(ch.reliability[f]),
+                    "se_factor_scores": _num(ch.se_scores[f]),
+                }
+                for f in range(self.n_factors)
+            ],
+            "factor_correlations": _matrix(ch.z_correlations),
+            "se_differences": _matrix(ch.se_differences),
+            "differences": differences,
+            "statement_status": [
+                {
+                    "statement": sid,
+                    "distinguishes": [f + 1 for f in cmp.distinguishes[s]],
+                    "consensus": bool(cmp.consensus[s]),
+                }
+                for s, sid in enumerate(self.statement_ids)
+            ],
+            "distinguishing": self.distinguishing(),
+            "consensus": [sid for s, sid in enumerate(self.statement_ids) if cmp.consensus[s]],
+            "consensus_01": [
+                sid for s, sid in enumerate(self.statement_ids) if cmp.consensus_01[s]
+            ],
+            "confounded": list(self.confounded),
+            "nonsignificant": list(self.nonsignificant),
+            "warnings": list(self.warnings),
+        }
