@@ -113,7 +113,7 @@ def test_uploads_over_the_limit_are_refused_with_a_message(client, facilitator, 
     page = response.content.decode()
     assert "big.txt is 240\xa0bytes; files up to 100\xa0bytes can be imported. Nothing was saved." in page
     assert study.statements.count() == 6
-    assert not any(key.startswith("exchange:") for key in client.session)
+    assert f"exchange:statements:{study.pk}" not in client.session
 
 
 def test_a_new_study_is_created_from_pqmethod_files(client, owner, demo_study):

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from qsort.analysis import AnalysisInputError, read_sorts_text
 from qsort.exchange import easyhtmlq, pqmethod, tables, writers
 from qsort.exchange.dataset import SortRecord, StudyData
 from qsort.exchange.models import DownloadLog
@@ -289,23 +290,15 @@ class SortsImport:
         return [code for code, _ in self.sorts]
 
 
-def _read_sorts_csv(data: bytes) -> tuple[list[str], list[str], list[list[int]]]:
-    """(statement ids, sort ids, each sort's values in row order) via the engine's CSV reader."""
-    from qsort.analysis.io import read_sorts_csv
-
-    matrix = read_sorts_csv(io.StringIO(pqmethod.decode(data)))
-    return list(matrix.statement_ids), list(matrix.sort_ids), matrix.data.T.tolist()
-
-
 def preview_sorts(study: Study, data: bytes) -> SortsImport:
-    from qsort.analysis.errors import AnalysisInputError
-
+    """Check every column of the CSV (read by the engine's reader) against the study."""
     plan = SortsImport()
     try:
-        statement_ids, sort_ids, columns = _read_sorts_csv(data)
+        table = read_sorts_text(pqmethod.decode(data))
     except AnalysisInputError as error:
-        plan.problems.append(str(error))
+        plan.problems.append(str(error)[:1].upper() + str(error)[1:] + ".")
         return plan
+    statement_ids, sort_ids, columns = table.statement_ids, table.sort_ids, table.values.T.tolist()
     numbers = [tables.statement_number(sid) for sid in statement_ids]
     study_numbers = set(study.statements.values_list("number", flat=True))
     for line, (sid, number) in enumerate(zip(statement_ids, numbers, strict=True), start=2):

@@ -15,9 +15,7 @@ def reference_files() -> list[Path]:
     return sorted(REFERENCE.rglob("qmethod_*.json"))
 
 
-def synthetic_sorts(
-    n: int, p: int, *, views: int = 3, noise: float = 1.0, seed: int = 0
-) -> np.ndarray:
+def synthetic_sorts(n: int, p: int, *, views: int = 3, noise: float = 1.0, seed: int = 0) -> np.ndarray:
     """Forced-grid sorts from a few viewpoints plus noise (some sorts reversed)."""
     rng = np.random.default_rng(seed)
     grid = np.sort(np.round(np.clip(rng.normal(0, n / 16, n), -6, 6)).astype(int))

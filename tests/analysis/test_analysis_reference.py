@@ -128,10 +128,7 @@ def test_differences_and_codes(case: tuple[dict, dict]) -> None:
         i, j = (int(v) for v in re.findall(r"\d+", pair))
         for sid, row in zip(ref["statement_ids"], qdc["data"], strict=True):
             expected[(sid, i, j)] = (row[names.index(pair)], row[names.index("sig_" + pair)])
-    ours = {
-        (d["statement"], *d["factors"]): (d["difference"], d["significance"])
-        for d in out["differences"]
-    }
+    ours = {(d["statement"], *d["factors"]): (d["difference"], d["significance"]) for d in out["differences"]}
     assert ours.keys() == expected.keys()
     for key, (difference, code) in expected.items():
         assert ours[key][1] == code, key
@@ -149,18 +146,12 @@ def _label(label: str, flagged: list[int]) -> tuple[list[int], bool]:
 
 def test_distinguishing_and_consensus(case: tuple[dict, dict]) -> None:
     ref, out = case
-    flagged = [
-        f + 1
-        for f, row in enumerate(np.array(ref["zsc"]["data"], dtype=object).T)
-        if row[0] is not None
-    ]
+    flagged = [f + 1 for f, row in enumerate(np.array(ref["zsc"]["data"], dtype=object).T) if row[0] is not None]
     names = ref["qdc"]["col_names"]
     labels = [row[names.index("dist.and.cons")] for row in ref["qdc"]["data"]]
     distinguishing: dict[str, list[str]] = {str(f): [] for f in range(1, len(out["factors"]) + 1)}
     consensus = []
-    for sid, label, status in zip(
-        ref["statement_ids"], labels, out["statement_status"], strict=True
-    ):
+    for sid, label, status in zip(ref["statement_ids"], labels, out["statement_status"], strict=True):
         factors, is_consensus = _label(label, flagged)
         assert status == {"statement": sid, "distinguishes": factors, "consensus": is_consensus}
         for f in factors:
