@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import os
 import statistics
-import warnings
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import django
