@@ -62,7 +62,7 @@ def populate(data: np.ndarray):
 
     from qsort.studies.models import GridColumn, Participant, Sort, SortValue, Statement, Study
 
-    owner = get_user_model().objects.create_user("bench", password="bench-pass-123")
+    owner = get_user_model().objects.create_user("bench")  # signed in with force_login
     study = Study.objects.create(title="Benchmark", slug="bench", owner=owner, condition_of_instruction="?")
     Statement.objects.bulk_create(
         Statement(study=study, number=n, position=n, text=f"Statement {n} about something") for n in range(1, 61)
