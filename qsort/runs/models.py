@@ -2,12 +2,44 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
-from django.db import models
-from django.db.models import Q
+from django.db import connection, models
+from django.db.models import F, Q
+from django.db.models.expressions import RawSQL
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from qsort.studies.models import Study
+
+# A queued run that no worker picked up in this time was probably never delivered (broker
+# outage, worker down); a running one this old lost its worker. Either way: offer a retry.
+QUEUED_STALE_AFTER = timedelta(minutes=2)
+RUNNING_STALE_AFTER = timedelta(minutes=15)
+
+STAGES = {
+    "loading data": _("Loading data"),
+    "correlating": _("Correlating sorts"),
+    "extracting": _("Extracting factors"),
+    "rotating": _("Rotating"),
+    "flagging": _("Flagging defining sorts"),
+    "scoring": _("Computing factor scores"),
+    "distinguishing": _("Finding distinguishing statements"),
+    "saving": _("Saving the result"),
+}
+
+
+class AnalysisRunQuerySet(models.QuerySet):
+    def for_dashboard(self) -> AnalysisRunQuerySet:
+        """Runs with their result minus the sorts x sorts correlation matrix, which the dashboard
+        never shows and which, at 1,000 sorts, is a million numbers to decode per page view."""
+        if connection.vendor == "postgresql":
+            # A constant expression, no user input: jsonb's "-" drops one key server-side.
+            result = RawSQL(f"{AnalysisRun._meta.db_table}.result - 'correlations'", (), models.JSONField())  # noqa: S611
+        else:
+            result = F("result")
+        return self.annotate(dashboard_result=result).defer("result")
 
 
 class AnalysisRun(models.Model):
@@ -29,9 +61,15 @@ class AnalysisRun(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="analysis_runs"
     )
+    # Set when a new sort re-ran the latest parameters (Study.auto_reanalyse), not a person.
+    automatic = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When it was last put on the queue (creation or retry): the clock for "stale".
+    queued_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = AnalysisRunQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -53,3 +91,31 @@ class AnalysisRun(models.Model):
 
     def __str__(self) -> str:
         return f"Run {self.pk} of {self.study} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {self.Status.DONE, self.Status.FAILED}
+
+    @property
+    def is_stale(self) -> bool:
+        """Queued or running for so long that its worker is gone; the page offers a retry."""
+        now = timezone.now()
+        if self.status == self.Status.QUEUED:
+            return now - self.queued_at > QUEUED_STALE_AFTER
+        if self.status == self.Status.RUNNING:
+            return self.started_at is not None and now - self.started_at > RUNNING_STALE_AFTER
+        return False
+
+    @property
+    def can_retry(self) -> bool:
+        return self.status == self.Status.FAILED or self.is_stale
+
+    @property
+    def stage_label(self) -> str:
+        return str(STAGES.get(self.stage, self.stage))
+
+    @property
+    def duration(self) -> timedelta | None:
+        if self.started_at and self.finished_at:
+            return self.finished_at - self.started_at
+        return None

@@ -1,4 +1,13 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from qsort.runs import views
 
 app_name = "runs"
-urlpatterns: list = []
+urlpatterns = [
+    path("studies/<slug:slug>/results/", views.results, name="results"),
+    path("studies/<slug:slug>/results/<int:run_id>/", views.run, name="run"),
+    path("studies/<slug:slug>/results/<int:run_id>/retry/", views.retry_run, name="retry"),
+    path("studies/<slug:slug>/results/<int:run_id>/flags/", views.rerun_with_flags, name="flags"),
+    path("studies/<slug:slug>/results/<int:run_id>/rotate/", views.rotate, name="rotate"),
+    path("studies/<slug:slug>/results/<int:run_id>/reflect/", views.reflect, name="reflect"),
+]

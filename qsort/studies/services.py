@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -10,6 +11,8 @@ from django.utils import timezone
 
 from qsort.studies.models import Answer, Participant, Sort, SortComment, SortValue, Study
 from qsort.studies.validation import SortInvalid, SortRules, check_sort, signed
+
+logger = logging.getLogger(__name__)
 
 MAX_COMMENT_LENGTH = 2000
 MAX_ANSWER_LENGTH = 4000
@@ -151,3 +154,9 @@ def sort_completed(study_id: int) -> None:
 
     Never raises into the participant's request: a broker outage must not fail a submission.
     """
+    from qsort.runs.services import reanalyse_after_new_sort  # runs builds on studies, not the reverse
+
+    try:
+        reanalyse_after_new_sort(study_id)
+    except Exception:
+        logger.exception("Automatic re-analysis of study %s could not be queued", study_id)

@@ -1,0 +1,228 @@
+"""Analysis runs as a workflow: what a run may ask for, loading a study's sorts for the engine,
+queueing (never failing a request because the broker is down) and automatic re-analysis."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from qsort.runs.models import AnalysisRun
+from qsort.studies.models import Participant, SortValue, Study
+
+logger = logging.getLogger(__name__)
+
+EXTRACTIONS = ("pca", "centroid")
+ROTATIONS = ("varimax", "none")
+MAX_FACTORS = 8
+# One quick retry (a pooled connection may be stale after a Redis restart), then give up: a
+# request must not hang on a broker outage. Measured: ~0.15 s when Redis refuses connections.
+PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+# Automatic re-analysis waits this long after a sort, so a burst of sorts shares one run.
+AUTO_REANALYSE_DELAY_SECONDS = 30
+
+
+class RunRefused(Exception):
+    """The run cannot be started; the message says why, in plain words."""
+
+
+@dataclass(frozen=True)
+class StudySorts:
+    """A study's completed sorts as the engine takes them: statements x sorts grid values."""
+
+    data: np.ndarray
+    statement_ids: list[str]
+    statement_texts: list[str]
+    sort_ids: list[str]
+    distribution: list[int] | None
+
+
+def load_sorts(study: Study) -> StudySorts:
+    """Three queries whatever the size: statements, participants (for labels), values.
+
+    Sorts are labelled by participant label (code or neutral number), never by token, and kept
+    in submission order so runs of the same data are comparable.
+    """
+    statements = list(study.statements.order_by("number").values_list("id", "number", "text"))
+    row_of = {statement[0]: row for row, statement in enumerate(statements)}
+    participants = list(
+        Participant.objects.filter(sort__study=study)
+        .order_by("sort__submitted_at", "sort__id")
+        .annotate(sort_pk=F("sort__id"))
+        .only("id", "code")
+    )
+    column_of = {participant.sort_pk: column for column, participant in enumerate(participants)}
+    data = np.zeros((len(statements), len(participants)), dtype=np.int64)
+    rows = SortValue.objects.filter(sort__study=study).values_list("sort_id", "statement_id", "value")
+    triples = np.array(list(rows), dtype=np.int64).reshape(-1, 3)
+    if triples.size:
+        data[[row_of[s] for s in triples[:, 1]], [column_of[s] for s in triples[:, 0]]] = triples[:, 2]
+    return StudySorts(
+        data=data,
+        statement_ids=[str(statement[1]) for statement in statements],
+        statement_texts=[statement[2] for statement in statements],
+        sort_ids=[p.label for p in participants],
+        distribution=factor_array_distribution(study, data),
+    )
+
+
+def factor_array_distribution(study: Study, data: np.ndarray) -> list[int] | None:
+    """The grid values a factor array is laid out on, one per statement.
+
+    A forced study needs none: every sort holds the grid and the engine reads it there. A free
+    study whose grid holds exactly the deck uses the grid; with room to spare, the typical sort
+    does: rank by rank, the median of the sorts' own sorted values.
+    """
+    if study.is_forced:
+        return None
+    grid = study.grid()
+    if sum(grid.values()) == data.shape[0]:
+        return [value for value, capacity in grid.items() for _ in range(capacity)]
+    if data.shape[1] == 0:
+        return None
+    return np.rint(np.median(np.sort(data, axis=0), axis=1)).astype(int).tolist()
+
+
+def clean_parameters(study: Study, parameters: dict[str, Any], *, n_sorts: int | None = None) -> dict[str, Any]:
+    """The run's parameters, checked against the study: raises RunRefused with a clear message."""
+    n_sorts = study.sorts.count() if n_sorts is None else n_sorts
+    if n_sorts == 0:
+        raise RunRefused(_("There are no completed sorts yet: an analysis needs at least two."))
+    if n_sorts < 2:
+        raise RunRefused(_("There is only one completed sort: an analysis needs at least two."))
+    factors = int(parameters["factors"])
+    if factors < 1:
+        raise RunRefused(_("Choose at least one factor."))
+    if factors > n_sorts:
+        raise RunRefused(
+            _(
+                "You asked for %(factors)d factors but the study has only %(sorts)d completed sorts: "
+                "choose at most %(sorts)d."
+            )
+            % {"factors": factors, "sorts": n_sorts}
+        )
+    n_statements = study.statements.count()
+    if factors >= n_statements:
+        raise RunRefused(
+            _("With %(n)d statements an analysis can find at most %(max)d factors.")
+            % {"n": n_statements, "max": n_statements - 1}
+        )
+    if factors > MAX_FACTORS:
+        raise RunRefused(_("Choose at most %(max)d factors.") % {"max": MAX_FACTORS})
+    if parameters.get("extraction") not in EXTRACTIONS:
+        raise RunRefused(_("Choose PCA or centroid extraction."))
+    if parameters.get("rotation") not in ROTATIONS:
+        raise RunRefused(_("Choose varimax or no rotation."))
+    for first, second, _angle in parameters.get("pair_rotations", []):
+        if not (1 <= first <= factors and 1 <= second <= factors) or first == second:
+            raise RunRefused(_("A hand rotation needs two different factors of this analysis."))
+    for factor in parameters.get("reflections", []):
+        if not 1 <= factor <= factors:
+            raise RunRefused(_("Factor %(factor)d is not part of this analysis.") % {"factor": factor})
+    return {
+        "factors": factors,
+        "extraction": parameters["extraction"],
+        "rotation": parameters["rotation"],
+        "flag_overrides": [list(o) for o in parameters.get("flag_overrides", [])],
+        "pair_rotations": [list(r) for r in parameters.get("pair_rotations", [])],
+        "reflections": sorted(set(parameters.get("reflections", []))),
+    }
+
+
+def start_run(study: Study, user, parameters: dict[str, Any], *, automatic: bool = False) -> AnalysisRun:
+    """Create a queued run and hand it to the worker once the row is committed."""
+    cleaned = clean_parameters(study, parameters)
+    with transaction.atomic():
+        run = AnalysisRun.objects.create(study=study, created_by=user, parameters=cleaned, automatic=automatic)
+        enqueue(run)
+    return run
+
+
+def derive_run(run: AnalysisRun, user, **changes: Any) -> AnalysisRun:
+    """A new run with this run's parameters and some changed (flags, rotation, reflection)."""
+    return start_run(run.study, user, {**run.parameters, **changes})
+
+
+def flag_overrides_for(run: AnalysisRun, wanted: set[tuple[int, int]]) -> list[list[Any]]:
+    """The overrides that turn this run's flags into `wanted` ((sort index, factor) pairs).
+
+    Earlier overrides are kept unless contradicted, so re-running keeps every hand choice.
+    """
+    result = run.result
+    overrides = {(sort, factor): flag for sort, factor, flag in run.parameters.get("flag_overrides", [])}
+    for index, (sort_id, flags) in enumerate(zip(result["sorts"], result["flags"], strict=True)):
+        for factor, flagged in enumerate(flags, start=1):
+            if ((index, factor) in wanted) != flagged:
+                overrides[(sort_id, factor)] = not flagged
+    return [[sort, factor, flag] for (sort, factor), flag in overrides.items()]
+
+
+def retry(run: AnalysisRun) -> None:
+    """Put a failed or stale run back on the queue, same parameters, same row."""
+    with transaction.atomic():
+        AnalysisRun.objects.filter(pk=run.pk).update(
+            status=AnalysisRun.Status.QUEUED,
+            progress=0,
+            stage="",
+            error="",
+            started_at=None,
+            finished_at=None,
+            queued_at=timezone.now(),
+        )
+        enqueue(run)
+
+
+def enqueue(run: AnalysisRun, *, countdown: int | None = None) -> None:
+    """Send the run to the worker after commit; a broker outage is logged, never raised.
+
+    The run stays queued in the database, so nothing is lost: after QUEUED_STALE_AFTER the
+    page shows it as stale with a retry button.
+    """
+    from qsort.runs.tasks import run_analysis  # the task module imports this one
+
+    def send() -> None:
+        run_analysis.apply_async((run.pk,), countdown=countdown, retry=True, retry_policy=PUBLISH_RETRY_POLICY)
+
+    transaction.on_commit(send, robust=True)
+
+
+def reanalyse_after_new_sort(study_id: int) -> AnalysisRun | None:
+    """Automatic re-analysis: re-run the latest parameters, at most one queued run per study.
+
+    The study row is locked so two sorts completing together cannot queue two runs, and the
+    task starts after a short delay so a burst of sorts shares one run.
+    """
+    with transaction.atomic():
+        study = Study.objects.select_for_update().filter(pk=study_id, auto_reanalyse=True).first()
+        if study is None:
+            return None
+        latest = AnalysisRun.objects.filter(study=study).defer("result").first()
+        if latest is None or AnalysisRun.objects.filter(study=study, status=AnalysisRun.Status.QUEUED).exists():
+            return None
+        try:
+            parameters = clean_parameters(study, latest.parameters)
+        except RunRefused:
+            return None
+        run = AnalysisRun.objects.create(study=study, parameters=parameters, automatic=True)
+        enqueue(run, countdown=AUTO_REANALYSE_DELAY_SECONDS)
+    return run
+
+
+def scree_eigenvalues(study: Study) -> list[float]:
+    """Eigenvalues of the current sorts' correlation matrix, to help choose the number of factors."""
+    from qsort.analysis.correlation import factor
+    from qsort.analysis.extraction import eigenvalues
+
+    sorts = load_sorts(study)
+    if sorts.data.shape[1] < 2:
+        return []
+    try:
+        return eigenvalues(factor(sorts.data, sorts.sort_ids)).tolist()
+    except ValueError:  # e.g. a sort with one value everywhere: the run will say so in words
+        return []

@@ -1,0 +1,72 @@
+"""In Chromium: start a run of the demo study, watch the progress reach 100 %, read factor 1's
+composite sort; the dashboard on a phone stays within the screen and passes axe."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from qsort.runs.models import AnalysisRun
+from tests.browser.conftest import axe_violations, login, screenshot
+from tests.runs_support import running_worker
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def worker():
+    with running_worker():
+        yield
+
+
+def start_a_run(page, study) -> None:
+    login(page, "facilitator", "qsort-demo-2026")
+    page.goto(f"/studies/{study.slug}/results/")
+    page.get_by_label("Number of factors").fill("3")
+    page.get_by_label("Extraction").select_option("pca")
+    page.get_by_role("button", name="Start the analysis").click()
+    expect(page).to_have_url(re.compile(r"/results/\d+/$"))
+
+
+def test_a_researcher_starts_a_run_watches_it_finish_and_reads_factor_one(page, demo_study, worker):
+    start_a_run(page, demo_study)
+    progress = page.locator("#run-body progress")
+    expect(progress).to_have_attribute("value", "100", timeout=30_000)
+    expect(page.locator(".run-progress .percent")).to_have_text("100 %")
+    composite = page.get_by_label("Composite sort of factor 1")
+    expect(composite).to_be_visible()
+    expect(composite.locator(".column")).to_have_count(9)
+    expect(composite.locator(".card-st")).to_have_count(38)
+    run = AnalysisRun.objects.get()
+    assert run.status == "done"
+    top = run.result["statements"][[row[0] for row in run.result["factor_arrays"]].index(4)]
+    expect(composite.locator(".column").last).to_contain_text(demo_study.statements.get(number=int(top)).text)
+    assert axe_violations(page) == []
+    screenshot(page, "runs-dashboard-desktop")
+
+
+def test_the_loadings_plot_switches_factors_and_a_rotation_is_previewed(page, demo_study, worker):
+    start_a_run(page, demo_study)
+    expect(page.locator("#run-body progress")).to_have_attribute("value", "100", timeout=30_000)
+    page.select_option("#plot-y", "3")
+    expect(page.locator("#loadings-plot svg")).to_have_attribute("aria-label", re.compile("factor 3 \\(up\\)"))
+    page.fill("#id_angle", "25")
+    page.get_by_role("button", name="Preview").click()
+    expect(page.locator("#rotation-preview svg")).to_be_visible()
+    page.get_by_role("button", name="Run with this rotation").click()
+    expect(page.locator("#run-body progress")).to_have_attribute("value", "100", timeout=30_000)
+    assert AnalysisRun.objects.order_by("-pk").first().parameters["pair_rotations"] == [[1, 2, 25.0]]
+
+
+def test_the_results_pages_fit_a_phone_and_pass_axe(phone, demo_study, worker):
+    start_a_run(phone, demo_study)
+    expect(phone.locator("#run-body progress")).to_have_attribute("value", "100", timeout=30_000)
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    assert axe_violations(phone) == []
+    screenshot(phone, "runs-dashboard-phone")
+    phone.goto(f"/studies/{demo_study.slug}/results/")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    assert axe_violations(phone) == []
+    screenshot(phone, "runs-results-phone")

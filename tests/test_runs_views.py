@@ -1,0 +1,344 @@
+"""The results pages: who may see and start runs, what a bad request is told, and the runs
+that flags, hand rotation, reflection and retry create."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from qsort.runs.models import QUEUED_STALE_AFTER, AnalysisRun
+from qsort.studies.models import SortComment
+from tests.conftest import make_study
+from tests.runs_support import add_sorts, execute
+
+pytestmark = pytest.mark.django_db
+PCA3 = {"factors": 2, "extraction": "pca", "rotation": "varimax"}
+
+
+def results_url(study) -> str:
+    return f"/studies/{study.slug}/results/"
+
+
+def run_url(run, suffix: str = "") -> str:
+    return f"/studies/{run.study.slug}/results/{run.pk}/{suffix}"
+
+
+@pytest.fixture
+def sorted_study(study):
+    add_sorts(study, 9)
+    return study
+
+
+@pytest.fixture
+def done_run(sorted_study, owner):
+    run = AnalysisRun.objects.create(study=sorted_study, created_by=owner, parameters={**PCA3})
+    return execute(run)
+
+
+# --- permissions ---------------------------------------------------------------------------
+
+
+def test_anonymous_visitors_are_sent_to_the_login_page(client, sorted_study, done_run):
+    for url in (results_url(sorted_study), run_url(done_run)):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/login/")
+
+
+def test_strangers_get_404_on_every_results_url(client, stranger, done_run):
+    client.force_login(stranger)
+    for url in (results_url(done_run.study), run_url(done_run)):
+        assert client.get(url).status_code == 404
+    for suffix in ("retry/", "flags/", "rotate/", "reflect/"):
+        assert client.post(run_url(done_run, suffix), {"factor": 1}).status_code == 404
+    assert client.post(results_url(done_run.study), PCA3).status_code == 404
+    assert AnalysisRun.objects.count() == 1
+
+
+@pytest.mark.parametrize("persona", ["owner", "facilitator", "researcher"])
+def test_every_collaborator_can_read_the_results(client, request, persona, done_run):
+    client.force_login(request.getfixturevalue(persona))
+    page = client.get(results_url(done_run.study))
+    assert page.status_code == 200
+    assert f"Run {done_run.pk}" in page.content.decode()
+    dashboard = client.get(run_url(done_run)).content.decode()
+    assert "Composite sort" in dashboard
+    assert "S01" in dashboard
+
+
+def test_a_facilitator_cannot_start_runs_or_change_flags_rotation_or_reflection(client, facilitator, done_run):
+    client.force_login(facilitator)
+    assert client.post(results_url(done_run.study), PCA3).status_code == 403
+    assert client.post(run_url(done_run, "flags/"), {"flag": ["0:1"]}).status_code == 403
+    assert client.post(run_url(done_run, "rotate/"), {"first": 1, "second": 2, "angle": 10}).status_code == 403
+    assert client.post(run_url(done_run, "reflect/"), {"factor": 1}).status_code == 403
+    assert AnalysisRun.objects.count() == 1
+    page = client.get(run_url(done_run)).content.decode()
+    assert "Re-run with these flags" not in page
+    assert 'name="flag"' not in page
+    assert (
+        "Only the study's owner and researchers can start" in client.get(results_url(done_run.study)).content.decode()
+    )
+
+
+def test_runs_of_another_study_are_not_reachable_through_this_one(client, owner, done_run):
+    other = make_study(owner, slug="other")
+    client.force_login(owner)
+    assert client.get(f"/studies/{other.slug}/results/{done_run.pk}/").status_code == 404
+
+
+# --- starting a run ------------------------------------------------------------------------
+
+
+def test_a_researcher_starts_a_run_which_is_queued_after_commit(
+    client, researcher, sorted_study, django_capture_on_commit_callbacks
+):
+    client.force_login(researcher)
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = client.post(results_url(sorted_study), {"factors": 2, "extraction": "centroid", "rotation": "none"})
+    run = AnalysisRun.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == run_url(run)
+    assert (run.status, run.created_by, run.automatic) == ("queued", researcher, False)
+    assert run.parameters == {
+        "factors": 2,
+        "extraction": "centroid",
+        "rotation": "none",
+        "flag_overrides": [],
+        "pair_rotations": [],
+        "reflections": [],
+    }
+    assert len(callbacks) == 1  # the task is sent only once the row is committed
+
+
+def test_asking_for_more_factors_than_sorts_is_refused_in_plain_words(client, owner, study):
+    add_sorts(study, 3)
+    client.force_login(owner)
+    response = client.post(results_url(study), {"factors": 5, "extraction": "pca", "rotation": "varimax"})
+    assert response.status_code == 200
+    assert "You asked for 5 factors but the study has only 3 completed sorts: choose at most 3." in (
+        response.content.decode()
+    )
+    assert not AnalysisRun.objects.exists()
+
+
+def test_asking_for_as_many_factors_as_statements_is_refused(client, owner, sorted_study):
+    client.force_login(owner)
+    response = client.post(results_url(sorted_study), {"factors": 6, "extraction": "pca", "rotation": "varimax"})
+    assert "With 6 statements an analysis can find at most 5 factors." in response.content.decode()
+    assert not AnalysisRun.objects.exists()
+
+
+def test_a_study_without_completed_sorts_says_so(client, owner, study):
+    client.force_login(owner)
+    response = client.post(results_url(study), PCA3)
+    assert "There are no completed sorts yet: an analysis needs at least two." in response.content.decode()
+    assert "The scree appears once at least two sorts are completed." in response.content.decode()
+    assert not AnalysisRun.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"factors": 0, "extraction": "pca", "rotation": "varimax"}, "greater than or equal to 1"),
+        ({"factors": 2, "extraction": "ml", "rotation": "varimax"}, "Select a valid choice"),
+        ({"factors": 2, "extraction": "pca", "rotation": "oblimin"}, "Select a valid choice"),
+        ({"factors": "two", "extraction": "pca", "rotation": "varimax"}, "Enter a whole number"),
+    ],
+)
+def test_bad_parameters_are_refused_with_the_field_error(client, owner, sorted_study, data, message):
+    client.force_login(owner)
+    response = client.post(results_url(sorted_study), data)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not AnalysisRun.objects.exists()
+
+
+def test_the_results_page_shows_the_scree_and_the_history_in_few_queries(
+    client, owner, sorted_study, django_assert_max_num_queries
+):
+    for _ in range(5):
+        AnalysisRun.objects.create(study=sorted_study, created_by=owner, parameters={**PCA3})
+    client.force_login(owner)
+    with django_assert_max_num_queries(10):
+        page = client.get(results_url(sorted_study)).content.decode()
+    assert page.count("2 factors, PCA, varimax") == 6  # five history rows and the latest run
+    assert 'aria-label="Scree plot of the eigenvalues"' in page
+
+
+# --- progress --------------------------------------------------------------------------------
+
+
+def test_a_queued_run_polls_its_progress_partial_every_second(client, owner, sorted_study):
+    run = AnalysisRun.objects.create(study=sorted_study, created_by=owner, parameters={**PCA3})
+    AnalysisRun.objects.filter(pk=run.pk).update(
+        status="running", progress=47, stage="rotating", started_at=timezone.now()
+    )
+    client.force_login(owner)
+    partial = client.get(run_url(run), headers={"HX-Request": "true", "HX-Target": "run-body"}).content.decode()
+    assert partial.startswith('\n<div id="run-body"') or partial.lstrip().startswith('<div id="run-body"')
+    assert 'hx-trigger="every 1s"' in partial
+    assert 'value="47"' in partial
+    assert "Rotating" in partial
+    assert "<html" not in partial
+
+
+def test_a_finished_run_stops_polling_and_swaps_in_the_dashboard(client, owner, done_run):
+    client.force_login(owner)
+    partial = client.get(run_url(done_run), headers={"HX-Request": "true", "HX-Target": "run-body"}).content.decode()
+    assert "hx-trigger" not in partial.split(">", 1)[0]
+    assert '<progress max="100" value="100"' in partial
+    assert "Composite sort" in partial
+
+
+def test_a_failed_run_shows_its_error_and_can_be_retried(
+    client, owner, sorted_study, django_capture_on_commit_callbacks
+):
+    run = AnalysisRun.objects.create(
+        study=sorted_study, created_by=owner, parameters={**PCA3}, status="failed", error="Sort S03 has one value."
+    )
+    client.force_login(owner)
+    page = client.get(run_url(run)).content.decode()
+    assert "Sort S03 has one value." in page
+    assert "hx-trigger" not in page
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = client.post(run_url(run, "retry/"))
+    assert response.status_code == 302
+    run.refresh_from_db()
+    assert (run.status, run.error, run.progress) == ("queued", "", 0)
+    assert len(callbacks) == 1
+
+
+def test_a_run_queued_too_long_is_stale_and_can_be_retried(client, owner, sorted_study):
+    run = AnalysisRun.objects.create(study=sorted_study, created_by=owner, parameters={**PCA3})
+    AnalysisRun.objects.filter(pk=run.pk).update(queued_at=timezone.now() - QUEUED_STALE_AFTER - timedelta(seconds=1))
+    client.force_login(owner)
+    page = client.get(run_url(run)).content.decode()
+    assert "Stale" in page
+    assert "the analysis worker may be down" in page
+    assert "hx-trigger" not in page
+    client.post(run_url(run, "retry/"))
+    run.refresh_from_db()
+    assert run.status == "queued" and not run.is_stale
+
+
+def test_a_finished_run_cannot_be_retried(client, owner, done_run):
+    client.force_login(owner)
+    response = client.post(run_url(done_run, "retry/"), follow=True)
+    assert "Only a failed run, or one that stopped making progress, can be retried." in response.content.decode()
+    done_run.refresh_from_db()
+    assert done_run.status == "done"
+
+
+# --- derived runs: flags, rotation, reflection ----------------------------------------------
+
+
+def test_toggled_flags_start_a_new_run_with_those_overrides_and_keep_the_old_one(client, owner, done_run):
+    flags = done_run.result["flags"]
+    ticked = [f"{i}:{f + 1}" for i, row in enumerate(flags) for f, flag in enumerate(row) if flag]
+    first_flag = ticked.pop(0)  # untick the first sort's flag
+    unflagged_sort = int(first_flag.split(":")[0])
+    client.force_login(owner)
+    response = client.post(run_url(done_run, "flags/"), {"flag": [*ticked, "1:2" if "1:2" not in ticked else "1:1"]})
+    new = AnalysisRun.objects.exclude(pk=done_run.pk).get()
+    assert response["Location"] == run_url(new)
+    overrides = {(sort, factor): flag for sort, factor, flag in new.parameters["flag_overrides"]}
+    label = done_run.result["sorts"][unflagged_sort]
+    assert overrides[(label, int(first_flag.split(":")[1]))] is False
+    assert new.parameters["factors"] == done_run.parameters["factors"]
+    execute(new)
+    assert new.result["flags"][unflagged_sort][int(first_flag.split(":")[1]) - 1] is False
+    done_run.refresh_from_db()
+    assert done_run.status == "done" and done_run.result["flags"] == flags
+
+
+def test_a_hand_rotation_previews_then_runs_as_a_new_run(client, owner, done_run):
+    client.force_login(owner)
+    preview = client.get(
+        run_url(done_run),
+        {"first": 1, "second": 2, "angle": 30},
+        headers={"HX-Request": "true", "HX-Target": "rotation-preview"},
+    ).content.decode()
+    assert preview.lstrip().startswith('<div id="rotation-preview">')
+    assert "<svg" in preview and "Run with this rotation" in preview
+    assert not AnalysisRun.objects.exclude(pk=done_run.pk).exists()
+
+    client.post(run_url(done_run, "rotate/"), {"first": 1, "second": 2, "angle": 30})
+    new = AnalysisRun.objects.exclude(pk=done_run.pk).get()
+    assert new.parameters["pair_rotations"] == [[1, 2, 30.0]]
+    execute(new)
+    assert new.status == "done"
+    assert new.result["loadings"] != done_run.result["loadings"]
+
+
+def test_a_rotation_of_a_factor_with_itself_is_refused(client, owner, done_run):
+    client.force_login(owner)
+    response = client.post(run_url(done_run, "rotate/"), {"first": 2, "second": 2, "angle": 10}, follow=True)
+    assert "Choose two different factors of this analysis (1 to 2)." in response.content.decode()
+    assert AnalysisRun.objects.count() == 1
+
+
+def test_reflecting_a_factor_starts_a_run_with_that_factor_turned_over(client, owner, done_run):
+    client.force_login(owner)
+    client.post(run_url(done_run, "reflect/"), {"factor": 2})
+    new = execute(AnalysisRun.objects.exclude(pk=done_run.pk).get())
+    assert new.parameters["reflections"] == [2]
+    old_z = [row[1] for row in done_run.result["zscores"]]
+    new_z = [row[1] for row in new.result["zscores"]]
+    assert new_z == pytest.approx([-z for z in old_z])
+
+
+def test_reflecting_a_factor_that_does_not_exist_is_refused(client, owner, done_run):
+    client.force_login(owner)
+    response = client.post(run_url(done_run, "reflect/"), {"factor": 7}, follow=True)
+    assert "Factor 7 is not part of this analysis." in response.content.decode()
+    assert AnalysisRun.objects.count() == 1
+
+
+# --- the dashboard ---------------------------------------------------------------------------
+
+
+def test_the_dashboard_shows_comments_beside_statements_and_escapes_every_label(client, owner, study):
+    add_sorts(study, 9, codes=["<b>x</b>", *[f"S{i:02d}" for i in range(2, 10)]])
+    first = study.sorts.order_by("submitted_at").first()
+    SortComment.objects.create(sort=first, statement=study.statements.get(number=1), text="<script>alert(1)</script>")
+    study.statements.filter(number=2).update(text="Cards & <i>markup</i>")
+    run = execute(AnalysisRun.objects.create(study=study, created_by=owner, parameters={**PCA3}))
+    client.force_login(owner)
+    page = client.get(run_url(run)).content.decode()
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<b>x</b>" not in page
+    assert "&lt;b&gt;x&lt;/b&gt;" in page
+    assert "Cards &amp; &lt;i&gt;markup&lt;/i&gt;" in page
+    for participant in study.participants.all():
+        assert participant.token not in page
+
+
+def test_the_dashboard_renders_in_a_handful_of_queries(client, owner, done_run, django_assert_max_num_queries):
+    client.force_login(owner)
+    with django_assert_max_num_queries(7):
+        page = client.get(run_url(done_run)).content.decode()
+    assert page.count('class="composite"') == sum(f["defining_sorts"] > 0 for f in done_run.result["factors"])
+
+
+def test_a_centroid_factor_dominated_by_negative_loaders_offers_reflection(client, owner, done_run):
+    result = done_run.result
+    result["parameters"]["extraction"] = "centroid"
+    result["loadings"] = [[row[0], -abs(row[1])] for row in result["loadings"]]
+    AnalysisRun.objects.filter(pk=done_run.pk).update(result=result)
+    client.force_login(owner)
+    page = client.get(run_url(done_run)).content.decode()
+    assert "Factor 2 is dominated by negative loadings" in page
+    assert "Reflect factor 2 and re-run" in page
+    assert "Factor 1 is dominated" not in page
+
+
+def test_the_dashboard_does_not_load_the_correlation_matrix(done_run):
+    result = {**done_run.result, "correlations": [[1.0] * 9 for _ in range(9)]}
+    AnalysisRun.objects.filter(pk=done_run.pk).update(result=result)
+    loaded = AnalysisRun.objects.for_dashboard().get(pk=done_run.pk)
+    assert "correlations" not in loaded.dashboard_result
+    assert loaded.dashboard_result["loadings"] == done_run.result["loadings"]
