@@ -58,6 +58,24 @@ def test_facilitators_cannot_start_runs(client_for, facilitator, stranger, two_s
     assert not AnalysisRun.objects.exists()
 
 
+def test_the_raw_csv_export_analysed_again_equals_the_dashboards_run(demo_study):
+    """Export sorts.csv, run the engine on the file, compare with the run the results page shows."""
+    from qsort.analysis import analyse, read_sorts_text
+    from qsort.exchange import services
+    from qsort.runs.services import start_run
+    from qsort.runs.tasks import run_analysis
+    from tests.test_exchange_results import assert_same_result
+
+    run = start_run(demo_study, demo_study.owner, {"factors": 3, "extraction": "pca", "rotation": "varimax"})
+    run_analysis(run.pk)  # the worker's task, run here in-process
+    run.refresh_from_db()
+    assert run.status == "done", run.error
+    table = read_sorts_text(services.export_study_file(demo_study, "sorts.csv", demo_study.owner).body.decode())
+    again = analyse(table.values, table.statement_ids, table.sort_ids, factors=3).to_json()
+    stored = {key: value for key, value in run.result.items() if key != "statement_texts"}
+    assert_same_result(again, stored)
+
+
 schema = schemathesis.pytest.from_fixture("live_api").include(method="POST", path="/api/studies/{slug}/analyses/")
 
 

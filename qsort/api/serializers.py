@@ -179,7 +179,6 @@ class AnalysisRequestSerializer(serializers.Serializer):
     factors = serializers.IntegerField(min_value=1, max_value=8)
     extraction = serializers.ChoiceField(choices=["pca", "centroid"], default="pca")
     rotation = serializers.ChoiceField(choices=["varimax", "none"], default="varimax")
-    correlation = serializers.ChoiceField(choices=["pearson", "spearman", "kendall"], default="pearson")
     flags = serializers.ListField(
         child=serializers.ListField(min_length=3, max_length=3),
         default=list,

@@ -298,7 +298,6 @@ class AnalysisList(Endpoint, generics.ListCreateAPIView):
             "factors": data["factors"],
             "extraction": data["extraction"],
             "rotation": data["rotation"],
-            "correlation": data["correlation"],
             "flag_overrides": data["flags"],
         }
         try:
