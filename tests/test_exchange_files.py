@@ -153,3 +153,41 @@ def test_loading_a_study_costs_a_constant_number_of_queries(demo_study, django_a
     with django_assert_max_num_queries(8):
         data = services.load_study_data(demo_study)
     assert len(data.sorts) == 40 and len(data.statements) == 38
+
+
+SORTS_CSV = (
+    "statement_id,P01,NEW1,NEW2\nsta_1,-1,1,-1\nsta_2,-1,1,-1\nsta_3,0,0,0\nsta_4,0,0,0\nsta_5,1,-1,1\nsta_6,1,-1,1\n"
+)
+
+
+def test_sorts_import_uses_existing_participants_and_creates_new_ones(study, facilitator):
+    waiting = study.invite(codes=["P01"])[0]
+    plan = services.preview_sorts(study, SORTS_CSV.encode())
+    assert plan.problems == []
+    assert plan.codes == ["P01", "NEW1", "NEW2"]
+    assert plan.new_codes == ["NEW1", "NEW2"]
+    assert services.apply_sorts(study, plan, facilitator) == 3
+    assert sorts_by_code(study)["NEW1"] == {1: 1, 2: 1, 3: 0, 4: 0, 5: -1, 6: -1}
+    waiting.refresh_from_db()
+    assert waiting.stage == "completed"
+    assert set(study.sorts.values_list("entered_by", flat=True)) == {facilitator.pk}
+
+
+def test_one_bad_column_stops_the_whole_sorts_import(study, facilitator, sorted_study):
+    bad = SORTS_CSV.replace("sta_6,1,-1,1", "sta_6,1,-1,4").replace("sta_5", "sta_9")
+    plan = services.preview_sorts(study, bad.encode())
+    assert plan.problems == [
+        "Line 6: 'sta_9' is not a statement number of this study.",
+        "The file has no row for statement(s) 5.",
+    ]
+    plan = services.preview_sorts(study, SORTS_CSV.replace("sta_6,1,-1,1", "sta_6,1,-1,4").encode())
+    assert plan.problems == [
+        "Column 2 (P01): this participant already has a sort.",
+        "Column 4 (NEW2): Statement 6 is placed at +4, outside the grid (-1 to +1).",
+    ]
+    with pytest.raises(ValueError):
+        services.apply_sorts(study, plan, facilitator)
+    assert study.sorts.count() == 1
+    assert not study.participants.filter(code__startswith="NEW").exists()
+    plan = services.preview_sorts(study, b"statement_id,A\n1,x\n")
+    assert plan.problems == ["Sort 'A', statement '1': the value is 'x', not an integer."]

@@ -146,3 +146,15 @@ def test_a_broken_pqmethod_file_is_explained_and_nothing_is_created(client, owne
     page = client.post("/studies/import/", {"sta": SimpleUploadedFile("X.STA", b"one")}).content.decode()
     assert "Choose both files" in page
     assert Study.objects.count() == 0
+
+
+def test_sorts_import_preview_then_confirm_stores_every_sort(client, owner, study):
+    client.force_login(owner)
+    csv_text = "statement_id,A1,A2\n1,-1,1\n2,-1,1\n3,0,0\n4,0,0\n5,1,-1\n6,1,-1\n"
+    upload = SimpleUploadedFile("sorts.csv", csv_text.encode(), content_type="text/csv")
+    page = client.post("/studies/tiny/data/import/sorts/", {"file": upload}).content.decode()
+    assert "2 sorts will be stored" in page and "2 new participants" in page
+    assert not Sort.objects.exists()
+    response = client.post("/studies/tiny/data/import/sorts/", {"confirm": "1"}, follow=True)
+    assert "2 sorts imported." in response.content.decode()
+    assert sorted(study.sorts.values_list("participant__code", flat=True)) == ["A1", "A2"]
