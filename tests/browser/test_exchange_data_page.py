@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.browser.conftest import axe_violations, login, screenshot
@@ -9,6 +11,16 @@ from tests.browser.conftest import axe_violations, login, screenshot
 pytestmark = pytest.mark.django_db(transaction=True)
 
 DECK_CSV = 'number,text\n1,Peer support groups\n2,\n3,Peer support groups\n4,=HYPERLINK("http://x","y")\n'
+
+
+def _finished_run(study):
+    from qsort.runs.models import AnalysisRun
+    from tests.test_exchange_results import analyse_study
+
+    result = analyse_study(study)
+    return AnalysisRun.objects.create(
+        study=study, status="done", progress=100, parameters=result["parameters"], result=result
+    )
 
 
 def _open_data_page(page, demo_study) -> None:
@@ -19,8 +31,10 @@ def _open_data_page(page, demo_study) -> None:
 @pytest.mark.parametrize("device", ["page", "phone"])
 def test_the_data_page_lists_downloads_and_imports(request, demo_study, device):
     page = request.getfixturevalue(device)
+    run = _finished_run(demo_study)
     _open_data_page(page, demo_study)
     assert page.get_by_role("heading", name="Downloads", exact=True).is_visible()
+    assert page.locator(f"a[href$='/data/runs/{run.pk}/report.xlsx']").is_visible()
     assert page.get_by_role("heading", name="Imports", exact=True).is_visible()
     assert "locked" in page.locator("#statements-import + p").inner_text()
     with page.expect_download() as download:
@@ -70,5 +84,5 @@ def test_the_pqmethod_import_page_on_a_phone(phone, demo_study, tmp_path):
     assert axe_violations(phone) == []
     screenshot(phone, "exchange-pqmethod-preview-phone")
     phone.get_by_role("button", name="Create the study").click()
-    phone.wait_for_url("**/studies/tiny-pqmethod-study/data/")
+    phone.wait_for_url(re.compile(r"/studies/tiny-pqmethod-study/data/"))
     assert "created with 3 statements and 2 sorts" in phone.locator(".messages").inner_text()
