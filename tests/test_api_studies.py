@@ -230,3 +230,19 @@ def test_no_response_to_a_researcher_contains_a_participant_token(client_for, re
         response = client.get(url)
         assert response.status_code == 200, url
         assert not any(token in response.content.decode("cp1252") for token in tokens), url
+
+
+def test_participants_can_be_filtered_by_stage(client_for, researcher, sorted_study):
+    sorted_study.invite(codes=["W1"])
+    response = client_for(researcher).get("/api/studies/tiny/participants/?stage=completed")
+    assert [p["code"] for p in response.json()["results"]] == ["P01"]
+    response = client_for(researcher).get("/api/studies/tiny/participants/?stage=invited")
+    assert [p["code"] for p in response.json()["results"]] == ["W1"]
+
+
+def test_problems_with_comments_are_not_blamed_on_the_values(tiny_sort, study):
+    participant = study.invite(codes=["P01"])[0]
+    body = {"values": {str(n): v for n, v in tiny_sort.items()}, "comments": {"99": "On a missing card"}}
+    status, data = submit(participant.token, body)
+    assert status == 400
+    assert data == {"non_field_errors": ["A comment is attached to statement 99, which is not part of this study."]}

@@ -4,6 +4,7 @@ to the owner and facilitators when they create participants (`NewParticipantSeri
 from __future__ import annotations
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from qsort.runs.models import AnalysisRun
@@ -105,20 +106,20 @@ class StudySerializer(serializers.ModelSerializer):
 
     def validate_slug(self, slug: str) -> str:
         if self.instance is not None and slug != self.instance.slug:
-            raise serializers.ValidationError("A study's slug cannot be changed (links use it).")
+            raise serializers.ValidationError(_("A study's slug cannot be changed (links use it)."))
         if self.instance is None and Study.objects.filter(slug=slug).exists():
-            raise serializers.ValidationError("This slug is taken; choose another.")
+            raise serializers.ValidationError(_("This slug is taken; choose another."))
         return slug
 
     def validate_statements(self, statements: list[dict]) -> list[dict]:
         if any(not item.get("text") for item in statements):
-            raise serializers.ValidationError("Every statement needs a text.")
+            raise serializers.ValidationError(_("Every statement needs a text."))
         return statements
 
     def validate_grid(self, columns: list[dict]) -> dict[int, int]:
         grid = {column["value"]: column["capacity"] for column in columns}
         if len(grid) != len(columns):
-            raise serializers.ValidationError("Each grid value may appear only once.")
+            raise serializers.ValidationError(_("Each grid value may appear only once."))
         return grid
 
 
@@ -139,7 +140,7 @@ class NewParticipantsSerializer(serializers.Serializer):
 
     def validate(self, attrs: dict) -> dict:
         if not attrs["count"] and not attrs["codes"]:
-            raise serializers.ValidationError({"count": ["Ask for at least one participant (count or codes)."]})
+            raise serializers.ValidationError({"count": [_("Ask for at least one participant (count or codes).")]})
         return attrs
 
 
@@ -188,12 +189,12 @@ class AnalysisRequestSerializer(serializers.Serializer):
     def validate_flags(self, flags: list[list]) -> list[list]:
         for sort_id, factor, flagged in flags:
             if not isinstance(sort_id, str) or type(factor) is not int or not isinstance(flagged, bool):
-                raise serializers.ValidationError("Each flag is [sort id (text), factor (number), true/false].")
+                raise serializers.ValidationError(_("Each flag is [sort id (text), factor (number), true/false]."))
         return flags
 
     def validate(self, attrs: dict) -> dict:
         if any(not 1 <= factor <= attrs["factors"] for _, factor, _ in attrs["flags"]):
-            raise serializers.ValidationError({"flags": ["A flag names a factor beyond the number of factors."]})
+            raise serializers.ValidationError({"flags": [_("A flag names a factor beyond the number of factors.")]})
         return attrs
 
 

@@ -12,8 +12,9 @@ from collections import defaultdict
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.exceptions import APIException, NotFound, ValidationError
@@ -38,7 +39,7 @@ from qsort.studies.models import (
     StudyNotReady,
 )
 from qsort.studies.services import SortAlreadySubmitted, StudyNotAcceptingSorts, submit_sort
-from qsort.studies.validation import SortInvalid
+from qsort.studies.validation import SortInvalid, SortRules, validate_sort
 
 AUTHENTICATION = [TokenAuthentication, SessionAuthentication]
 
@@ -92,7 +93,7 @@ def _apply_study_changes(study: Study, data: dict) -> None:
     elif new_status == Study.Status.CLOSED and study.status == Study.Status.OPEN:
         study.close()
     elif new_status == Study.Status.DRAFT and study.status != Study.Status.DRAFT:
-        raise ValidationError({"status": ["A study cannot go back to draft."]})
+        raise ValidationError({"status": [_("A study cannot go back to draft.")]})
 
 
 class StudyList(Endpoint, generics.ListCreateAPIView):
@@ -163,7 +164,13 @@ class ParticipantList(Endpoint, generics.ListCreateAPIView):
     serializer_class = s.ParticipantSerializer
 
     def get_queryset(self):
-        return Participant.objects.filter(study=self.study()).order_by("created_at", "id")
+        participants = Participant.objects.filter(study=self.study()).order_by("created_at", "id")
+        stage = self.request.query_params.get("stage")
+        return participants.filter(stage=stage) if stage else participants
+
+    @extend_schema(parameters=[OpenApiParameter("stage", str, enum=Participant.Stage.values, required=False)])
+    def get(self, request: Request, slug: str) -> Response:
+        return super().get(request, slug)
 
     @extend_schema(
         request=s.NewParticipantsSerializer,
@@ -250,7 +257,7 @@ class SubmitSort(APIView):
     def post(self, request: Request, token: str) -> Response:
         participant = Participant.objects.filter(token=token).first()
         if participant is None:
-            raise NotFound("No such participant link.")
+            raise NotFound(_("No such participant link."))
         form = s.SubmitSortSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
@@ -259,7 +266,9 @@ class SubmitSort(APIView):
                 participant, data["values"].items(), comments=data["comments"], answers=data["answers"]
             )
         except SortInvalid as invalid:
-            raise ValidationError({"values": invalid.messages}) from None
+            # The validator's messages name statements; say which field they are about.
+            _values, value_problems = validate_sort(SortRules.for_study(participant.study), data["values"].items())
+            raise ValidationError({"values" if value_problems else "non_field_errors": invalid.messages}) from None
         except (SortAlreadySubmitted, StudyNotAcceptingSorts) as refused:
             raise Conflict({"detail": str(refused)}) from None
         body = {"status": "completed", "created": created, "submitted_at": sort.submitted_at}
@@ -311,7 +320,7 @@ def _run_for(request: Request, run_id: int, capability: Can) -> AnalysisRun:
     """The run if the user may `capability` its study; a stranger cannot tell it exists."""
     run = AnalysisRun.objects.filter(pk=run_id).select_related("study").first()
     if run is None:
-        raise NotFound("No such analysis.")
+        raise NotFound(_("No such analysis."))
     run.study = study_for(request.user, run.study.slug, capability)
     return run
 
@@ -347,7 +356,10 @@ class StudyExport(Endpoint, APIView):
     def get(self, request: Request, slug: str, file: str) -> HttpResponse:
         study = self.study()
         if file not in exchange.STUDY_FILES:
-            raise NotFound(f"No export called '{file}'. Available: {', '.join(exchange.STUDY_FILES)}.")
+            raise NotFound(
+                _("No export called '%(file)s'. Available: %(files)s.")
+                % {"file": file, "files": ", ".join(exchange.STUDY_FILES)}
+            )
         try:
             return _attachment(exchange.export_study_file(study, file, request.user, via_api=True))
         except exchange.ExportUnavailable as unavailable:
@@ -361,7 +373,10 @@ class RunExport(Endpoint, APIView):
     def get(self, request: Request, run_id: int, file: str) -> HttpResponse:
         run = _run_for(request, run_id, Can.DOWNLOAD)
         if file not in exchange.RUN_FILES:
-            raise NotFound(f"No export called '{file}'. Available: {', '.join(exchange.RUN_FILES)}.")
+            raise NotFound(
+                _("No export called '%(file)s'. Available: %(files)s.")
+                % {"file": file, "files": ", ".join(exchange.RUN_FILES)}
+            )
         try:
             return _attachment(exchange.export_run_file(run, file, request.user, via_api=True))
         except exchange.ExportUnavailable as unavailable:
