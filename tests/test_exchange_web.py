@@ -158,3 +158,13 @@ def test_sorts_import_preview_then_confirm_stores_every_sort(client, owner, stud
     response = client.post("/studies/tiny/data/import/sorts/", {"confirm": "1"}, follow=True)
     assert "2 sorts imported." in response.content.decode()
     assert sorted(study.sorts.values_list("participant__code", flat=True)) == ["A1", "A2"]
+
+
+def test_an_htmx_preview_returns_only_the_imports_card(client, facilitator, study):
+    client.force_login(facilitator)
+    response = client.post("/studies/tiny/data/import/statements/", {"text": "Seventh\n"}, HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert html.lstrip().startswith('<section class="card" id="imports"')
+    assert "<html" not in html
+    assert "1 statement will be added" in html
+    assert study.statements.count() == 6

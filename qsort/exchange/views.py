@@ -82,7 +82,9 @@ def _page(request: HttpRequest, study: Study, **extra) -> HttpResponse:
         "max_upload": settings.QSORT_MAX_UPLOAD_BYTES,
         **extra,
     }
-    return render(request, "exchange/data.html", context)
+    # htmx previews swap only the imports card; without JavaScript the whole page comes back.
+    template = "exchange/data.html#imports" if request.htmx else "exchange/data.html"
+    return render(request, template, context)
 
 
 @login_required
