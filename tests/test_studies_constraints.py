@@ -90,3 +90,13 @@ def test_it_rejects_progress_over_100_and_done_without_result(study):
     rejects(lambda: AnalysisRun.objects.create(study=study, progress=101))
     rejects(lambda: AnalysisRun.objects.create(study=study, status="done"))
     rejects(lambda: AnalysisRun.objects.create(study=study, status="paused"))
+
+
+def test_it_rejects_sort_rows_that_mix_studies(study, owner):
+    from tests.conftest import make_study
+
+    other = make_study(owner, slug="other")
+    participant = Participant.objects.create(study=study)
+    rejects(lambda: Sort.objects.create(participant=participant, study=other))
+    sort = Sort.objects.create(participant=participant, study=study)
+    rejects(lambda: SortValue.objects.create(sort=sort, statement=other.statements.get(number=1), value=0))

@@ -42,9 +42,7 @@ def _unit_columns(y: np.ndarray, sort_ids: list[str]) -> np.ndarray:
 def factor(data: np.ndarray, sort_ids: list[str], method: str = "pearson") -> np.ndarray:
     """Return Z with unit-norm columns such that the correlation matrix is ``Z.T @ Z``."""
     if method not in METHODS:
-        raise AnalysisInputError(
-            f"unknown correlation {method!r}; choose one of {', '.join(METHODS)}"
-        )
+        raise AnalysisInputError(f"unknown correlation {method!r}; choose one of {', '.join(METHODS)}")
     x = np.asarray(data, dtype=np.float64)
     if method == "spearman":
         x = rankdata(x, method="average", axis=0)

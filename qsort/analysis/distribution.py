@@ -41,9 +41,7 @@ def parse(values: str | Iterable[object]) -> np.ndarray:
         elif re.fullmatch(r"[+-]?\d+", text):
             out.append(int(text))
         else:
-            raise AnalysisInputError(
-                f"distribution value {position} ({text!r}) is not an integer grid value"
-            )
+            raise AnalysisInputError(f"distribution value {position} ({text!r}) is not an integer grid value")
     if not out:
         raise AnalysisInputError("the distribution is empty")
     return np.sort(np.array(out, dtype=np.int64))

@@ -127,9 +127,7 @@ def analyse(
     if isinstance(factors, bool) or not isinstance(factors, (int, np.integer)) or factors < 1:
         raise AnalysisInputError(f"factors must be a positive integer, not {factors!r}")
     if factors > limit:
-        raise AnalysisInputError(
-            f"{factors} factors asked for, but {n} statements and {p} sorts allow at most {limit}"
-        )
+        raise AnalysisInputError(f"{factors} factors asked for, but {n} statements and {p} sorts allow at most {limit}")
     k = int(factors)
 
     qscores, differing = dist.shared_grid(x)
@@ -142,9 +140,7 @@ def analyse(
             )
         qscores = dist.parse(distribution)
         if qscores.size != n:
-            raise AnalysisInputError(
-                f"the distribution has {qscores.size} values for {n} statements"
-            )
+            raise AnalysisInputError(f"the distribution has {qscores.size} values for {n} statements")
         low, high = int(qscores[0]), int(qscores[-1])
         outside = np.argwhere((x < low) | (x > high))
         if outside.size:
@@ -167,8 +163,7 @@ def analyse(
         j = _factor_number(second, k, "pair rotation")
         if i == j or not np.isfinite(float(degrees)):
             raise AnalysisInputError(
-                f"pair rotation ({first}, {second}, {degrees}) needs two different factors "
-                "and a finite angle"
+                f"pair rotation ({first}, {second}, {degrees}) needs two different factors and a finite angle"
             )
         pairs.append((i, j, float(degrees)))
     reflected = [_factor_number(f, k, "reflection") for f in reflections]
@@ -179,13 +174,11 @@ def analyse(
     correlations = corr.matrix(z) if want_cor else None
 
     report("extracting", 15)
-    eigenvalues = extract.eigenvalues(z)
+    eigenvalues, vectors = extract.eigen(z, k if extraction == "pca" else 0)
     if eigenvalues.size < k or eigenvalues[k - 1] <= 1e-10 * max(eigenvalues[0], 1.0):
         rank = int((eigenvalues > 1e-10 * max(eigenvalues[0], 1.0)).sum())
-        raise AnalysisInputError(
-            f"{k} factors asked for, but the sorts' correlations only support {rank}"
-        )
-    unrotated = extract.pca(z, k) if extraction == "pca" else extract.centroid(z, k)
+        raise AnalysisInputError(f"{k} factors asked for, but the sorts' correlations only support {rank}")
+    unrotated = extract.pca_loadings(eigenvalues, vectors) if extraction == "pca" else extract.centroid(z, k)
 
     report("rotating", 50)
     loadings = unrotated
@@ -249,10 +242,7 @@ def analyse(
     report("distinguishing", 90)
     comparisons = scores.compare(zsc, ch.se_differences)
     if len({f for pair in comparisons.pairs for f in pair}) < 2:
-        warnings.append(
-            "Fewer than two factors have defining sorts: no statement is distinguishing or "
-            "consensus."
-        )
+        warnings.append("Fewer than two factors have defining sorts: no statement is distinguishing or consensus.")
     parameters: dict[str, Any] = {
         "factors": k,
         "extraction": extraction,

@@ -4,8 +4,8 @@ Both work from the factored correlation ``R = Z.T @ Z`` (see ``correlation``).  
 ``DENSE_LIMIT`` sorts the centroid uses the P x P matrix as qmethod does; above that the same
 arithmetic runs on the factors so that nothing of size P x P is ever built:
 
-- PCA (at every size): the eigenpairs of R are the squared singular values and right
-  singular vectors of Z (a thin SVD costs O(M^2 P) instead of O(P^3)).
+- PCA (at every size): the eigenpairs of R come from the small M x M Gram matrix Z Z^T
+  (O(M^2 P) instead of O(P^3)).
 - Centroid: the residual after factors F is ``R - F F^T``; its column sums are
   ``Z^T (Z d) - F (F^T d)`` and any needed row ``z_j^T Z - f_j F^T``, computed a block of
   candidate rows at a time.
@@ -31,33 +31,41 @@ def _sign_columns(loadings: np.ndarray) -> np.ndarray:
     return loadings * signs
 
 
-def eigenvalues(z: np.ndarray, *, dense: bool = False) -> np.ndarray:
-    """Eigenvalues of R, largest first: the min(M, P) that can be non-zero (clipped at 0)."""
+def eigen(z: np.ndarray, k: int = 0, *, dense: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Eigenvalues of R = Z^T Z, largest first, and the first k eigenvectors (P x k).
+
+    Returns the min(M, P) eigenvalues that can be non-zero (clipped at 0).  With fewer rows
+    than sorts the M x M Gram matrix Z Z^T carries the same non-zero eigenvalues, and the
+    eigenvectors of R are Z^T u / sqrt(lambda): O(M^2 P) work, nothing P x P.  ``dense=True``
+    decomposes R itself (as psych does), for tests.
+    """
     m, p = z.shape
-    if dense:
-        values = linalg.eigvalsh(matrix(z))[::-1]
+    if m < p and not dense:
+        values, small = linalg.eigh(z @ z.T)
+        values, small = values[::-1], small[:, ::-1]
+        values = np.clip(values, 0.0, None)
+        vectors = (z.T @ small[:, :k]) / np.sqrt(np.where(values[:k] > 0, values[:k], 1.0))
     else:
-        values = linalg.svd(z, full_matrices=False, compute_uv=False) ** 2
-    return np.clip(values[: min(m, p)], 0.0, None)
+        values, vectors = linalg.eigh(matrix(z))
+        values, vectors = np.clip(values[::-1], 0.0, None), vectors[:, ::-1][:, :k]
+    return values[: min(m, p)], vectors
+
+
+def eigenvalues(z: np.ndarray, *, dense: bool = False) -> np.ndarray:
+    """Eigenvalues of R, largest first (see ``eigen``)."""
+    return eigen(z, 0, dense=dense)[0]
+
+
+def pca_loadings(values: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+    """Loadings = eigenvector x sqrt(eigenvalue), each column flipped to a sum >= 0
+    (``psych::principal``, which qmethod calls)."""
+    k = vectors.shape[1]
+    return _sign_columns(vectors * np.sqrt(values[:k]))
 
 
 def pca(z: np.ndarray, k: int, *, dense: bool = False) -> np.ndarray:
-    """Unrotated principal-component loadings (P x k): eigenvector x sqrt(eigenvalue).
-
-    Order: decreasing eigenvalue.  Sign: each column flipped so that its sum is >= 0
-    (``psych::principal``, which qmethod calls).  The thin SVD of Z is the default at every
-    size (it agrees with the eigen-decomposition of R to ~1e-14); ``dense=True`` takes
-    ``eigh(R)`` as psych does, for tests.
-    """
-    p = z.shape[1]
-    if dense:
-        values, vectors = linalg.eigh(matrix(z), subset_by_index=(p - k, p - 1))
-        values, vectors = values[::-1], vectors[:, ::-1]
-    else:
-        _, s, vt = linalg.svd(z, full_matrices=False)
-        values, vectors = s[:k] ** 2, vt[:k].T
-    loadings = vectors * np.sqrt(np.clip(values, 0.0, None))
-    return _sign_columns(loadings)
+    """Unrotated principal-component loadings (P x k), in decreasing eigenvalue order."""
+    return pca_loadings(*eigen(z, k, dense=dense))
 
 
 class _Residual:
@@ -81,10 +89,7 @@ class _Residual:
 
     def rows(self, idx: np.ndarray) -> np.ndarray:
         """Rows idx of the residual (len(idx) x P), diagonal entries set to 0."""
-        if self.r is not None:
-            out = self.r[idx]
-        else:
-            out = self.z[:, idx].T @ self.z
+        out = self.r[idx] if self.r is not None else self.z[:, idx].T @ self.z
         out -= self.f[idx] @ self.f.T
         out[np.arange(idx.size), idx] = 0.0
         return out
@@ -134,9 +139,7 @@ def _reflect(res: _Residual, first: bool) -> tuple[np.ndarray, np.ndarray]:
         d[j] = -d[j]
 
 
-def centroid(
-    z: np.ndarray, k: int, *, spc: float = CENTROID_SPC, dense: bool | None = None
-) -> np.ndarray:
+def centroid(z: np.ndarray, k: int, *, spc: float = CENTROID_SPC, dense: bool | None = None) -> np.ndarray:
     """Unrotated centroid loadings (P x k), qmethod's ``centroid(cor, k, spc)``.
 
     Per factor, on the current residual with its diagonal set to 0: reflect variables until

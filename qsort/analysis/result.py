@@ -114,9 +114,7 @@ class AnalysisResult:
             ],
             "distinguishing": self.distinguishing(),
             "consensus": [sid for s, sid in enumerate(self.statement_ids) if cmp.consensus[s]],
-            "consensus_01": [
-                sid for s, sid in enumerate(self.statement_ids) if cmp.consensus_01[s]
-            ],
+            "consensus_01": [sid for s, sid in enumerate(self.statement_ids) if cmp.consensus_01[s]],
             "confounded": list(self.confounded),
             "nonsignificant": list(self.nonsignificant),
             "warnings": list(self.warnings),

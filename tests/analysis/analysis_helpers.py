@@ -18,7 +18,7 @@ def reference_files() -> list[Path]:
 def synthetic_sorts(n: int, p: int, *, views: int = 3, noise: float = 1.0, seed: int = 0) -> np.ndarray:
     """Forced-grid sorts from a few viewpoints plus noise (some sorts reversed)."""
     rng = np.random.default_rng(seed)
-    grid = np.sort(np.round(np.clip(rng.normal(0, n / 16, n), -6, 6)).astype(int))
+    grid = np.sort(np.round(np.clip(rng.normal(0, max(1.0, n / 16), n), -6, 6)).astype(int))
     viewpoints = rng.normal(size=(n, views))
     which = rng.integers(0, views, p)
     sign = rng.choice([-1, 1], p, p=[0.15, 0.85])

@@ -1,0 +1,182 @@
+"""The engine's paths and options beyond qmethod's defaults."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from analysis_helpers import REFERENCE, synthetic_sorts
+from scipy import stats
+
+from qsort.analysis import analyse, read_sorts_csv
+from qsort.analysis import correlation as corr
+from qsort.analysis import extraction as extract
+from qsort.analysis import rotation as rotate
+
+
+@pytest.fixture(scope="module")
+def lipset():
+    return read_sorts_csv(REFERENCE / "lipset" / "sorts.csv")
+
+
+@pytest.fixture(scope="module")
+def bipolar():
+    return read_sorts_csv(REFERENCE / "synthetic" / "c04_bipolar_3v" / "sorts.csv")
+
+
+def _run(table, **options):
+    options.setdefault("factors", 3)
+    return analyse(table.values, table.statement_ids, table.sort_ids, **options)
+
+
+@pytest.mark.parametrize("n, p, k", [(40, 300, 4), (50, 800, 3)])
+def test_the_dense_and_factored_paths_agree(n, p, k) -> None:
+    z = corr.factor(synthetic_sorts(n, p, views=4, seed=p), [str(i) for i in range(p)])
+    np.testing.assert_allclose(extract.centroid(z, k, dense=True), extract.centroid(z, k, dense=False), atol=1e-10)
+    np.testing.assert_allclose(extract.pca(z, k, dense=True), extract.pca(z, k), atol=1e-10)
+    np.testing.assert_allclose(extract.eigenvalues(z, dense=True), extract.eigenvalues(z), atol=1e-10)
+
+
+def test_spearman_and_kendall_match_scipy(lipset) -> None:
+    x = lipset.values
+    rho = corr.matrix(corr.factor(x, lipset.sort_ids, "spearman"))
+    np.testing.assert_allclose(rho, stats.spearmanr(x).statistic, atol=1e-12)
+    tau = corr.matrix(corr.factor(x, lipset.sort_ids, "kendall"))
+    for i in range(x.shape[1]):
+        for j in range(x.shape[1]):
+            expected = stats.kendalltau(x[:, i], x[:, j], variant="b").statistic
+            assert abs(tau[i, j] - expected) < 1e-12
+    result = _run(lipset, correlation="kendall")
+    assert result.to_json()["parameters"]["correlation"] == "kendall"
+
+
+def test_fully_converged_varimax_differs_from_rs_early_stop_but_keeps_communalities(
+    lipset,
+) -> None:
+    early = _run(lipset)
+    full = _run(lipset, varimax_full=True)
+    np.testing.assert_allclose((full.loadings**2).sum(1), (early.loadings**2).sum(1), atol=1e-12)
+
+    # the criterion of the converged solution is at least as high
+    def criterion(a):
+        h = np.sqrt((a**2).sum(1, keepdims=True))
+        return ((a / h) ** 4).sum() - ((a / h) ** 2).sum(0).__pow__(2).sum() / a.shape[0]
+
+    assert criterion(full.loadings) >= criterion(early.loadings) - 1e-12
+    assert full.to_json()["parameters"]["varimax_full"] is True
+
+
+def test_rotation_none_reports_the_unrotated_loadings(lipset) -> None:
+    for extraction in ("pca", "centroid"):
+        result = _run(lipset, extraction=extraction, rotation="none")
+        np.testing.assert_array_equal(result.loadings, result.unrotated_loadings)
+
+
+def test_varimax_with_one_factor_changes_nothing() -> None:
+    a = np.array([[0.5], [-0.2], [0.7]])
+    np.testing.assert_array_equal(rotate.varimax(a)[0], a)
+
+
+def test_flag_overrides_replace_the_automatic_flags(lipset) -> None:
+    auto = _run(lipset)
+    fr9 = lipset.sort_ids.index("FR9")
+    assert auto.flags[fr9, 2]
+    manual = _run(lipset, flag_overrides=[("FR9", 3, False), ("US1", 1, True)])
+    assert not manual.flags[fr9, 2]
+    assert manual.flags[0, 0] and manual.flags[0, 1]
+    out = manual.to_json()
+    assert out["parameters"]["flag_overrides"] == [["FR9", 3, False], ["US1", 1, True]]
+    assert "FR9" in out["confounded"] + out["nonsignificant"]
+    assert any("more than one factor" in w for w in out["warnings"])
+    assert out["factors"][2]["defining_sorts"] == 2
+
+
+def test_the_stricter_flag_level_raises_the_threshold(lipset) -> None:
+    strict = _run(lipset, flag_level=0.01)
+    assert strict.flag_threshold == pytest.approx(2.576 / np.sqrt(33))
+    assert strict.flags.sum() <= _run(lipset).flags.sum()
+    assert (np.abs(strict.loadings[strict.flags]) > strict.flag_threshold).all()
+
+
+def test_split_bipolar_makes_the_negative_pole_its_own_factor(lipset) -> None:
+    result = _run(lipset, split_bipolar=1)
+    jp5 = lipset.sort_ids.index("JP5")
+    assert result.n_factors == 4
+    np.testing.assert_array_equal(result.loadings[:, 3], -result.loadings[:, 0])
+    assert result.flags[:, 3].tolist() == [s == "JP5" for s in lipset.sort_ids]
+    assert not result.flags[jp5, 0]
+    out = result.to_json()
+    assert len(out["factors"]) == 4 and out["factors"][3]["defining_sorts"] == 1
+    assert out["parameters"]["split_bipolar"] == 1
+    # the negative pole's array is that sort's own viewpoint, weighted positively
+    assert np.corrcoef(result.zscores[:, 3], lipset.values[:, jp5])[0, 1] > 0.99
+
+
+def test_centroid_factor_dominated_by_negative_loaders_is_reported(lipset) -> None:
+    result = _run(lipset, extraction="centroid")
+    assert any("Factor 1 is defined mainly by negative loadings" in w for w in result.warnings)
+    reflected = _run(lipset, extraction="centroid", reflections=[1])
+    np.testing.assert_allclose(reflected.zscores[:, 0], -result.zscores[:, 0], atol=1e-12)
+    assert not any("Factor 1 is defined mainly" in w for w in reflected.warnings)
+
+
+def test_progress_reports_every_stage_in_order(lipset) -> None:
+    seen = []
+    _run(lipset, progress=lambda stage, percent: seen.append((stage, percent)))
+    stages = [s for s, _ in seen]
+    assert stages[:6] == [
+        "correlating",
+        "extracting",
+        "rotating",
+        "flagging",
+        "scoring",
+        "distinguishing",
+    ]
+    assert [p for _, p in seen] == sorted(p for _, p in seen) and seen[-1][1] == 100
+
+
+def test_correlations_are_left_out_above_a_thousand_sorts_unless_asked() -> None:
+    x = synthetic_sorts(20, 1001, seed=3)
+    ids = [f"s{i}" for i in range(20)]
+    sorts = [f"q{i}" for i in range(1001)]
+    assert analyse(x, ids, sorts, factors=2).to_json()["correlations"] is None
+    asked = analyse(x, ids, sorts, factors=2, include_correlations=True)
+    assert len(asked.to_json()["correlations"]) == 1001
+    small = analyse(x[:, :50], ids, sorts[:50], factors=2, include_correlations=False)
+    assert small.to_json()["correlations"] is None
+
+
+def test_the_json_is_plain_and_complete(lipset) -> None:
+    out = _run(lipset, flag_overrides=[("US1", 2, False), ("US2", 2, False), ("US8", 2, False)])
+    text = json.dumps(out.to_json(), allow_nan=False)
+    data = json.loads(text)
+    for key in (
+        "parameters",
+        "statements",
+        "sorts",
+        "distribution",
+        "correlations",
+        "eigenvalues",
+        "unrotated_ss_loadings",
+        "unrotated_loadings",
+        "loadings",
+        "flags",
+        "zscores",
+        "factor_arrays",
+        "factors",
+        "factor_correlations",
+        "se_differences",
+        "differences",
+        "statement_status",
+        "distinguishing",
+        "consensus",
+        "warnings",
+    ):
+        assert key in data
+    # factor 2 lost its flags: nulls for it, and it is left out of the comparisons
+    assert all(row[1] is None for row in data["zscores"])
+    assert all(row[1] is None for row in data["factor_arrays"])
+    assert data["factor_correlations"][1] == [None, 1.0, None]
+    assert all(2 not in d["factors"] for d in data["differences"])
+    assert data["factors"][1]["se_factor_scores"] is None
