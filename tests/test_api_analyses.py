@@ -58,9 +58,12 @@ def test_facilitators_cannot_start_runs(client_for, facilitator, stranger, two_s
     assert not AnalysisRun.objects.exists()
 
 
-def test_the_raw_csv_export_analysed_again_equals_the_dashboards_run(demo_study):
-    """Export sorts.csv, run the engine on the file, compare with the run the results page shows."""
-    from qsort.analysis import analyse, read_sorts_text
+def test_the_raw_csv_export_through_qanalysis_equals_the_dashboards_run(demo_study, tmp_path):
+    """Export sorts.csv, run `manage.py qanalysis` on the file, compare with the results page's run."""
+    import json
+
+    from django.core.management import call_command
+
     from qsort.exchange import services
     from qsort.runs.services import start_run
     from qsort.runs.tasks import run_analysis
@@ -70,8 +73,10 @@ def test_the_raw_csv_export_analysed_again_equals_the_dashboards_run(demo_study)
     run_analysis(run.pk)  # the worker's task, run here in-process
     run.refresh_from_db()
     assert run.status == "done", run.error
-    table = read_sorts_text(services.export_study_file(demo_study, "sorts.csv", demo_study.owner).body.decode())
-    again = analyse(table.values, table.statement_ids, table.sort_ids, factors=3).to_json()
+    csv_file, json_file = tmp_path / "sorts.csv", tmp_path / "result.json"
+    csv_file.write_bytes(services.export_study_file(demo_study, "sorts.csv", demo_study.owner).body)
+    call_command("qanalysis", str(csv_file), "--factors", "3", "--output", str(json_file))
+    again = json.loads(json_file.read_text())
     stored = {key: value for key, value in run.result.items() if key != "statement_texts"}
     assert_same_result(again, stored)
 
