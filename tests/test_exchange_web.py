@@ -168,3 +168,17 @@ def test_an_htmx_preview_returns_only_the_imports_card(client, facilitator, stud
     assert "<html" not in html
     assert "1 statement will be added" in html
     assert study.statements.count() == 6
+
+
+def test_the_data_page_costs_the_same_queries_however_many_downloads_and_runs(
+    client, researcher, done_run, django_assert_max_num_queries
+):
+    from qsort.runs.models import AnalysisRun
+
+    client.force_login(researcher)
+    for _ in range(5):
+        AnalysisRun.objects.create(study=done_run.study, status="done", progress=100, parameters={}, result={})
+        client.get("/studies/tiny/data/sorts.csv")
+    with django_assert_max_num_queries(12):
+        page = client.get("/studies/tiny/data/").content.decode()
+    assert page.count("report.xlsx") == 6

@@ -45,13 +45,6 @@ STUDY_DOWNLOADS = [
         gettext_lazy("One record per participant with a 'sort' string; KADE, Ken-Q and qmethod import it."),
     ),
 ]
-RUN_DOWNLOADS = [
-    ("report.xlsx", gettext_lazy("Full report (XLSX)")),
-    ("factor-arrays.xlsx", gettext_lazy("Factor arrays (XLSX)")),
-    ("factor-arrays.csv", gettext_lazy("Factor arrays (CSV)")),
-    ("factor-arrays.json", gettext_lazy("Factor arrays (JSON)")),
-    ("result.json", gettext_lazy("Analysis result (JSON)")),
-]
 RECENT_DOWNLOADS = 10
 
 
@@ -70,7 +63,6 @@ def _page(request: HttpRequest, study: Study, **extra) -> HttpResponse:
         "can_download": can_download,
         "can_import": role_allows(role, Can.EDIT),
         "study_downloads": STUDY_DOWNLOADS,
-        "run_downloads": RUN_DOWNLOADS,
         "runs": (
             AnalysisRun.objects.filter(study=study, status=AnalysisRun.Status.DONE).defer("result")[:10]
             if can_download

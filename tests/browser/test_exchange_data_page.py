@@ -86,3 +86,15 @@ def test_the_pqmethod_import_page_on_a_phone(phone, demo_study, tmp_path):
     phone.get_by_role("button", name="Create the study").click()
     phone.wait_for_url(re.compile(r"/studies/tiny-pqmethod-study/data/"))
     assert "created with 3 statements and 2 sorts" in phone.locator(".messages").inner_text()
+
+
+def test_the_api_docs_render_from_our_own_static_files(page, db):
+    requests_made: list[str] = []
+    page.on("request", lambda request: requests_made.append(request.url))
+    page.goto("/api/docs/")
+    page.wait_for_selector(".opblock-summary-path")
+    paths = page.locator(".opblock-summary-path").all_inner_texts()
+    assert any("/api/participate/{token}/sort/" in p for p in paths)
+    base = page.url.split("/api/")[0]
+    assert all(url.startswith(base) or url.startswith("data:") for url in requests_made), requests_made
+    screenshot(page, "exchange-api-docs")
