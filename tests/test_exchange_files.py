@@ -191,3 +191,16 @@ def test_one_bad_column_stops_the_whole_sorts_import(study, facilitator, sorted_
     assert not study.participants.filter(code__startswith="NEW").exists()
     plan = services.preview_sorts(study, b"statement_id,A\n1,x\n")
     assert plan.problems == ["Sort 'A', statement '1': the value is 'x', not an integer."]
+
+
+def test_a_sort_stored_after_the_preview_makes_the_import_fail_whole(study, facilitator, tiny_sort):
+    """The race between the (re-)preview and the transaction: the one validator still refuses."""
+    from qsort.studies.services import submit_sort
+
+    waiting = study.invite(codes=["P01"])[0]
+    plan = services.preview_sorts(study, SORTS_CSV.encode())
+    submit_sort(waiting, {**tiny_sort, 1: 1, 6: -1}.items())  # P01 sorts online meanwhile
+    with pytest.raises(services.ImportFailed, match="already completed a different sort"):
+        services.apply_sorts(study, plan, facilitator)
+    assert list(study.sorts.values_list("participant__code", flat=True)) == ["P01"]
+    assert not study.participants.filter(code__startswith="NEW").exists()

@@ -182,3 +182,14 @@ def test_the_data_page_costs_the_same_queries_however_many_downloads_and_runs(
     with django_assert_max_num_queries(12):
         page = client.get("/studies/tiny/data/").content.decode()
     assert page.count("report.xlsx") == 6
+
+
+def test_a_sort_arriving_between_preview_and_confirm_cancels_the_import(client, facilitator, study, tiny_sort):
+    from qsort.studies.services import submit_sort
+
+    client.force_login(facilitator)
+    client.post("/studies/tiny/data/import/statements/", {"text": "Seventh\n"})
+    submit_sort(study.invite(codes=["LATE"])[0], tiny_sort.items())  # the deck locks meanwhile
+    page = client.post("/studies/tiny/data/import/statements/", {"confirm": "1"}).content.decode()
+    assert "The deck is locked because participants have already sorted it." in page
+    assert study.statements.count() == 6

@@ -23,9 +23,22 @@ from qsort.exchange.dataset import SortRecord, StudyData
 from qsort.exchange.models import DownloadLog
 from qsort.exchange.safety import restore, safe_filename
 from qsort.runs.models import AnalysisRun
-from qsort.studies.models import Answer, Participant, Sort, SortComment, SortValue, Statement, Study
-from qsort.studies.services import submit_sort
+from qsort.studies.models import (
+    Answer,
+    DeckLocked,
+    Participant,
+    Sort,
+    SortComment,
+    SortValue,
+    Statement,
+    Study,
+)
+from qsort.studies.services import SortAlreadySubmitted, submit_sort
 from qsort.studies.validation import SortRules, validate_sort
+
+
+class ImportFailed(Exception):
+    """Something changed between the preview and the confirmation; nothing was saved."""
 
 
 class ExportUnavailable(Exception):
@@ -274,7 +287,10 @@ def preview_statements(study: Study, data: bytes) -> StatementsImport:
 def apply_statements(study: Study, plan: StatementsImport) -> list[Statement]:
     if plan.problems:
         raise ValueError("; ".join(plan.problems))
-    return [study.add_statement(text) for text in plan.statements]
+    try:
+        return [study.add_statement(text) for text in plan.statements]
+    except DeckLocked as locked:  # a first sort arrived since the preview
+        raise ImportFailed(str(locked)) from None
 
 
 @dataclass
@@ -341,8 +357,11 @@ def apply_sorts(study: Study, plan: SortsImport, user) -> int:
     """Store every sort as typed in by `user` (paper sorts may arrive after a study closed)."""
     if plan.problems:
         raise ValueError("; ".join(plan.problems))
-    study.invite(codes=plan.new_codes)
-    participants = {p.code: p for p in Participant.objects.filter(study=study, code__in=plan.codes)}
-    for code, values in plan.sorts:
-        submit_sort(participants[code], values.items(), entered_by=user)
+    try:
+        study.invite(codes=plan.new_codes)
+        participants = {p.code: p for p in Participant.objects.filter(study=study, code__in=plan.codes)}
+        for code, values in plan.sorts:
+            submit_sort(participants[code], values.items(), entered_by=user)
+    except (ValueError, SortAlreadySubmitted) as changed:  # codes or sorts added since the preview
+        raise ImportFailed(str(changed)) from None
     return len(plan.sorts)

@@ -161,7 +161,12 @@ def _two_step_import(
         plan = preview(files)
         if getattr(plan, "problems", None):
             return show(plan, "")
-        success = apply(plan)
+        try:
+            success = apply(plan)
+        except services.ImportFailed as changed:
+            return show(
+                None, _("The study changed since the preview, so nothing was imported: %(why)s") % {"why": changed}
+            )
         del request.session[key]
         messages.success(request, success)
         return None
