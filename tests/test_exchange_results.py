@@ -143,3 +143,12 @@ def test_the_api_serves_the_run_files(client_for, demo_study, demo_run):
     assert response.json()["result"]["factor_arrays"] == demo_run.result["factor_arrays"]
     assert client_for(user).get(f"/api/analyses/{demo_run.pk}/export/nothing.txt").status_code == 404
     assert Collaborator.objects.count() == 0
+
+
+def test_a_matrix_too_large_for_a_quick_worksheet_points_to_the_json(demo_study, demo_run, monkeypatch):
+    from qsort.exchange import tables
+
+    monkeypatch.setattr(tables, "REPORT_CORRELATIONS_MAX_SORTS", 39)
+    book = openpyxl.load_workbook(io.BytesIO(services.export_run_file(demo_run, "report.xlsx", None).body))
+    note = next(book["Correlations"].iter_rows(values_only=True))[0]
+    assert note.startswith("The 40 x 40 matrix is too large") and "result.json" in note

@@ -91,10 +91,21 @@ def zscores_table(result: Mapping[str, Any], texts: Mapping[int, str]) -> Table:
     return Table("Z-scores and arrays", header, rows)
 
 
+# A spreadsheet cell costs about 10 microseconds to write: 500 sorts make a 250,000-cell matrix
+# (a few seconds); 1,000 would take over ten, too long for a download. The JSON keeps it whole.
+REPORT_CORRELATIONS_MAX_SORTS = 500
+
+
 def correlations_table(result: Mapping[str, Any]) -> Table:
     sorts = result["sorts"]
     if result.get("correlations") is None:
         return Table("Correlations", ("sort",), [], note="Not stored for this run (more than 1,000 sorts).")
+    if len(sorts) > REPORT_CORRELATIONS_MAX_SORTS:
+        note = (
+            f"The {len(sorts):,} x {len(sorts):,} matrix is too large for a worksheet here: "
+            "it is in the analysis result JSON (result.json, field 'correlations')."
+        )
+        return Table("Correlations", ("sort",), [], note=note)
     rows = [(sort, *row) for sort, row in zip(sorts, result["correlations"], strict=True)]
     return Table("Correlations", ("sort", *sorts), rows)
 
