@@ -91,9 +91,9 @@ def zscores_table(result: Mapping[str, Any], texts: Mapping[int, str]) -> Table:
     return Table("Z-scores and arrays", header, rows)
 
 
-# A spreadsheet cell costs about 10 microseconds to write: 500 sorts make a 250,000-cell matrix
-# (a few seconds); 1,000 would take over ten, too long for a download. The JSON keeps it whole.
-REPORT_CORRELATIONS_MAX_SORTS = 500
+# A worksheet cell costs about 10 microseconds to write (openpyxl): 300 sorts make a 90,000-cell
+# matrix (about a second); 1,000 would take over ten, too long for a download. The JSON keeps it.
+REPORT_CORRELATIONS_MAX_SORTS = 300
 
 
 def correlations_table(result: Mapping[str, Any]) -> Table:
