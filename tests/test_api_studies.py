@@ -246,3 +246,29 @@ def test_problems_with_comments_are_not_blamed_on_the_values(tiny_sort, study):
     status, data = submit(participant.token, body)
     assert status == 400
     assert data == {"non_field_errors": ["A comment is attached to statement 99, which is not part of this study."]}
+
+
+def test_an_unlocked_deck_and_grid_can_be_replaced_and_the_study_closed(client_for, facilitator, study):
+    client = client_for(facilitator)
+    response = client.patch(
+        "/api/studies/tiny/",
+        {
+            "statements": [{"text": "Alpha"}, {"text": "Beta"}, {"text": "Gamma"}],
+            "grid": [{"value": -1, "capacity": 1}, {"value": 0, "capacity": 1}, {"value": 1, "capacity": 1}],
+        },
+        format="json",
+    )
+    assert response.status_code == 200, response.json()
+    assert [s["text"] for s in response.json()["statements"]] == ["Alpha", "Beta", "Gamma"]
+    assert list(study.statements.values_list("number", "text")) == [(1, "Alpha"), (2, "Beta"), (3, "Gamma")]
+    assert study.grid() == {-1: 1, 0: 1, 1: 1}
+    response = client.patch("/api/studies/tiny/", {"grid": [{"value": 0}]}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {"grid": {"0": {"capacity": ["This field is required."]}}}
+    response = client.patch("/api/studies/tiny/", {"status": "closed"}, format="json")
+    assert response.json()["status"] == "closed"
+    response = client.patch("/api/studies/tiny/", {"status": "draft", "slug": "other"}, format="json")
+    assert response.status_code == 400
+    assert set(response.json()) == {"slug"}
+    study.refresh_from_db()
+    assert (study.slug, study.status) == ("tiny", "closed")
