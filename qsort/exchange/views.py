@@ -114,7 +114,7 @@ def download_run_file(request: HttpRequest, slug: str, run_id: int, file: str) -
 
 # --- imports -----------------------------------------------------------------------------
 class UploadRefused(Exception):
-    pass
+    """The upload is missing or too large; the message says so."""
 
 
 def _read_upload(upload: UploadedFile | None) -> bytes:
@@ -170,6 +170,7 @@ def _two_step_import(
         del request.session[key]
         messages.success(request, success)
         return None
+    request.session.pop(key, None)  # a new upload replaces any earlier preview, even if refused
     try:
         files = read()
     except UploadRefused as refused:
