@@ -8,7 +8,8 @@ as much noise; 5 factors, varimax, automatic flags.  Each case runs in a fresh p
 its memory figure is its own: "peak RSS" is the process's maximum resident set size
 (resource.getrusage, ru_maxrss) including the interpreter, numpy and the input matrix;
 "base" is the RSS just before analyse() was called, so peak - base is what the analysis
-itself added.
+itself added.  On a busy machine set OPENBLAS_NUM_THREADS=1: oversubscribed BLAS threads
+slow the centroid's many small matrix products several-fold.
 """
 
 from __future__ import annotations

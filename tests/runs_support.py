@@ -35,10 +35,16 @@ def execute(run: AnalysisRun) -> AnalysisRun:
     return run
 
 
-@contextmanager
-def running_worker() -> Iterator[None]:
-    """A real Celery worker on the test broker, in a thread, for django_db(transaction=True) tests."""
+def purge_queue() -> None:
+    """Drop messages queued by tests that ran without a worker (their runs are gone)."""
     assert not app.conf.task_always_eager, "the worker tests need CELERY_BROKER_URL: they prove the worker path"
-    app.control.purge()  # messages queued by tests that ran without a worker
+    app.control.purge()
+
+
+@contextmanager
+def running_worker(*, purge: bool = True) -> Iterator[None]:
+    """A real Celery worker on the test broker, in a thread, for django_db(transaction=True) tests."""
+    if purge:
+        purge_queue()
     with start_worker(app, perform_ping_check=False, pool="solo", loglevel="WARNING", shutdown_timeout=10):
         yield

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from qsort.runs.models import QUEUED_STALE_AFTER, AnalysisRun
+from qsort.runs.models import QUEUED_STALE_AFTER, RUNNING_STALE_AFTER, AnalysisRun
 from qsort.studies.models import SortComment
 from tests.conftest import make_study
 from tests.runs_support import add_sorts, execute
@@ -168,6 +168,36 @@ def test_the_results_page_shows_the_scree_and_the_history_in_few_queries(
     assert 'aria-label="Scree plot of the eigenvalues"' in page
 
 
+def test_a_researcher_switches_automatic_re_analysis_on_and_off(client, researcher, facilitator, stranger, study):
+    url = f"/studies/{study.slug}/results/auto/"
+    client.force_login(researcher)
+    response = client.post(url, {"auto_reanalyse": "on"}, follow=True)
+    assert "will re-run automatically when a new sort is completed" in response.content.decode()
+    study.refresh_from_db()
+    assert study.auto_reanalyse is True
+    client.post(url, {})
+    study.refresh_from_db()
+    assert study.auto_reanalyse is False
+    client.force_login(facilitator)
+    assert client.post(url, {"auto_reanalyse": "on"}).status_code == 403
+    client.force_login(stranger)
+    assert client.post(url, {"auto_reanalyse": "on"}).status_code == 404
+    study.refresh_from_db()
+    assert study.auto_reanalyse is False
+
+
+def test_the_scree_is_computed_once_per_state_of_the_data(owner, study, django_assert_num_queries):
+    from qsort.runs.services import scree_eigenvalues
+
+    add_sorts(study, 4)
+    first = scree_eigenvalues(study)
+    assert len(first) == 4 and first == sorted(first, reverse=True)
+    with django_assert_num_queries(1):  # only the data's state; the eigenvalues come from the cache
+        assert scree_eigenvalues(study) == first
+    add_sorts(study, 1, codes=["LATE"])
+    assert len(scree_eigenvalues(study)) == 5
+
+
 # --- progress --------------------------------------------------------------------------------
 
 
@@ -222,6 +252,23 @@ def test_a_run_queued_too_long_is_stale_and_can_be_retried(client, owner, sorted
     client.post(run_url(run, "retry/"))
     run.refresh_from_db()
     assert run.status == "queued" and not run.is_stale
+
+
+def test_a_run_whose_worker_died_is_stale_and_retried_from_scratch(
+    client, researcher, sorted_study, django_capture_on_commit_callbacks
+):
+    run = AnalysisRun.objects.create(study=sorted_study, created_by=researcher, parameters={**PCA3})
+    long_ago = timezone.now() - RUNNING_STALE_AFTER - timedelta(seconds=1)
+    AnalysisRun.objects.filter(pk=run.pk).update(status="running", stage="rotating", progress=55, started_at=long_ago)
+    client.force_login(researcher)
+    page = client.get(run_url(run)).content.decode()
+    assert "Stale" in page and "Retry" in page and "hx-trigger" not in page
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(run_url(run, "retry/"))  # with the broker up, a worker would take it from here
+    run.refresh_from_db()
+    assert (run.status, run.progress, run.stage, run.started_at) == ("queued", 0, "", None)
+    execute(run)
+    assert run.status == "done"
 
 
 def test_a_finished_run_cannot_be_retried(client, owner, done_run):
@@ -324,21 +371,39 @@ def test_the_dashboard_renders_in_a_handful_of_queries(client, owner, done_run, 
     assert page.count('class="composite"') == sum(f["defining_sorts"] > 0 for f in done_run.result["factors"])
 
 
-def test_a_centroid_factor_dominated_by_negative_loaders_offers_reflection(client, owner, done_run):
+def test_a_factor_defined_by_negative_loaders_offers_reflection(client, owner, facilitator, done_run):
     result = done_run.result
-    result["parameters"]["extraction"] = "centroid"
     result["loadings"] = [[row[0], -abs(row[1])] for row in result["loadings"]]
+    result["warnings"] = ["Factor 2 is defined mainly by negative loadings."]
     AnalysisRun.objects.filter(pk=done_run.pk).update(result=result)
     client.force_login(owner)
     page = client.get(run_url(done_run)).content.decode()
-    assert "Factor 2 is dominated by negative loadings" in page
+    assert "Factor 2 is defined mainly by negative loadings." in page
     assert "Reflect factor 2 and re-run" in page
-    assert "Factor 1 is dominated" not in page
+    assert "Reflect factor 1" not in page
+    client.force_login(facilitator)
+    assert "Reflect factor 2 and re-run" not in client.get(run_url(done_run)).content.decode()
 
 
-def test_the_dashboard_does_not_load_the_correlation_matrix(done_run):
-    result = {**done_run.result, "correlations": [[1.0] * 9 for _ in range(9)]}
-    AnalysisRun.objects.filter(pk=done_run.pk).update(result=result)
-    loaded = AnalysisRun.objects.for_dashboard().get(pk=done_run.pk)
-    assert "correlations" not in loaded.dashboard_result
-    assert loaded.dashboard_result["loadings"] == done_run.result["loadings"]
+def test_consensus_is_reported_at_the_05_and_the_01_level(client, owner, done_run):
+    from qsort.runs.dashboard import Dashboard
+
+    dashboard = Dashboard(done_run.result)
+    marks: dict[str, set[str]] = {}
+    for difference in done_run.result["differences"]:
+        marks.setdefault(difference["statement"], set()).add(difference["significance"])
+    assert [r.statement.id for r in dashboard.consensus] == done_run.result["consensus"]
+    for row in dashboard.consensus_01:
+        assert marks[row.statement.id] <= {"", "*"} and "*" in marks[row.statement.id]
+    expected_01 = [s for s, m in marks.items() if m <= {"", "*"} and "*" in m]
+    assert sorted(r.statement.id for r in dashboard.consensus_01) == sorted(expected_01)
+
+
+def test_a_factors_statement_tables_put_that_factor_first(done_run):
+    from qsort.runs.dashboard import Dashboard
+
+    factor_2 = Dashboard(done_run.result).factors[1]
+    for rows in (factor_2.distinguishing, factor_2.crib.top, factor_2.crib.bottom):
+        for row in rows:
+            assert [cell.factor for cell in row.cells] == [2, 1]
+            assert row.cells[1].mark == ""  # only the factor being read is marked

@@ -1,6 +1,6 @@
 """What the results dashboard shows, read from a run's stored result (shared/analysis-json.md).
 
-Pure Python over the JSON: no queries here, so the view decides what it loads and the page
+Plain Python over the JSON: no queries here, so the view decides what it loads and the page
 renders the same for any past run.
 """
 
@@ -10,6 +10,8 @@ import math
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
+
+from django.utils.formats import get_format
 
 # Significance marks of analysis-json.md `differences`, weakest first.
 MARK_ORDER = ["", "*", "**", "***", "6*"]
@@ -74,8 +76,8 @@ class Factor:
     composite_reliability: float
     se_factor_scores: float
     has_scores: bool
-    # A centroid factor is neither re-ordered nor re-signed, so it can be dominated by negative
-    # loaders: its array then mirrors the viewpoint (Q-METHOD.md, step 3).
+    # Defined mainly by negative loaders (the engine's test): its array mirrors their viewpoint.
+    # Centroid factors are neither re-ordered nor re-signed, so this happens (Q-METHOD.md, step 3).
     mirrored: bool
     composite: list[Column] = field(default_factory=list)
     distinguishing: list[StatementRow] = field(default_factory=list)
@@ -88,6 +90,11 @@ class LoadingCell:
     loading: float
     flagged: bool
     significant: bool
+    # Pre-formatted: the loadings table has a cell per sort and factor (6,000 at 2,000 sorts),
+    # and the template's number filters cost more than the rest of the page together.
+    text: str
+    key: str  # "sort index:factor", the value of the flag checkbox
+    labelled_by: str  # ids of the row and column headers, which name the checkbox
 
 
 @dataclass(frozen=True)
@@ -96,6 +103,7 @@ class SortRow:
     label: str
     cells: list[LoadingCell]
     status: str  # "flagged", "confounded", "non_significant" or "not_flagged"
+    dom_id: str
 
 
 class Dashboard:
@@ -133,6 +141,8 @@ class Dashboard:
         return weakest
 
     def row(self, statement: Statement, *, marks_for: int | None = None) -> StatementRow:
+        """The statement across factors. With `marks_for`, only that factor's significance is
+        marked and its cells come first (on a phone, the factor being read stays in view)."""
         cells = []
         for f in range(self.k):
             scored = self.scored[f]
@@ -145,12 +155,14 @@ class Dashboard:
                     mark=mark,
                 )
             )
+        if marks_for is not None:
+            cells.sort(key=lambda cell: cell.factor != marks_for)
         return StatementRow(statement=statement, cells=cells)
 
     @cached_property
     def factors(self) -> list[Factor]:
         factors = []
-        loadings = self.result["loadings"]
+        loadings, all_flags = self.result["loadings"], self.result["flags"]
         for f, characteristics in enumerate(self.result["factors"]):
             number = f + 1
             has_scores = self.scored[f]
@@ -163,8 +175,8 @@ class Dashboard:
                     composite_reliability=characteristics["composite_reliability"],
                     se_factor_scores=characteristics["se_factor_scores"],
                     has_scores=has_scores,
-                    mirrored=self.result["parameters"]["extraction"] == "centroid"
-                    and sum(row[f] for row in loadings) < 0,
+                    mirrored=has_scores
+                    and sum(row[f] for row, flags in zip(loadings, all_flags, strict=True) if flags[f]) < 0,
                     composite=self._composite(f) if has_scores else [],
                     distinguishing=self._distinguishing(number),
                     crib=self._crib(f) if has_scores else None,
@@ -191,6 +203,15 @@ class Dashboard:
     def consensus(self) -> list[StatementRow]:
         return [self.row(self.by_id[sid]) for sid in self.result["consensus"]]
 
+    @cached_property
+    def consensus_01(self) -> list[StatementRow]:
+        """Statements no pair of factors separates at p < .01 (but some pair does at .05):
+        PQMethod reports consensus at both levels."""
+        strong = {d["statement"] for d in self.result["differences"] if d["significance"] not in ("", "*")}
+        compared = {d["statement"] for d in self.result["differences"]}
+        at_05 = set(self.result["consensus"])
+        return [self.row(s) for s in self.statements if s.id in compared - strong - at_05]
+
     def _crib(self, f: int) -> CribSheet:
         """Watts & Stenner's crib sheet: the extremes, and what this factor ranks higher or
         lower than every other factor does."""
@@ -202,7 +223,7 @@ class Dashboard:
         for statement in by_z:
             own = self.arrays[statement.index][f]
             elsewhere = [self.arrays[statement.index][g] for g in others]
-            row = self.row(statement)
+            row = self.row(statement, marks_for=f + 1)
             if own == top:
                 sheet.top.append(row)
             elif own == bottom:
@@ -217,11 +238,20 @@ class Dashboard:
     def sorts(self) -> list[SortRow]:
         rows = []
         threshold = self.threshold
+        separator = get_format("DECIMAL_SEPARATOR")
         for index, (label, loadings, flags) in enumerate(
             zip(self.result["sorts"], self.result["loadings"], self.result["flags"], strict=True)
         ):
             cells = [
-                LoadingCell(factor=f + 1, loading=a, flagged=flags[f], significant=abs(a) > threshold)
+                LoadingCell(
+                    factor=f + 1,
+                    loading=a,
+                    flagged=flags[f],
+                    significant=abs(a) > threshold,
+                    text=f"{a:.2f}".replace(".", separator),
+                    key=f"{index}:{f + 1}",
+                    labelled_by=f"sort-{index} loading-head-{f + 1}",
+                )
                 for f, a in enumerate(loadings)
             ]
             significant = sum(c.significant for c in cells)
@@ -233,7 +263,7 @@ class Dashboard:
                 status = "non_significant"
             else:
                 status = "not_flagged"
-            rows.append(SortRow(index=index, label=label, cells=cells, status=status))
+            rows.append(SortRow(index=index, label=label, cells=cells, status=status, dom_id=f"sort-{index}"))
         return rows
 
     def status_counts(self) -> dict[str, int]:

@@ -5,6 +5,7 @@ from qsort.runs import views
 app_name = "runs"
 urlpatterns = [
     path("studies/<slug:slug>/results/", views.results, name="results"),
+    path("studies/<slug:slug>/results/auto/", views.auto_reanalyse, name="auto"),
     path("studies/<slug:slug>/results/<int:run_id>/", views.run, name="run"),
     path("studies/<slug:slug>/results/<int:run_id>/retry/", views.retry_run, name="retry"),
     path("studies/<slug:slug>/results/<int:run_id>/flags/", views.rerun_with_flags, name="flags"),

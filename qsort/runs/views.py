@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from qsort.analysis.rotation import rotate_pair
 from qsort.runs import charts
 from qsort.runs.dashboard import Comment, Dashboard
 from qsort.runs.models import AnalysisRun
@@ -25,7 +26,7 @@ from qsort.runs.services import (
     scree_eigenvalues,
     start_run,
 )
-from qsort.studies.access import Can, study_for
+from qsort.studies.access import Can, role_allows, study_for
 from qsort.studies.models import SortComment, Study
 
 HISTORY_LENGTH = 50
@@ -91,7 +92,7 @@ def results(request: HttpRequest, slug: str) -> HttpResponse:
             "latest": runs[0] if runs else None,
             "eigenvalues": eigenvalues[: MAX_FACTORS + 2],
             "scree": charts.scree(eigenvalues) if eigenvalues else "",
-            "can_analyse": study.user_role in {"owner", "researcher"},
+            "can_analyse": role_allows(study.user_role, Can.ANALYSE),
         },
     )
 
@@ -119,7 +120,7 @@ def run(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
     partial; the loadings plot and the rotation preview are partials of the same page."""
     study = study_for(request.user, slug, Can.VIEW)
     run = get_object_or_404(AnalysisRun.objects.for_dashboard().select_related("created_by"), pk=run_id, study=study)
-    context = {"study": study, "tab": "results", "run": run, "can_analyse": study.user_role in {"owner", "researcher"}}
+    context = {"study": study, "tab": "results", "run": run, "can_analyse": role_allows(study.user_role, Can.ANALYSE)}
     if run.status == AnalysisRun.Status.DONE:
         dashboard = Dashboard(run.dashboard_result, _comments(study))
         k = dashboard.k
@@ -159,11 +160,23 @@ def _loadings_plot(dashboard: Dashboard, x: int, y: int, loadings: list[list[flo
 
 
 def _rotation_preview(dashboard: Dashboard, rotation: RotationForm):
-    from qsort.analysis.rotation import rotate_pair
-
     first, second = rotation.cleaned_data["first"], rotation.cleaned_data["second"]
     rotated = rotate_pair(dashboard.result["loadings"], first - 1, second - 1, rotation.cleaned_data["angle"])
     return _loadings_plot(dashboard, first, second, rotated.tolist())
+
+
+@login_required
+@require_POST
+def auto_reanalyse(request: HttpRequest, slug: str) -> HttpResponse:
+    """Switch automatic re-analysis (the latest parameters re-run when a sort is completed)."""
+    study = study_for(request.user, slug, Can.ANALYSE)
+    study.auto_reanalyse = request.POST.get("auto_reanalyse") == "on"
+    study.save(update_fields=["auto_reanalyse", "updated_at"])
+    if study.auto_reanalyse:
+        messages.success(request, _("The latest analysis will re-run automatically when a new sort is completed."))
+    else:
+        messages.success(request, _("Automatic re-analysis is off."))
+    return redirect("runs:results", slug=study.slug)
 
 
 @login_required

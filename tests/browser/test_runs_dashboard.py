@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from qsort.runs.models import AnalysisRun
 from tests.browser.conftest import axe_violations, login, screenshot
-from tests.runs_support import running_worker
+from tests.runs_support import purge_queue, running_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -45,6 +45,18 @@ def test_a_researcher_starts_a_run_watches_it_finish_and_reads_factor_one(page, 
     expect(composite.locator(".column").last).to_contain_text(demo_study.statements.get(number=int(top)).text)
     assert axe_violations(page) == []
     screenshot(page, "runs-dashboard-desktop")
+
+
+def test_the_progress_bar_updates_live_when_a_worker_picks_the_run_up(page, demo_study):
+    purge_queue()
+    start_a_run(page, demo_study)  # no worker yet: the run waits in the queue
+    expect(page.locator("#run-body .badge")).to_have_text("Queued")
+    expect(page.locator("#run-body progress")).to_have_attribute("value", "0")
+    page.evaluate("window.sameDocument = true")
+    with running_worker(purge=False):
+        expect(page.locator("#run-body progress")).to_have_attribute("value", "100", timeout=30_000)
+        expect(page.get_by_label("Composite sort of factor 1")).to_be_visible()
+    assert page.evaluate("window.sameDocument === true")  # htmx swapped the results in: no reload
 
 
 def test_the_loadings_plot_switches_factors_and_a_rotation_is_previewed(page, demo_study, worker):
