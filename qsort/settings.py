@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and Redoc served from static/, no CDN
     "qsort.studies",
     "qsort.participate",
     "qsort.workspace",
@@ -196,6 +197,13 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Drive Q-methodology studies: statements, participants, sorts, analyses, exports.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "StudyStatusEnum": "qsort.studies.models.Study.Status",
+        "RunStatusEnum": "qsort.runs.models.AnalysisRun.Status",
+    },
 }
 
 LOGGING = {

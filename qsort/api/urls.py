@@ -1,4 +1,24 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.authtoken.views import obtain_auth_token
+
+from qsort.api import views
 
 app_name = "api"
-urlpatterns: list = []
+urlpatterns = [
+    path("token/", obtain_auth_token, name="token"),
+    path("studies/", views.StudyList.as_view(), name="studies"),
+    path("studies/<slug:slug>/", views.StudyDetail.as_view(), name="study"),
+    path("studies/<slug:slug>/statements/", views.StatementList.as_view(), name="statements"),
+    path("studies/<slug:slug>/statements/<int:number>/", views.StatementDetail.as_view(), name="statement"),
+    path("studies/<slug:slug>/participants/", views.ParticipantList.as_view(), name="participants"),
+    path("studies/<slug:slug>/sorts/", views.SortList.as_view(), name="sorts"),
+    path("studies/<slug:slug>/analyses/", views.AnalysisList.as_view(), name="analyses"),
+    path("studies/<slug:slug>/export/<str:file>", views.StudyExport.as_view(), name="study-export"),
+    path("participate/<str:token>/sort/", views.SubmitSort.as_view(), name="submit-sort"),
+    path("analyses/<int:run_id>/", views.AnalysisDetail.as_view(), name="analysis"),
+    path("analyses/<int:run_id>/export/<str:file>", views.RunExport.as_view(), name="analysis-export"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+]

@@ -1,0 +1,224 @@
+"""The API's shapes. Nothing here ever includes a participant's token except the links handed
+to the owner and facilitators when they create participants (`NewParticipantSerializer`)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from qsort.runs.models import AnalysisRun
+from qsort.studies.models import GRID_MAX_VALUE, GRID_MIN_VALUE, Participant, Statement, Study
+
+MAX_NEW_PARTICIPANTS = 1000
+
+
+class StatementSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Statement
+        fields = ["number", "text"]
+        read_only_fields = ["number"]
+
+
+class GridColumnSerializer(serializers.Serializer):
+    value = serializers.IntegerField(min_value=GRID_MIN_VALUE, max_value=GRID_MAX_VALUE)
+    capacity = serializers.IntegerField(min_value=0, max_value=200)
+
+
+class GridField(serializers.ListField):
+    """The grid as [{"value": -4, "capacity": 2}, ...]; stored as Study.grid()'s value -> capacity."""
+
+    child = GridColumnSerializer()
+
+    def run_child_validation(self, data: list) -> list[dict]:
+        # A PATCH is partial, and DRF passes that on to the columns: check each one whole.
+        errors, columns = {}, []
+        for index, item in enumerate(data):
+            column = GridColumnSerializer(data=item)
+            if column.is_valid():
+                columns.append(column.validated_data)
+            else:
+                errors[index] = column.errors
+        if errors:
+            raise serializers.ValidationError(errors)
+        return columns
+
+    def to_representation(self, grid: dict[int, int]) -> list[dict[str, int]]:
+        return [{"value": value, "capacity": capacity} for value, capacity in grid.items()]
+
+
+class QuestionSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    text = serializers.CharField(read_only=True)
+    required = serializers.BooleanField(read_only=True)
+
+
+class StudyListSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Study
+        fields = ["slug", "title", "status", "distribution", "created_at", "updated_at"]
+
+
+SETTINGS_FIELDS = [
+    "title",
+    "condition_of_instruction",
+    "consent_text",
+    "welcome_text",
+    "thank_you_text",
+    "label_disagree",
+    "label_agree",
+    "distribution",
+    "open_link_enabled",
+    "comments_required",
+    "language",
+]
+
+
+class StudySerializer(serializers.ModelSerializer):
+    """A study's settings, deck and grid. `grid` and `statements` are writable while the deck is
+    unlocked (the view turns a locked deck into 409); `status` accepts "open" and "closed"."""
+
+    slug = serializers.SlugField(max_length=80)
+    status = serializers.ChoiceField(choices=Study.Status.choices, required=False)
+    language = serializers.ChoiceField(choices=settings.LANGUAGES, required=False)
+    statements = StatementSerializer(many=True, required=False)
+    grid = GridField(required=False, max_length=20)
+    questions = QuestionSerializer(many=True, read_only=True)
+    deck_locked = serializers.BooleanField(read_only=True)
+    role = serializers.CharField(source="user_role", read_only=True)
+
+    class Meta:
+        model = Study
+        fields = [
+            "slug",
+            *SETTINGS_FIELDS,
+            "status",
+            "deck_locked",
+            "role",
+            "statements",
+            "grid",
+            "questions",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+        extra_kwargs = {"condition_of_instruction": {"required": False, "allow_blank": True}}
+
+    def validate_slug(self, slug: str) -> str:
+        if self.instance is not None and slug != self.instance.slug:
+            raise serializers.ValidationError(_("A study's slug cannot be changed (links use it)."))
+        if self.instance is None and Study.objects.filter(slug=slug).exists():
+            raise serializers.ValidationError(_("This slug is taken; choose another."))
+        return slug
+
+    def validate_statements(self, statements: list[dict]) -> list[dict]:
+        if any(not item.get("text") for item in statements):
+            raise serializers.ValidationError(_("Every statement needs a text."))
+        return statements
+
+    def validate_grid(self, columns: list[dict]) -> dict[int, int]:
+        grid = {column["value"]: column["capacity"] for column in columns}
+        if len(grid) != len(columns):
+            raise serializers.ValidationError(_("Each grid value may appear only once."))
+        return grid
+
+
+class ParticipantSerializer(serializers.ModelSerializer):
+    label = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Participant
+        fields = ["id", "code", "label", "stage", "created_at", "consented_at", "completed_at", "last_saved_at"]
+        read_only_fields = fields
+
+
+class NewParticipantsSerializer(serializers.Serializer):
+    count = serializers.IntegerField(min_value=0, max_value=MAX_NEW_PARTICIPANTS, default=0)
+    codes = serializers.ListField(
+        child=serializers.CharField(max_length=40), max_length=MAX_NEW_PARTICIPANTS, default=list
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        if not attrs["count"] and not attrs["codes"]:
+            raise serializers.ValidationError({"count": [_("Ask for at least one participant (count or codes).")]})
+        return attrs
+
+
+class NewParticipantSerializer(serializers.ModelSerializer):
+    """Only for the owner and facilitators, right after they create participants."""
+
+    label = serializers.CharField(read_only=True)
+    link = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Participant
+        fields = ["id", "code", "label", "link"]
+
+
+class SortSerializer(serializers.Serializer):
+    participant = serializers.CharField(read_only=True)
+    values = serializers.DictField(child=serializers.IntegerField(), read_only=True)
+    comments = serializers.DictField(child=serializers.CharField(), read_only=True)
+    answers = serializers.DictField(child=serializers.CharField(), read_only=True)
+    submitted_at = serializers.DateTimeField(read_only=True)
+    entered_by_facilitator = serializers.BooleanField(read_only=True)
+
+
+class SubmitSortSerializer(serializers.Serializer):
+    values = serializers.DictField(child=serializers.IntegerField(min_value=-99, max_value=99))
+    comments = serializers.DictField(child=serializers.CharField(allow_blank=True, max_length=4000), default=dict)
+    answers = serializers.DictField(child=serializers.CharField(allow_blank=True, max_length=8000), default=dict)
+
+
+class SubmittedSortSerializer(serializers.Serializer):
+    status = serializers.CharField()
+    created = serializers.BooleanField()
+    submitted_at = serializers.DateTimeField()
+
+
+class AnalysisRequestSerializer(serializers.Serializer):
+    factors = serializers.IntegerField(min_value=1, max_value=8)
+    extraction = serializers.ChoiceField(choices=["pca", "centroid"], default="pca")
+    rotation = serializers.ChoiceField(choices=["varimax", "none"], default="varimax")
+    flags = serializers.ListField(
+        child=serializers.ListField(min_length=3, max_length=3),
+        default=list,
+        help_text='Flag overrides as [sort id, factor number, true/false], e.g. [["D07", 2, true]].',
+    )
+
+    def validate_flags(self, flags: list[list]) -> list[list]:
+        for sort_id, factor, flagged in flags:
+            if not isinstance(sort_id, str) or type(factor) is not int or not isinstance(flagged, bool):
+                raise serializers.ValidationError(_("Each flag is [sort id (text), factor (number), true/false]."))
+        return flags
+
+    def validate(self, attrs: dict) -> dict:
+        if any(not 1 <= factor <= attrs["factors"] for _, factor, _ in attrs["flags"]):
+            raise serializers.ValidationError({"flags": [_("A flag names a factor beyond the number of factors.")]})
+        return attrs
+
+
+class AnalysisRunSerializer(serializers.ModelSerializer):
+    study = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    result = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AnalysisRun
+        fields = [
+            "id",
+            "study",
+            "status",
+            "progress",
+            "stage",
+            "parameters",
+            "error",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "result",
+        ]
+        read_only_fields = fields
+
+    def get_result(self, run: AnalysisRun) -> dict | None:
+        """The analysis JSON (shared/analysis-json.md) once the run is done."""
+        return run.result if run.status == AnalysisRun.Status.DONE else None

@@ -1,0 +1,383 @@
+"""The REST API: a thin edge over the same model methods and services as the web pages.
+
+Every study-scoped endpoint goes through `study_for` (strangers 404, roles without the
+capability 403). Token authentication comes first so an anonymous client gets 401 with a
+`WWW-Authenticate: Token` challenge; browsers signed in to the site use their session (with CSRF).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.db import transaction
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import generics, serializers, status
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.permissions import SAFE_METHODS, AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from qsort.api import serializers as s
+from qsort.exchange import services as exchange
+from qsort.runs.models import AnalysisRun
+from qsort.studies.access import Can, study_for
+from qsort.studies.models import (
+    Answer,
+    DeckLocked,
+    Participant,
+    Sort,
+    SortComment,
+    SortValue,
+    Statement,
+    Study,
+    StudyNotReady,
+)
+from qsort.studies.services import SortAlreadySubmitted, StudyNotAcceptingSorts, submit_sort
+from qsort.studies.validation import SortInvalid, SortRules, validate_sort
+
+AUTHENTICATION = [TokenAuthentication, SessionAuthentication]
+
+
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the study's current state."
+    default_code = "conflict"
+
+
+class Endpoint:
+    """Signed-in clients only; `capability` maps safe methods to VIEW and writes to EDIT."""
+
+    authentication_classes = AUTHENTICATION
+    permission_classes = [IsAuthenticated]
+    read_capability = Can.VIEW
+    write_capability = Can.EDIT
+
+    def study(self) -> Study:
+        request: Request = self.request  # type: ignore[attr-defined]
+        capability = self.read_capability if request.method in SAFE_METHODS else self.write_capability
+        return study_for(request.user, self.kwargs["slug"], capability)  # type: ignore[attr-defined]
+
+
+# --- studies -----------------------------------------------------------------------------
+def _apply_study_changes(study: Study, data: dict) -> None:
+    """Settings, then deck and grid (refused once sorted), then status (open checks readiness)."""
+    for name in s.SETTINGS_FIELDS:
+        if name in data:
+            setattr(study, name, data[name])
+    study.save()
+    try:
+        if "statements" in data:
+            study.ensure_deck_unlocked()
+            study.statements.all().delete()
+            Statement.objects.bulk_create(
+                Statement(study=study, number=n, position=n, text=item["text"])
+                for n, item in enumerate(data["statements"], start=1)
+            )
+        if "grid" in data:
+            study.set_grid(data["grid"])
+    except DeckLocked as locked:
+        field = "statements" if "statements" in data else "grid"
+        raise Conflict({field: [str(locked)]}) from None
+    new_status = data.get("status")
+    if new_status == Study.Status.OPEN and study.status != Study.Status.OPEN:
+        try:
+            study.open()
+        except StudyNotReady as problem:
+            raise ValidationError({"status": [str(problem)]}) from None
+    elif new_status == Study.Status.CLOSED and study.status == Study.Status.OPEN:
+        study.close()
+    elif new_status == Study.Status.DRAFT and study.status != Study.Status.DRAFT:
+        raise ValidationError({"status": [_("A study cannot go back to draft.")]})
+
+
+class StudyList(Endpoint, generics.ListCreateAPIView):
+    """Your studies (any role); `POST` creates a study you own."""
+
+    def get_queryset(self):
+        return Study.objects.for_user(self.request.user).order_by("-updated_at", "-id")
+
+    def get_serializer_class(self):
+        return s.StudyListSerializer if self.request.method in SAFE_METHODS else s.StudySerializer
+
+    def perform_create(self, serializer: s.StudySerializer) -> None:
+        data = serializer.validated_data
+        with transaction.atomic():
+            study = Study.objects.create(
+                owner=self.request.user, slug=data["slug"], title=data["title"], condition_of_instruction=""
+            )
+            _apply_study_changes(study, data)
+        study.user_role = "owner"
+        serializer.instance = study
+
+
+class StudyDetail(Endpoint, generics.RetrieveUpdateAPIView):
+    """A study's settings, statements, grid and questions; owner and facilitators may `PATCH`."""
+
+    serializer_class = s.StudySerializer
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def get_object(self) -> Study:
+        return self.study()
+
+    def perform_update(self, serializer: s.StudySerializer) -> None:
+        with transaction.atomic():
+            _apply_study_changes(serializer.instance, serializer.validated_data)
+
+
+class StatementList(Endpoint, generics.ListCreateAPIView):
+    """The deck; owner and facilitators add statements while the deck is unlocked (else 409)."""
+
+    serializer_class = s.StatementSerializer
+    pagination_class = None
+
+    def get_queryset(self):
+        return self.study().statements.order_by("number")
+
+    def perform_create(self, serializer: s.StatementSerializer) -> None:
+        try:
+            serializer.instance = self.study().add_statement(serializer.validated_data["text"])
+        except DeckLocked as locked:
+            raise Conflict({"text": [str(locked)]}) from None
+
+
+class StatementDetail(Endpoint, generics.RetrieveUpdateAPIView):
+    """One statement; its text may be corrected even after the deck is locked (typos)."""
+
+    serializer_class = s.StatementSerializer
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def get_object(self) -> Statement:
+        return get_object_or_404(self.study().statements, number=self.kwargs["number"])
+
+
+# --- participants and sorts --------------------------------------------------------------
+class ParticipantList(Endpoint, generics.ListCreateAPIView):
+    """Participants with their stage (codes, never tokens). `POST {"count": N, "codes": [...]}`
+    creates personal links, which only the owner and facilitators ever receive."""
+
+    serializer_class = s.ParticipantSerializer
+
+    def get_queryset(self):
+        participants = Participant.objects.filter(study=self.study()).order_by("created_at", "id")
+        stage = self.request.query_params.get("stage")
+        return participants.filter(stage=stage) if stage else participants
+
+    @extend_schema(parameters=[OpenApiParameter("stage", str, enum=Participant.Stage.values, required=False)])
+    def get(self, request: Request, slug: str) -> Response:
+        return super().get(request, slug)
+
+    @extend_schema(
+        request=s.NewParticipantsSerializer,
+        responses={
+            201: inline_serializer("CreatedParticipants", {"participants": s.NewParticipantSerializer(many=True)})
+        },
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        study = self.study()
+        form = s.NewParticipantsSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        try:
+            created = study.invite(form.validated_data["count"], form.validated_data["codes"])
+        except ValueError as taken:
+            raise ValidationError({"codes": [str(taken)]}) from None
+        return Response(
+            {"participants": s.NewParticipantSerializer(created, many=True).data}, status=status.HTTP_201_CREATED
+        )
+
+
+class SortList(Endpoint, generics.ListAPIView):
+    """Completed sorts: participant code, values by statement number, comments, answers, times."""
+
+    serializer_class = s.SortSerializer
+    read_capability = Can.DOWNLOAD
+
+    def get_queryset(self):
+        return (
+            Sort.objects.filter(study=self.study())
+            .select_related("participant")
+            .order_by("submitted_at", "id")
+            .only("id", "submitted_at", "entered_by_id", "participant__code", "participant__id")
+        )
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        ids = [sort.pk for sort in page]
+        values: dict[int, dict[str, int]] = defaultdict(dict)
+        for sort_id, number, value in SortValue.objects.filter(sort_id__in=ids).values_list(
+            "sort_id", "statement__number", "value"
+        ):
+            values[sort_id][str(number)] = value
+        comments: dict[int, dict[str, str]] = defaultdict(dict)
+        for sort_id, number, text in SortComment.objects.filter(sort_id__in=ids).values_list(
+            "sort_id", "statement__number", "text"
+        ):
+            comments[sort_id][str(number)] = text
+        answers: dict[int, dict[str, str]] = defaultdict(dict)
+        for sort_id, question_id, text in Answer.objects.filter(sort_id__in=ids).values_list(
+            "sort_id", "question_id", "text"
+        ):
+            answers[sort_id][str(question_id)] = text
+        rows = [
+            {
+                "participant": sort.participant.label,
+                "values": values[sort.pk],
+                "comments": comments[sort.pk],
+                "answers": answers[sort.pk],
+                "submitted_at": sort.submitted_at,
+                "entered_by_facilitator": sort.entered_by_id is not None,
+            }
+            for sort in page
+        ]
+        return self.get_paginated_response(s.SortSerializer(rows, many=True).data)
+
+
+class SubmitSort(APIView):
+    """A participant's client submits a whole sort; the personal token in the URL is the credential.
+
+    No authentication class runs here, so DRF exempts the view from CSRF: CSRF protects requests
+    that a browser authenticates implicitly with a cookie, and this one carries no cookie-based
+    authority at all: a forged cross-site request would need the secret token, which is exactly
+    what the attacker lacks. The same values again are accepted (idempotent); different values
+    after completion are refused with 409.
+    """
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        request=s.SubmitSortSerializer,
+        responses={201: s.SubmittedSortSerializer, 200: s.SubmittedSortSerializer, 409: OpenApiTypes.OBJECT},
+    )
+    def post(self, request: Request, token: str) -> Response:
+        participant = Participant.objects.filter(token=token).first()
+        if participant is None:
+            raise NotFound(_("No such participant link."))
+        form = s.SubmitSortSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        try:
+            sort, created = submit_sort(
+                participant, data["values"].items(), comments=data["comments"], answers=data["answers"]
+            )
+        except SortInvalid as invalid:
+            # The validator's messages name statements; say which field they are about.
+            _values, value_problems = validate_sort(SortRules.for_study(participant.study), data["values"].items())
+            raise ValidationError({"values" if value_problems else "non_field_errors": invalid.messages}) from None
+        except (SortAlreadySubmitted, StudyNotAcceptingSorts) as refused:
+            raise Conflict({"detail": str(refused)}) from None
+        body = {"status": "completed", "created": created, "submitted_at": sort.submitted_at}
+        return Response(
+            s.SubmittedSortSerializer(body).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
+
+
+# --- analyses ----------------------------------------------------------------------------
+class AnalysisList(Endpoint, generics.ListCreateAPIView):
+    """A study's analysis runs; owner and researchers start one (queued for the worker)."""
+
+    serializer_class = s.AnalysisRunSerializer
+    write_capability = Can.ANALYSE
+
+    def get_queryset(self):
+        return AnalysisRun.objects.filter(study=self.study()).select_related("study").defer("result")
+
+    @extend_schema(
+        request=s.AnalysisRequestSerializer,
+        responses={
+            201: inline_serializer(
+                "AnalysisStarted", {"id": serializers.IntegerField(), "status": serializers.CharField()}
+            )
+        },
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        # The runs room's create-and-queue workflow (imported here: that room owns it).
+        from qsort.runs.services import RunRefused, start_run
+
+        study = self.study()
+        form = s.AnalysisRequestSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        parameters = {
+            "factors": data["factors"],
+            "extraction": data["extraction"],
+            "rotation": data["rotation"],
+            "flag_overrides": data["flags"],
+        }
+        try:
+            run = start_run(study, request.user, parameters)
+        except RunRefused as refused:
+            raise ValidationError({"non_field_errors": [str(refused)]}) from None
+        return Response({"id": run.pk, "status": run.status}, status=status.HTTP_201_CREATED)
+
+
+def _run_for(request: Request, run_id: int, capability: Can) -> AnalysisRun:
+    """The run if the user may `capability` its study; a stranger cannot tell it exists."""
+    run = AnalysisRun.objects.filter(pk=run_id).select_related("study").first()
+    if run is None:
+        raise NotFound(_("No such analysis."))
+    run.study = study_for(request.user, run.study.slug, capability)
+    return run
+
+
+class AnalysisDetail(Endpoint, generics.RetrieveAPIView):
+    """Status and progress; when done, the result in the analysis JSON (shared/analysis-json.md)."""
+
+    serializer_class = s.AnalysisRunSerializer
+
+    def get_object(self) -> AnalysisRun:
+        return _run_for(self.request, self.kwargs["run_id"], Can.VIEW)
+
+
+# --- exports -----------------------------------------------------------------------------
+def _attachment(export: exchange.Export) -> HttpResponse:
+    response = HttpResponse(export.body, content_type=export.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+    return response
+
+
+FILE_RESPONSE = {
+    (200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY, description="The file."),
+    404: OpenApiResponse(description="No such study or file."),
+}
+
+
+class StudyExport(Endpoint, APIView):
+    """`sorts.csv`, `statements.csv`, `study.dat`, `study.sta`, `results.json` (logged)."""
+
+    read_capability = Can.DOWNLOAD
+
+    @extend_schema(responses=FILE_RESPONSE)
+    def get(self, request: Request, slug: str, file: str) -> HttpResponse:
+        study = self.study()
+        if file not in exchange.STUDY_FILES:
+            raise NotFound(
+                _("No export called '%(file)s'. Available: %(files)s.")
+                % {"file": file, "files": ", ".join(exchange.STUDY_FILES)}
+            )
+        try:
+            return _attachment(exchange.export_study_file(study, file, request.user, via_api=True))
+        except exchange.ExportUnavailable as unavailable:
+            raise Conflict({"detail": str(unavailable)}) from None
+
+
+class RunExport(Endpoint, APIView):
+    """`factor-arrays.csv`, `factor-arrays.xlsx`, `factor-arrays.json`, `result.json`, `report.xlsx`."""
+
+    @extend_schema(responses=FILE_RESPONSE)
+    def get(self, request: Request, run_id: int, file: str) -> HttpResponse:
+        run = _run_for(request, run_id, Can.DOWNLOAD)
+        if file not in exchange.RUN_FILES:
+            raise NotFound(
+                _("No export called '%(file)s'. Available: %(files)s.")
+                % {"file": file, "files": ", ".join(exchange.RUN_FILES)}
+            )
+        try:
+            return _attachment(exchange.export_run_file(run, file, request.user, via_api=True))
+        except exchange.ExportUnavailable as unavailable:
+            raise Conflict({"detail": str(unavailable)}) from None

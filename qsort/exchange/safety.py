@@ -1,0 +1,35 @@
+"""Files that leave qsort must be harmless in the program that opens them.
+
+A text cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return is read by Excel,
+LibreOffice and Google Sheets as a formula (OWASP "CSV injection"): a participant's comment
+`=HYPERLINK("http://x","y")` would become a live link in a researcher's spreadsheet. Such text
+gets a leading apostrophe, which every spreadsheet shows as text; numbers are left as numbers.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: object) -> object:
+    """The value to write in a spreadsheet cell: text that could run as a formula is quoted."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def restore(text: str) -> str:
+    """Undo `neutralise` on text read back from one of our own files, so round trips are exact."""
+    if text.startswith("'") and text[1:].startswith(FORMULA_STARTS):
+        return text[1:]
+    return text
+
+
+def safe_filename(stem: str, extension: str, *, max_length: int = 80) -> str:
+    """An ASCII file name without path separators, quotes or control characters."""
+    ascii_stem = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", ascii_stem).strip("-._")[:max_length] or "qsort"
+    return f"{cleaned}.{extension.lstrip('.')}"

@@ -1,0 +1,367 @@
+"""Load a study's data once, feed the writers, log every download; preview and apply imports.
+
+Imports are all-or-nothing: a preview lists every problem (with line numbers) and nothing is
+saved until the researcher confirms a preview without problems; applying re-checks everything
+inside one transaction and stores sorts through `submit_sort`, so the one validator judges them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from qsort.analysis import AnalysisInputError, read_sorts_text
+from qsort.exchange import easyhtmlq, pqmethod, tables, writers
+from qsort.exchange.dataset import SortRecord, StudyData
+from qsort.exchange.models import DownloadLog
+from qsort.exchange.safety import restore, safe_filename
+from qsort.runs.models import AnalysisRun
+from qsort.studies.models import (
+    Answer,
+    DeckLocked,
+    Participant,
+    Sort,
+    SortComment,
+    SortValue,
+    Statement,
+    Study,
+)
+from qsort.studies.services import SortAlreadySubmitted, submit_sort
+from qsort.studies.validation import SortRules, validate_sort
+
+
+class ImportFailed(Exception):
+    """Something changed between the preview and the confirmation; nothing was saved."""
+
+
+class ExportUnavailable(Exception):
+    """The export exists but cannot be made now (e.g. the run has no result yet); says why."""
+
+
+@dataclass(frozen=True)
+class Export:
+    filename: str
+    content_type: str
+    body: bytes
+
+
+# --- loading -----------------------------------------------------------------------------
+def load_study_data(study: Study) -> StudyData:
+    """Every statement, sort, comment and answer of the study in a constant number of queries."""
+    statements = tuple(study.statements.order_by("number").values_list("number", "text"))
+    numbers = [number for number, _ in statements]
+    questions = list(study.questions.order_by("position", "id").values_list("id", "text"))
+    sorts = list(
+        Sort.objects.filter(study=study)
+        .order_by("submitted_at", "id")
+        .values_list("id", "participant_id", "participant__code", "submitted_at")
+    )
+    values: dict[int, dict[int, int]] = defaultdict(dict)
+    for sort_id, number, value in SortValue.objects.filter(sort__study=study).values_list(
+        "sort_id", "statement__number", "value"
+    ):
+        values[sort_id][number] = value
+    comments: dict[int, dict[int, str]] = defaultdict(dict)
+    for sort_id, number, text in SortComment.objects.filter(sort__study=study).values_list(
+        "sort_id", "statement__number", "text"
+    ):
+        comments[sort_id][number] = text
+    answers: dict[int, dict[int, str]] = defaultdict(dict)
+    for sort_id, question_id, text in Answer.objects.filter(sort__study=study).values_list(
+        "sort_id", "question_id", "text"
+    ):
+        answers[sort_id][question_id] = text
+    records = tuple(
+        SortRecord(
+            label=code or f"P{participant_id:04d}",  # Participant.label, without loading participants
+            submitted_at=submitted_at,
+            values=tuple(values[sort_id].get(number, 0) for number in numbers),
+            comments=comments.get(sort_id, {}),
+            answers=tuple(answers[sort_id].get(qid, "") for qid, _ in questions),
+        )
+        for sort_id, participant_id, code, submitted_at in sorts
+    )
+    return StudyData(
+        title=study.title,
+        slug=study.slug,
+        statements=statements,
+        grid=study.grid(),
+        questions=tuple(text for _, text in questions),
+        sorts=records,
+    )
+
+
+# --- exports -----------------------------------------------------------------------------
+def _dat(data: StudyData) -> bytes:
+    try:
+        return pqmethod.write_dat(data.title, data.grid, [(r.label, r.values) for r in data.sorts])
+    except ValueError as error:
+        raise ExportUnavailable(str(error)) from None
+
+
+STUDY_FILES: dict[str, tuple[str, Callable[[StudyData], bytes]]] = {
+    "sorts.csv": (writers.CSV_TYPE, lambda data: writers.csv_bytes(tables.sorts_table(data))),
+    "statements.csv": (writers.CSV_TYPE, lambda data: writers.csv_bytes(tables.statements_table(data))),
+    "study.dat": ("text/plain; charset=windows-1252", _dat),
+    "study.sta": (
+        "text/plain; charset=windows-1252",
+        lambda data: pqmethod.write_sta([text for _, text in data.statements]),
+    ),
+    "results.json": (writers.JSON_TYPE, lambda data: writers.json_bytes(easyhtmlq.results(data))),
+}
+
+RUN_FILES: dict[str, tuple[str, Callable[[dict, StudyData], bytes]]] = {
+    "factor-arrays.csv": (
+        writers.CSV_TYPE,
+        lambda result, data: writers.csv_bytes(tables.factor_arrays_table(result, data.texts)),
+    ),
+    "factor-arrays.xlsx": (
+        writers.XLSX_TYPE,
+        lambda result, data: writers.xlsx_bytes([tables.factor_arrays_table(result, data.texts)]),
+    ),
+    "factor-arrays.json": (
+        writers.JSON_TYPE,
+        lambda result, data: writers.json_bytes(writers.records(tables.factor_arrays_table(result, data.texts))),
+    ),
+    "result.json": (writers.JSON_TYPE, lambda result, data: writers.json_bytes(result)),
+    "report.xlsx": (writers.XLSX_TYPE, lambda result, data: writers.xlsx_bytes(tables.report_tables(result, data))),
+}
+
+
+def _download_name(slug: str, name: str) -> str:
+    stem, extension = name.rsplit(".", 1)
+    if extension in {"dat", "sta"}:
+        # PQMethod is a DOS program: project files have 8-character names.
+        return safe_filename(slug.replace("-", "")[:8].upper(), extension.upper())
+    return safe_filename(f"{slug}-{stem}", extension)
+
+
+def export_study_file(study: Study, name: str, user, *, via_api: bool = False) -> Export:
+    """Build a study export (raises KeyError for an unknown name) and log the download."""
+    content_type, build = STUDY_FILES[name]
+    body = build(load_study_data(study))
+    DownloadLog.objects.create(study=study, user=user, file=name, via_api=via_api)
+    return Export(_download_name(study.slug, name), content_type, body)
+
+
+def export_run_file(run: AnalysisRun, name: str, user, *, via_api: bool = False) -> Export:
+    """Build an export of a finished run's stored result and log the download."""
+    content_type, build = RUN_FILES[name]
+    if run.status != AnalysisRun.Status.DONE or run.result is None:
+        raise ExportUnavailable(_("This analysis has no result yet (it is %(status)s).") % {"status": run.status})
+    body = build(run.result, load_study_data(run.study))
+    DownloadLog.objects.create(study=run.study, run=run, user=user, file=name, via_api=via_api)
+    return Export(_download_name(f"{run.study.slug}-run{run.pk}", name), content_type, body)
+
+
+# --- imports -----------------------------------------------------------------------------
+@dataclass
+class StudyImport:
+    """A new study read from PQMethod files: what will be created, or why it cannot be."""
+
+    title: str = ""
+    statements: list[str] = field(default_factory=list)
+    grid: dict[int, int] = field(default_factory=dict)
+    forced: bool = True
+    sorts: list[tuple[str, tuple[int, ...]]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def preview_pqmethod(sta: bytes, dat: bytes) -> StudyImport:
+    plan = StudyImport()
+    statements, sta_problems = pqmethod.read_sta(sta)
+    plan.problems += [f".STA {problem}" for problem in sta_problems]
+    dat_file, dat_problems = pqmethod.read_dat(dat)
+    plan.problems += [f".DAT {problem}" for problem in dat_problems]
+    plan.statements = statements
+    if dat_file is None:
+        return plan
+    plan.title = dat_file.title or _("Imported study")
+    plan.grid = dict(dat_file.counts)
+    plan.sorts = list(dat_file.sorts)
+    if statements and len(statements) != dat_file.n_statements:
+        plan.problems.append(
+            _("The .STA file holds %(sta)d statements but the .DAT file has %(dat)d values per sort.")
+            % {"sta": len(statements), "dat": dat_file.n_statements}
+        )
+        return plan
+    expected = sorted(v for v, c in plan.grid.items() for _card in range(c))
+    plan.forced = sum(plan.grid.values()) == dat_file.n_statements and all(
+        sorted(values) == expected for _, values in plan.sorts
+    )
+    if not plan.forced:
+        # Sorts collected on a free grid: keep every value they use inside the grid's range.
+        plan.grid = {v: max(plan.grid.get(v, 0), *(values.count(v) for _, values in plan.sorts)) for v in plan.grid}
+    rules = SortRules(frozenset(range(1, dat_file.n_statements + 1)), plan.grid, plan.forced)
+    for line, (name, values) in enumerate(plan.sorts, start=3):
+        _values, problems = validate_sort(rules, enumerate(values, start=1))
+        plan.problems += [f".DAT line {line} ({name}): {problem}" for problem in problems]
+    return plan
+
+
+def _unique_slug(title: str) -> str:
+    base = slugify(title)[:60] or "imported-study"
+    slug, n = base, 1
+    while Study.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+@transaction.atomic
+def create_study_from_pqmethod(plan: StudyImport, owner, title: str = "") -> Study:
+    """Create the study, its deck, grid and sorts; the sorts were collected elsewhere, so it is closed."""
+    if plan.problems:
+        raise ValueError("; ".join(plan.problems))
+    title = title.strip() or plan.title
+    study = Study.objects.create(
+        title=title,
+        slug=_unique_slug(title),
+        owner=owner,
+        status=Study.Status.CLOSED,
+        distribution=Study.Distribution.FORCED if plan.forced else Study.Distribution.FREE,
+        condition_of_instruction=_("Imported from PQMethod files: add the condition of instruction in Settings."),
+    )
+    Statement.objects.bulk_create(
+        Statement(study=study, number=n, position=n, text=text) for n, text in enumerate(plan.statements, start=1)
+    )
+    study.set_grid(plan.grid)
+    participants = study.invite(codes=[name for name, _values in plan.sorts])
+    for participant, (_name, values) in zip(participants, plan.sorts, strict=True):
+        submit_sort(participant, enumerate(values, start=1), entered_by=owner)
+    return study
+
+
+@dataclass
+class StatementsImport:
+    statements: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def preview_statements(study: Study, data: bytes) -> StatementsImport:
+    """Statements from a CSV with a `text` column (`number,text`, `id,text`) or one per line."""
+    plan = StatementsImport()
+    if study.deck_locked:
+        plan.problems.append(_("The deck is locked because participants have already sorted it."))
+        return plan
+    text = pqmethod.decode(data)
+    rows = list(csv.reader(io.StringIO(text)))
+    header = [cell.strip().lower() for cell in rows[0]] if rows else []
+    if "text" in header:
+        column, first_line, rows = header.index("text"), 2, rows[1:]
+        lines = [(row[column] if column < len(row) else "") for row in rows]
+    else:
+        first_line, lines = 1, text.splitlines()
+    existing = {t.strip().casefold(): n for n, t in study.statements.values_list("number", "text")}
+    seen: dict[str, int] = {}
+    while lines and not lines[-1].strip():
+        lines.pop()
+    for line_number, raw in enumerate(lines, start=first_line):
+        statement = restore(raw.strip())
+        key = statement.casefold()
+        if not statement:
+            plan.problems.append(_("Line %(line)d is empty.") % {"line": line_number})
+        elif key in seen:
+            plan.problems.append(_("Line %(line)d repeats line %(first)d.") % {"line": line_number, "first": seen[key]})
+        elif key in existing:
+            plan.problems.append(
+                _("Line %(line)d is already statement %(number)d of the deck.")
+                % {"line": line_number, "number": existing[key]}
+            )
+        else:
+            seen[key] = line_number
+            plan.statements.append(statement)
+    if not lines:
+        plan.problems.append(_("The file holds no statements."))
+    return plan
+
+
+@transaction.atomic
+def apply_statements(study: Study, plan: StatementsImport) -> list[Statement]:
+    if plan.problems:
+        raise ValueError("; ".join(plan.problems))
+    try:
+        return [study.add_statement(text) for text in plan.statements]
+    except DeckLocked as locked:  # a first sort arrived since the preview
+        raise ImportFailed(str(locked)) from None
+
+
+@dataclass
+class SortsImport:
+    """Sorts from a statements x sorts CSV: per code, the values by statement number."""
+
+    sorts: list[tuple[str, dict[int, int]]] = field(default_factory=list)
+    new_codes: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def codes(self) -> list[str]:
+        return [code for code, _ in self.sorts]
+
+
+def preview_sorts(study: Study, data: bytes) -> SortsImport:
+    """Check every column of the CSV (read by the engine's reader) against the study."""
+    plan = SortsImport()
+    try:
+        table = read_sorts_text(pqmethod.decode(data))
+    except AnalysisInputError as error:
+        plan.problems.append(str(error)[:1].upper() + str(error)[1:] + ".")
+        return plan
+    statement_ids, sort_ids, columns = table.statement_ids, table.sort_ids, table.values.T.tolist()
+    numbers = [tables.statement_number(sid) for sid in statement_ids]
+    study_numbers = set(study.statements.values_list("number", flat=True))
+    for line, (sid, number) in enumerate(zip(statement_ids, numbers, strict=True), start=2):
+        if number not in study_numbers:
+            plan.problems.append(
+                _("Line %(line)d: '%(id)s' is not a statement number of this study.") % {"line": line, "id": sid}
+            )
+    missing = sorted(study_numbers - set(numbers))
+    if missing:
+        plan.problems.append(
+            _("The file has no row for statement(s) %(numbers)s.") % {"numbers": ", ".join(map(str, missing[:20]))}
+        )
+    if plan.problems:
+        return plan
+    codes = [restore(code.strip()) for code in sort_ids]
+    # code -> the id of the participant's sort (None while they have not sorted)
+    existing = dict(Participant.objects.filter(study=study, code__in=codes).values_list("code", "sort__id"))
+    rules = SortRules.for_study(study)
+    for column, (code, values) in enumerate(zip(codes, columns, strict=True), start=2):
+        where = _("Column %(column)d (%(code)s)") % {"column": column, "code": code}
+        if not code or len(code) > 40:
+            plan.problems.append(_("%(where)s: a participant code has 1 to 40 characters.") % {"where": where})
+            continue
+        if code in plan.codes:
+            plan.problems.append(_("%(where)s: the code is used by an earlier column.") % {"where": where})
+            continue
+        if existing.get(code):
+            plan.problems.append(_("%(where)s: this participant already has a sort.") % {"where": where})
+            continue
+        clean, problems = validate_sort(rules, zip(numbers, values, strict=True))
+        plan.problems += [f"{where}: {problem}" for problem in problems]
+        plan.sorts.append((code, clean))
+        if code not in existing:
+            plan.new_codes.append(code)
+    return plan
+
+
+@transaction.atomic
+def apply_sorts(study: Study, plan: SortsImport, user) -> int:
+    """Store every sort as typed in by `user` (paper sorts may arrive after a study closed)."""
+    if plan.problems:
+        raise ValueError("; ".join(plan.problems))
+    try:
+        study.invite(codes=plan.new_codes)
+        participants = {p.code: p for p in Participant.objects.filter(study=study, code__in=plan.codes)}
+        for code, values in plan.sorts:
+            submit_sort(participants[code], values.items(), entered_by=user)
+    except (ValueError, SortAlreadySubmitted) as changed:  # codes or sorts added since the preview
+        raise ImportFailed(str(changed)) from None
+    return len(plan.sorts)

@@ -1,0 +1,219 @@
+"""Every table qsort exports, built once: the CSV, XLSX and JSON writers all render these.
+
+Study tables read a `StudyData`; result tables read the stored analysis JSON
+(shared/analysis-json.md), the one contract between the engine and its consumers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from qsort.exchange.dataset import StudyData
+
+Cell = str | int | float | bool | None
+
+
+@dataclass(frozen=True)
+class Table:
+    title: str  # the sheet name in a workbook (Excel allows 31 characters)
+    header: tuple[str, ...]
+    rows: Sequence[Sequence[Cell]]
+    note: str = ""  # said above the table when something is deliberately absent
+
+
+def statement_number(statement_id: str) -> int | None:
+    """Statement ids are "12", "sta_12", "S12"...: the trailing number is the statement number."""
+    match = re.search(r"(\d+)$", str(statement_id))
+    return int(match.group(1)) if match else None
+
+
+# --- study tables ------------------------------------------------------------------------
+def statements_table(data: StudyData) -> Table:
+    return Table("Statements", ("number", "text"), [(number, text) for number, text in data.statements])
+
+
+def sorts_table(data: StudyData) -> Table:
+    """Statements as rows, sorts as columns: the layout the R package qmethod reads."""
+    header = ("statement_id", *(record.label for record in data.sorts))
+    rows = [(number, *(record.values[i] for record in data.sorts)) for i, number in enumerate(data.numbers)]
+    return Table("Sorts", header, rows)
+
+
+def comments_table(data: StudyData) -> Table:
+    texts = data.texts
+    index = {number: i for i, number in enumerate(data.numbers)}
+    rows = [
+        (record.label, number, texts.get(number, ""), record.values[index[number]], comment)
+        for record in data.sorts
+        for number, comment in sorted(record.comments.items())
+        if number in index
+    ]
+    return Table("Comments", ("participant", "statement", "text", "value", "comment"), rows)
+
+
+def answers_table(data: StudyData) -> Table:
+    rows = [(record.label, *record.answers) for record in data.sorts]
+    return Table("Post-sort answers", ("participant", *data.questions), rows)
+
+
+# --- result tables -----------------------------------------------------------------------
+def _factor_names(result: Mapping[str, Any]) -> list[str]:
+    return [f"F{k}" for k in range(1, int(result["parameters"]["factors"]) + 1)]
+
+
+def _statement_cells(result: Mapping[str, Any], texts: Mapping[int, str]) -> list[tuple[Cell, str]]:
+    cells: list[tuple[Cell, str]] = []
+    for statement_id in result["statements"]:
+        number = statement_number(statement_id)
+        cells.append((number if number is not None else statement_id, texts.get(number or -1, "")))
+    return cells
+
+
+def factor_arrays_table(result: Mapping[str, Any], texts: Mapping[int, str]) -> Table:
+    rows = [
+        (*cells, *array) for cells, array in zip(_statement_cells(result, texts), result["factor_arrays"], strict=True)
+    ]
+    return Table("Factor arrays", ("statement", "text", *_factor_names(result)), rows)
+
+
+def zscores_table(result: Mapping[str, Any], texts: Mapping[int, str]) -> Table:
+    names = _factor_names(result)
+    rows = [
+        (*cells, *z, *array)
+        for cells, z, array in zip(
+            _statement_cells(result, texts), result["zscores"], result["factor_arrays"], strict=True
+        )
+    ]
+    header = ("statement", "text", *(f"z {n}" for n in names), *(f"array {n}" for n in names))
+    return Table("Z-scores and arrays", header, rows)
+
+
+# A worksheet cell costs about 10 microseconds to write (openpyxl): 300 sorts make a 90,000-cell
+# matrix (about a second); 1,000 would take over ten, too long for a download. The JSON keeps it.
+REPORT_CORRELATIONS_MAX_SORTS = 300
+
+
+def correlations_table(result: Mapping[str, Any]) -> Table:
+    sorts = result["sorts"]
+    if result.get("correlations") is None:
+        return Table("Correlations", ("sort",), [], note="Not stored for this run (more than 1,000 sorts).")
+    if len(sorts) > REPORT_CORRELATIONS_MAX_SORTS:
+        note = (
+            f"The {len(sorts):,} x {len(sorts):,} matrix is too large for a worksheet here: "
+            "it is in the analysis result JSON (result.json, field 'correlations')."
+        )
+        return Table("Correlations", ("sort",), [], note=note)
+    rows = [(sort, *row) for sort, row in zip(sorts, result["correlations"], strict=True)]
+    return Table("Correlations", ("sort", *sorts), rows)
+
+
+def unrotated_loadings_table(result: Mapping[str, Any]) -> Table:
+    rows = [(sort, *row) for sort, row in zip(result["sorts"], result["unrotated_loadings"], strict=True)]
+    return Table("Unrotated loadings", ("sort", *_factor_names(result)), rows)
+
+
+def rotated_loadings_table(result: Mapping[str, Any]) -> Table:
+    names = _factor_names(result)
+    rows = [
+        (sort, *row, ", ".join(n for n, flag in zip(names, flags, strict=True) if flag))
+        for sort, row, flags in zip(result["sorts"], result["loadings"], result["flags"], strict=True)
+    ]
+    return Table("Rotated loadings", ("sort", *names, "flagged on"), rows)
+
+
+def factor_characteristics_table(result: Mapping[str, Any]) -> Table:
+    fields = (
+        "eigenvalue",
+        "explained_variance",
+        "defining_sorts",
+        "average_reliability_coefficient",
+        "composite_reliability",
+        "se_factor_scores",
+    )
+    names = _factor_names(result)
+    rows = [(name, *(factor.get(f) for f in fields)) for name, factor in zip(names, result["factors"], strict=True)]
+    return Table("Factor characteristics", ("factor", *fields), rows)
+
+
+def distinguishing_table(result: Mapping[str, Any], texts: Mapping[int, str]) -> Table:
+    """Per statement: z-scores, which factors it distinguishes, consensus, and every pair's test."""
+    names = _factor_names(result)
+    pairs = sorted({tuple(d["factors"]) for d in result["differences"]})
+    tests = {(str(d["statement"]), tuple(d["factors"])): d for d in result["differences"]}
+    status = {str(s["statement"]): s for s in result["statement_status"]}
+    header = [
+        "statement",
+        "text",
+        *(f"z {n}" for n in names),
+        "distinguishes",
+        "consensus",
+    ]
+    for i, j in pairs:
+        header += [f"F{i}-F{j} difference", f"F{i}-F{j} significance"]
+    rows = []
+    for statement_id, cells, z in zip(
+        result["statements"], _statement_cells(result, texts), result["zscores"], strict=True
+    ):
+        state = status.get(str(statement_id), {})
+        row: list[Cell] = [*cells, *z, ", ".join(f"F{f}" for f in state.get("distinguishes", ()))]
+        row.append(bool(state.get("consensus", False)))
+        for pair in pairs:
+            test = tests.get((str(statement_id), pair), {})
+            row += [test.get("difference"), test.get("significance", "")]
+        rows.append(row)
+    return Table("Distinguishing-consensus", tuple(header), rows)
+
+
+def _factor_matrix_table(title: str, result: Mapping[str, Any], key: str) -> Table:
+    names = _factor_names(result)
+    rows = [(name, *row) for name, row in zip(names, result[key], strict=True)]
+    return Table(title, ("factor", *names), rows)
+
+
+def factor_correlations_table(result: Mapping[str, Any]) -> Table:
+    return _factor_matrix_table("Factor correlations", result, "factor_correlations")
+
+
+def se_differences_table(result: Mapping[str, Any]) -> Table:
+    return _factor_matrix_table("SE of differences", result, "se_differences")
+
+
+def parameters_table(result: Mapping[str, Any]) -> Table:
+    parameters = result["parameters"]
+    rows: list[tuple[Cell, Cell]] = [
+        (key, value if isinstance(value, str | int | float | bool) else str(value)) for key, value in parameters.items()
+    ]
+    rows += [("sorts", len(result["sorts"])), ("statements", len(result["statements"]))]
+    rows += [("warning", warning) for warning in result.get("warnings", ())]
+    return Table("Parameters", ("parameter", "value"), rows)
+
+
+def runs_sorts(data: StudyData, result: Mapping[str, Any]) -> StudyData:
+    """The study's sorts that the run analysed, in the run's order (the deck may have grown since)."""
+    by_label = {record.label: record for record in data.sorts}
+    chosen = tuple(by_label[label] for label in result["sorts"] if label in by_label)
+    return StudyData(data.title, data.slug, data.statements, data.grid, data.questions, chosen or data.sorts)
+
+
+def report_tables(result: Mapping[str, Any], data: StudyData) -> list[Table]:
+    """The sheets of the full report, in the order a KADE or PQMethod user reads them."""
+    texts = data.texts
+    analysed = runs_sorts(data, result)
+    return [
+        parameters_table(result),
+        sorts_table(analysed),
+        correlations_table(result),
+        unrotated_loadings_table(result),
+        rotated_loadings_table(result),
+        factor_characteristics_table(result),
+        zscores_table(result, texts),
+        factor_arrays_table(result, texts),
+        distinguishing_table(result, texts),
+        factor_correlations_table(result),
+        se_differences_table(result),
+        comments_table(analysed),
+        answers_table(analysed),
+    ]

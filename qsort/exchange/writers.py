@@ -1,0 +1,73 @@
+"""Render `Table`s as CSV, XLSX or JSON; every text cell passes through `safety.neutralise`."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+
+from qsort.exchange.safety import neutralise
+from qsort.exchange.tables import Cell, Table
+
+CSV_TYPE = "text/csv; charset=utf-8"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+JSON_TYPE = "application/json"
+
+
+def _cell(value: Cell) -> Cell:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return neutralise(value)  # type: ignore[return-value]
+
+
+def csv_bytes(table: Table) -> bytes:
+    """UTF-8 without a byte-order mark: R's read.csv and our own reader take it as it is."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([_cell(h) for h in table.header])
+    writer.writerows([_cell(c) for c in row] for row in table.rows)
+    return out.getvalue().encode("utf-8")
+
+
+def _xlsx_cell(value: Cell) -> Cell:
+    """Control characters are not allowed in an XLSX file; they carry no meaning in our data."""
+    value = _cell(value)
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+
+
+def xlsx_bytes(tables: Sequence[Table]) -> bytes:
+    """A workbook with one sheet per table; write-only mode streams rows (thousands of sorts)."""
+    workbook = Workbook(write_only=True)
+    bold = Font(bold=True)
+    for table in tables:
+        sheet = workbook.create_sheet(title=table.title[:31])
+        if table.note:
+            sheet.append([_xlsx_cell(table.note)])
+        header = []
+        for name in table.header:
+            cell = WriteOnlyCell(sheet, value=_xlsx_cell(name))
+            cell.font = bold
+            header.append(cell)
+        sheet.append(header)
+        for row in table.rows:
+            sheet.append([_xlsx_cell(c) for c in row])
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def records(table: Table) -> list[dict[str, Any]]:
+    """The table as JSON objects keyed by column name (no neutralising: JSON is not a spreadsheet)."""
+    return [dict(zip(table.header, row, strict=True)) for row in table.rows]
+
+
+def json_bytes(payload: Any) -> bytes:
+    return json.dumps(payload, ensure_ascii=False, indent=1).encode("utf-8")

@@ -1,0 +1,95 @@
+"""Fixtures shared by the exchange and API tests, loaded with `pytest_plugins = ["tests.api_support"]`
+(a plugin module rather than a conftest.py, to stay inside our room)."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+import schemathesis
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from qsort.runs.models import AnalysisRun
+from qsort.studies.models import Collaborator
+from qsort.studies.services import submit_sort
+
+TINY_SORT = {1: -1, 2: -1, 3: 0, 4: 0, 5: 1, 6: 1}
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    """The personas' passwords are hashed on every test; MD5 keeps the suite quick (tests only)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def tiny_sort() -> dict[int, int]:
+    """A valid sort of the `study` fixture (statement number -> value)."""
+    return dict(TINY_SORT)
+
+
+@pytest.fixture
+def sorted_study(study):
+    """The `study` fixture with one completed sort (participant P01): its deck is locked."""
+    participant = study.invite(codes=["P01"])[0]
+    submit_sort(participant, TINY_SORT.items())
+    return study
+
+
+@pytest.fixture
+def done_run(sorted_study):
+    return AnalysisRun.objects.create(
+        study=sorted_study, status="done", progress=100, parameters={"factors": 1}, result={"answer": 42}
+    )
+
+
+def token_client(user) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        token, _created = Token.objects.get_or_create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+@pytest.fixture
+def client_for():
+    """client_for(user): an API client authenticated with the user's token."""
+    return token_client
+
+
+@pytest.fixture
+def live_api(live_server, owner, researcher, facilitator, stranger, fast_passwords):
+    """A live server with one study of every kind of object, and the schema it serves."""
+    from tests.conftest import make_study
+
+    study = make_study(owner, slug="tiny")
+    Collaborator.objects.create(study=study, user=researcher, role="researcher")
+    waiting, done = study.invite(codes=["P01", "P02"])
+    submit_sort(done, {1: -1, 2: -1, 3: 0, 4: 0, 5: 1, 6: 1}.items())
+    run = AnalysisRun.objects.create(study=study, status="done", progress=100, parameters={}, result={"x": 1})
+    schema = requests.get(f"{live_server.url}/api/schema/?format=json", timeout=10).json()
+    api = schemathesis.openapi.from_dict(schema)
+    api.known = {  # real path parameters, so generated bodies reach the code behind them
+        "slug": "tiny",
+        "run_id": run.pk,
+        "token": waiting.token,
+        "number": 1,
+    }
+    api.base_url = live_server.url
+    api.token = Token.objects.get_or_create(user=owner)[0].key
+    return api
+
+
+@pytest.fixture
+def no_server_error(live_api):
+    """no_server_error(case): call the live server as the owner, on real objects where the path
+    names one, and fail on any 5xx."""
+    return lambda case: _call_without_server_error(case, live_api)
+
+
+def _call_without_server_error(case, live_api) -> None:
+    for name, value in live_api.known.items():
+        if case.path_parameters and name in case.path_parameters:
+            case.path_parameters[name] = value
+    response = case.call(base_url=live_api.base_url, headers={"Authorization": f"Token {live_api.token}"})
+    assert response.status_code < 500, f"{case.method} {case.formatted_path}: {response.text[:500]}"
