@@ -37,6 +37,17 @@ def done_run(sorted_study, owner):
     return execute(run)
 
 
+@pytest.mark.parametrize(("persona", "offered"), [("owner", True), ("researcher", True), ("facilitator", False)])
+def test_the_dashboard_offers_the_run_files_only_to_roles_that_may_download(
+    client, request, persona, offered, done_run
+):
+    client.force_login(request.getfixturevalue(persona))
+    page = client.get(run_url(done_run)).content.decode()
+    report = f"/studies/{done_run.study.slug}/data/runs/{done_run.pk}/report.xlsx"
+    assert (report in page) is offered
+    assert (f"/studies/{done_run.study.slug}/data/runs/{done_run.pk}/factor-arrays.csv" in page) is offered
+
+
 # --- permissions ---------------------------------------------------------------------------
 
 

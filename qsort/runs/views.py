@@ -120,7 +120,13 @@ def run(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
     partial; the loadings plot and the rotation preview are partials of the same page."""
     study = study_for(request.user, slug, Can.VIEW)
     run = get_object_or_404(AnalysisRun.objects.for_dashboard().select_related("created_by"), pk=run_id, study=study)
-    context = {"study": study, "tab": "results", "run": run, "can_analyse": role_allows(study.user_role, Can.ANALYSE)}
+    context = {
+        "study": study,
+        "tab": "results",
+        "run": run,
+        "can_analyse": role_allows(study.user_role, Can.ANALYSE),
+        "can_download": role_allows(study.user_role, Can.DOWNLOAD),
+    }
     if run.status == AnalysisRun.Status.DONE:
         dashboard = Dashboard(run.dashboard_result, _comments(study))
         k = dashboard.k
