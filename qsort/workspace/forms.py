@@ -151,10 +151,7 @@ class CollaboratorForm(forms.Form):
     username = forms.CharField(label=_("Username"), max_length=150)
     role = forms.ChoiceField(
         label=_("Role"),
-        choices=[
-            (Collaborator.Role.FACILITATOR, _("Facilitator: runs sessions, edits the deck and grid, links")),
-            (Collaborator.Role.RESEARCHER, _("Researcher: results and downloads, no changes to the deck")),
-        ],
+        choices=[(Collaborator.Role.FACILITATOR, _("Facilitator")), (Collaborator.Role.RESEARCHER, _("Researcher"))],
     )
 
     def __init__(self, *args, study: Study, **kwargs) -> None:

@@ -68,13 +68,17 @@ def overview(request: HttpRequest, slug: str) -> HttpResponse:
     study = study_for(request.user, slug, Can.VIEW)
     by_stage = dict(study.participants.order_by().values_list("stage").annotate(n=Count("id")))
     stages = [(label, by_stage.get(value, 0)) for value, label in Participant.Stage.choices]
+    grid = study.grid()
     context = {
         "study": study,
         "tab": "overview",
         "stages": stages,
         "counts": study.participant_counts(),
         "n_statements": study.statements.count(),
-        "grid": study.grid(),
+        "grid": grid,
+        "grid_low": min(grid, default=0),
+        "grid_high": max(grid, default=0),
+        "grid_places": sum(grid.values()),
         "problems": study.readiness_problems() if study.status == Study.Status.DRAFT else [],
         "n_questions": study.questions.count(),
     }

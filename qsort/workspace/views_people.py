@@ -110,8 +110,8 @@ def participants_csv(request: HttpRequest, slug: str) -> HttpResponse:
 def participant_qr(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     study = study_for(request.user, slug, Can.EDIT)
     participant = get_object_or_404(Participant, study=study, pk=pk)
-    svg = segno.make(participant.link, error="m").svg_inline(scale=4, title=participant.label)
-    response = HttpResponse(svg, content_type="image/svg+xml")
+    response = HttpResponse(content_type="image/svg+xml")
+    segno.make(participant.link, error="m").save(response, kind="svg", scale=4, border=2, title=participant.label)
     response["Cache-Control"] = "private, no-store"
     return response
 

@@ -1,0 +1,81 @@
+"""Every workspace page on a desktop and a 360-px phone: no serious accessibility problems, nothing
+wider than the phone's screen, and a screenshot of each for a person to look at."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from qsort.studies.models import Collaborator, Participant
+from tests.browser.conftest import axe_violations, login, screenshot
+from tests.conftest import make_study
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+DEMO = "/studies/relapse-and-recovery/"
+PAGES = {
+    "list": "/studies/",
+    "new": "/studies/new/",
+    "overview": DEMO,
+    "settings": DEMO + "settings/",
+    "deck-locked": DEMO + "deck/",
+    "deck": "/studies/draft/deck/",
+    "grid": "/studies/draft/grid/",
+    "participants": DEMO + "participants/",
+    "paper-sort": DEMO + "paper-sort/",
+    "paper-sort-values": DEMO + "paper-sort/?mode=values",
+    "print": DEMO + "print/",
+    "team": DEMO + "team/",
+}
+
+
+@pytest.fixture
+def studies(demo_study, django_user_model):
+    facilitator = demo_study.owner
+    draft = make_study(facilitator, slug="draft", title="Draft study", status="draft", n_statements=12, grid={0: 1})
+    draft.add_statement("A longer statement, to see how the deck editor wraps text that goes over more than one line.")
+    Participant.objects.filter(study=demo_study).update(stage="completed")
+    demo_study.invite(codes=["NEW-01", "NEW-02"])
+    researcher = django_user_model.objects.create_user("robin")
+    Collaborator.objects.create(study=demo_study, user=researcher, role="researcher")
+    return demo_study
+
+
+@pytest.mark.parametrize("name", PAGES)
+@pytest.mark.parametrize("device", ["page", "phone"])
+def test_each_page_looks_right_on_desktop_and_phone(request, studies, name, device):
+    browser_page = request.getfixturevalue(device)
+    login(browser_page, "facilitator", "qsort-demo-2026")
+    browser_page.goto(PAGES[name])
+    expect(browser_page.locator("main")).to_be_visible()
+    if name == "participants":
+        browser_page.locator("details.qr summary").first.click()
+        qr_loaded = "img => img.complete && img.naturalWidth > 100"
+        browser_page.wait_for_function(f"({qr_loaded})(document.querySelector('details.qr img'))")
+    screenshot(browser_page, f"workspace-{name}-{'desktop' if device == 'page' else 'phone'}")
+    assert axe_violations(browser_page) == []
+    if device == "phone":
+        overflow = browser_page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{name} is {overflow}px wider than the phone"
+
+
+def test_the_deck_reorders_by_drag_and_by_keyboard(page, studies):
+    login(page, "facilitator", "qsort-demo-2026")
+    page.goto("/studies/draft/deck/")
+    items = page.locator("#statement-list > li .item-text")
+    expect(items.first).to_have_text("Statement number 1")
+    handle = page.locator("#statement-list > li").nth(0).locator(".drag-handle").bounding_box()
+    target = page.locator("#statement-list > li").nth(2).bounding_box()
+    page.mouse.move(handle["x"] + 5, handle["y"] + 5)
+    page.mouse.down()
+    page.mouse.move(handle["x"] + 5, target["y"] + target["height"] - 5, steps=15)
+    page.mouse.up()
+    expect(items.first).to_have_text("Statement number 2")
+    page.goto("/studies/draft/deck/")
+    expect(items.first).to_have_text("Statement number 2")
+    page.get_by_role("button", name="Move statement 3 up").focus()
+    page.keyboard.press("Enter")
+    expect(items.nth(1)).to_have_text("Statement number 3")
+    # htmx keeps the focus on the button that moved, so a keyboard user can press again.
+    page.keyboard.press("Enter")
+    expect(items.first).to_have_text("Statement number 3")
