@@ -121,9 +121,8 @@ def test_a_pasted_list_is_previewed_then_imported_on_confirmation(client, draft,
     assert draft.statements.count() == 3, "nothing is saved by the preview"
     assert "Add 2 statements" in body
 
-    response = client.post(
-        "/studies/draft/deck/import/", {"confirm": "1", "statement": ["Housing first", "<i>Work</i> helps"]}, follow=True
-    )
+    confirmed = {"confirm": "1", "statement": ["Housing first", "<i>Work</i> helps"]}
+    response = client.post("/studies/draft/deck/import/", confirmed, follow=True)
     assert "2 statements imported." in response.content.decode()
     assert texts(draft)[-2:] == ["Housing first", "<i>Work</i> helps"]
     assert list(draft.statements.values_list("number", flat=True)) == [1, 2, 3, 4, 5]

@@ -47,7 +47,7 @@ def test_the_preview_flags_empty_lines_and_duplicates_before_anything_is_saved()
 
 
 def test_a_csv_with_numbers_is_imported_in_the_order_of_its_numbers_and_a_header_is_skipped():
-    data = 'number,text\n2,"Second, with a comma"\n1,First\n2,Another second\n'.encode()
+    data = b'number,text\n2,"Second, with a comma"\n1,First\n2,Another second\n'
     rows = preview_import(rows_from_csv(data), existing=[])
     assert [row.text for row in rows if row.importable] == ["First", "Second, with a comma"]
     assert rows[-1].problem == "Number 2 is also used on line 2: skipped."

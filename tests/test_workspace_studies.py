@@ -310,9 +310,8 @@ def test_questions_are_added_edited_reordered_and_removed_with_htmx(client, stud
     first, second = study.questions.all()
     client.post(f"/studies/tiny/questions/{second.pk}/move/", {"direction": "up"}, **htmx)
     assert list(study.questions.values_list("text", flat=True)) == ["Second?", "First?"]
-    client.post(
-        f"/studies/tiny/questions/{first.pk}/edit/", {f"q{first.pk}-text": "First, edited?", f"q{first.pk}-required": "on"}
-    )
+    edited = {f"q{first.pk}-text": "First, edited?", f"q{first.pk}-required": "on"}
+    client.post(f"/studies/tiny/questions/{first.pk}/edit/", edited)
     first.refresh_from_db()
     assert (first.text, first.required) == ("First, edited?", True)
     client.post(f"/studies/tiny/questions/{second.pk}/delete/", **htmx)
