@@ -3,6 +3,8 @@ wider than the phone's screen, and a screenshot of each for a person to look at.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -79,3 +81,11 @@ def test_the_deck_reorders_by_drag_and_by_keyboard(page, studies):
     # htmx keeps the focus on the button that moved, so a keyboard user can press again.
     page.keyboard.press("Enter")
     expect(items.first).to_have_text("Statement number 3")
+
+
+def test_the_printable_deck_prints_eight_cards_per_a4_sheet_then_the_score_sheet(page, demo_study):
+    login(page, "facilitator", "qsort-demo-2026")
+    page.goto("/studies/relapse-and-recovery/print/")
+    pdf = page.pdf(format="A4", print_background=True)
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+    assert pages == 6  # 38 cards: 5 sheets of cards (8 a sheet), then the score sheet
