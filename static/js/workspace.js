@@ -8,7 +8,8 @@
     root.querySelectorAll(".js-sortable").forEach(function (list) {
       if (list.dataset.sortableReady) return;
       list.dataset.sortableReady = "1";
-      Sortable.create(list, { handle: ".drag-handle", animation: 150, ghostClass: "dragging" });
+      // The fallback (pointer events) behaves the same with a mouse, a finger and a test driver.
+      Sortable.create(list, { handle: ".drag-handle", animation: 150, ghostClass: "dragging", forceFallback: true });
     });
   }
 
