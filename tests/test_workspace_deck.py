@@ -122,8 +122,11 @@ def test_a_pasted_list_is_previewed_then_imported_on_confirmation(client, draft,
     assert "Add 2 statements" in body
 
     confirmed = {"confirm": "1", "statement": ["Housing first", "<i>Work</i> helps"]}
-    response = client.post("/studies/draft/deck/import/", confirmed, follow=True)
-    assert "2 statements imported." in response.content.decode()
+    response = client.post("/studies/draft/deck/import/", confirmed, **HTMX)
+    body = response.content.decode()
+    assert body.lstrip().startswith('<section class="card" id="deck"')
+    assert "2 statements imported." in body
+    assert '<section class="card" id="import" aria-labelledby="import-heading" hx-swap-oob="true">' in body
     assert texts(draft)[-2:] == ["Housing first", "<i>Work</i> helps"]
     assert list(draft.statements.values_list("number", flat=True)) == [1, 2, 3, 4, 5]
 
@@ -131,7 +134,8 @@ def test_a_pasted_list_is_previewed_then_imported_on_confirmation(client, draft,
 def test_confirming_twice_does_not_import_twice(client, draft, owner):
     client.force_login(owner)
     for _ in range(2):
-        client.post("/studies/draft/deck/import/", {"confirm": "1", "statement": ["Once only"]})
+        response = client.post("/studies/draft/deck/import/", {"confirm": "1", "statement": ["Once only"]}, follow=True)
+    assert "0 statements imported." in response.content.decode()
     assert draft.statements.filter(text="Once only").count() == 1
 
 

@@ -147,6 +147,9 @@ def deck_import(request: HttpRequest, slug: str) -> HttpResponse:
                     study.add_statement(text)
         except DeckLocked as locked:
             return _deck(request, study, error=str(locked))
+        if request.htmx:
+            # The deck with its new statements, and (out of band) an empty import form again.
+            return render(request, "workspace/deck.html#deck", _deck_context(study, imported=len(to_add)))
         messages.success(request, _("%(n)d statements imported.") % {"n": len(to_add)})
         return redirect(study_url(study, "deck"))
 

@@ -26,12 +26,15 @@ def test_a_facilitator_creates_fills_opens_and_sees_a_completed_sort_counted(pag
     page.get_by_role("button", name="Create study").click()
     expect(page).to_have_url("/studies/evening-group/deck/")
 
+    page.evaluate("window.stillTheSamePage = true")
     page.get_by_label("Paste statements, one per line").fill("\n".join(STATEMENTS))
     page.get_by_role("button", name="Preview").click()
     expect(page.get_by_role("button", name="Add 20 statements")).to_be_visible()
     page.get_by_role("button", name="Add 20 statements").click()
     expect(page.get_by_text("20 statements imported.")).to_be_visible()
     expect(page.locator("#statement-list > li")).to_have_count(20)
+    expect(page.get_by_role("button", name="Preview")).to_be_visible()  # the import form is ready again
+    assert page.evaluate("window.stillTheSamePage"), "the deck editor works without page reloads"
 
     page.get_by_role("link", name="Grid", exact=True).click()
     page.get_by_label("Range").select_option("4")  # htmx redraws the editor with a suggested shape
