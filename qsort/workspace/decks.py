@@ -1,5 +1,6 @@
 """Bulk import of statements: parse a paste or a CSV file into rows and say, before anything is
-saved, which rows will be imported and why the others will not. Pure Python, no Django."""
+saved, which rows will be imported and why the others will not. No database: only Django's
+gettext, for the messages people read."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+from django.utils.translation import gettext as _
 
 MAX_STATEMENT_LENGTH = 1000
 MAX_IMPORT_ROWS = 500
@@ -45,10 +48,10 @@ def rows_from_csv(data: bytes) -> list[tuple[int, int | None, str]]:
         content = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise BadImport(
-            "The file is not UTF-8 text. Save it from your spreadsheet as 'CSV UTF-8' and try again."
+            _("The file is not UTF-8 text. Save it from your spreadsheet as 'CSV UTF-8' and try again.")
         ) from None
     if "\x00" in content:
-        raise BadImport("This does not look like a CSV file (it contains binary data).")
+        raise BadImport(_("This does not look like a CSV file (it contains binary data)."))
     try:
         dialect = csv.Sniffer().sniff(content[:4096], delimiters=",;\t")
     except csv.Error:
@@ -67,11 +70,14 @@ def rows_from_csv(data: bytes) -> list[tuple[int, int | None, str]]:
                 rows.append((i, int(cells[0]), cells[1]))
             else:
                 raise BadImport(
-                    f"Row {i} has {len(cells)} cells. Each row must be 'number,text' or just 'text' "
-                    "(put text that contains commas in quotes)."
+                    _(
+                        "Row %(row)d has %(n)d cells. Each row must be 'number,text' or just 'text' "
+                        "(put text that contains commas in quotes)."
+                    )
+                    % {"row": i, "n": len(cells)}
                 )
     except csv.Error as error:
-        raise BadImport(f"The CSV file cannot be read: {error}.") from None
+        raise BadImport(_("The CSV file cannot be read: %(error)s.") % {"error": error}) from None
     return rows
 
 
@@ -80,7 +86,10 @@ def preview_import(rows: Iterable[tuple[int, int | None, str]], existing: Iterab
     the order they will get their numbers (by the CSV's numbers when it has them)."""
     rows = list(rows)
     if len(rows) > MAX_IMPORT_ROWS:
-        raise BadImport(f"At most {MAX_IMPORT_ROWS} statements can be imported at once ({len(rows)} given).")
+        raise BadImport(
+            _("At most %(max)d statements can be imported at once (%(n)d given).")
+            % {"max": MAX_IMPORT_ROWS, "n": len(rows)}
+        )
     in_deck = {normalised(text) for text in existing}
     seen_texts: dict[str, int] = {}
     seen_numbers: dict[int, int] = {}
@@ -88,15 +97,18 @@ def preview_import(rows: Iterable[tuple[int, int | None, str]], existing: Iterab
     for line, number, text in rows:
         key = normalised(text)
         if not key:
-            problem = "Empty line: skipped."
+            problem = _("Empty line: skipped.")
         elif len(text) > MAX_STATEMENT_LENGTH:
-            problem = f"Longer than {MAX_STATEMENT_LENGTH} characters: shorten it first."
+            problem = _("Longer than %(n)d characters: shorten it first.") % {"n": MAX_STATEMENT_LENGTH}
         elif key in in_deck:
-            problem = "Already in the deck: skipped."
+            problem = _("Already in the deck: skipped.")
         elif key in seen_texts:
-            problem = f"Duplicate of line {seen_texts[key]}: skipped."
+            problem = _("Duplicate of line %(line)d: skipped.") % {"line": seen_texts[key]}
         elif number is not None and number in seen_numbers:
-            problem = f"Number {number} is also used on line {seen_numbers[number]}: skipped."
+            problem = _("Number %(number)d is also used on line %(line)d: skipped.") % {
+                "number": number,
+                "line": seen_numbers[number],
+            }
         else:
             problem = ""
             seen_texts[key] = line

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Greatest
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from qsort.studies.models import Collaborator, GridColumn, Participant, PostSortQuestion, Statement, Study
 from qsort.studies.services import submit_sort
@@ -56,7 +57,7 @@ def unique_slug(title: str) -> str:
 def duplicate_study(study: Study, owner) -> Study:
     """A new draft study with the same texts, deck, grid and questions; no participants, no team."""
     copy = Study.objects.create(
-        title=f"Copy of {study.title}"[:200],
+        title=(_("Copy of %(title)s") % {"title": study.title})[:200],
         slug=unique_slug(f"copy of {study.title}"),
         owner=owner,
         **{
