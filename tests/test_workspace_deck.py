@@ -60,6 +60,7 @@ def test_editing_deleting_and_moving_statements(client, draft, owner):
     first, second, third = draft.statements.order_by("number")
     form = client.get(f"/studies/draft/deck/{first.pk}/edit/", **HTMX).content.decode()
     assert f'name="s{first.pk}-text"' in form and "<html" not in form
+    assert "<html" in client.get(f"/studies/draft/deck/{first.pk}/edit/").content.decode(), "works without JavaScript"
     client.post(f"/studies/draft/deck/{first.pk}/edit/", {f"s{first.pk}-text": "Statement one, fixed"}, **HTMX)
     client.post(f"/studies/draft/deck/{third.pk}/move/", {"direction": "up"}, **HTMX)
     assert texts(draft) == ["Statement one, fixed", "Statement number 3", "Statement number 2"]

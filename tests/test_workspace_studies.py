@@ -310,6 +310,10 @@ def test_questions_are_added_edited_reordered_and_removed_with_htmx(client, stud
     first, second = study.questions.all()
     client.post(f"/studies/tiny/questions/{second.pk}/move/", {"direction": "up"}, **htmx)
     assert list(study.questions.values_list("text", flat=True)) == ["Second?", "First?"]
+    row = client.get(f"/studies/tiny/questions/{first.pk}/edit/", **htmx).content.decode()
+    assert row.lstrip().startswith(f'<li class="item editing" id="question-{first.pk}"') and "<html" not in row
+    page = client.get(f"/studies/tiny/questions/{first.pk}/edit/").content.decode()
+    assert "<html" in page and f'name="q{first.pk}-text"' in page
     edited = {f"q{first.pk}-text": "First, edited?", f"q{first.pk}-required": "on"}
     client.post(f"/studies/tiny/questions/{first.pk}/edit/", edited)
     first.refresh_from_db()
@@ -322,6 +326,13 @@ def test_an_empty_question_is_refused_and_an_answered_one_is_kept(client, study,
     client.force_login(owner)
     response = client.post("/studies/tiny/questions/add/", {"new-text": ""}, HTTP_HX_REQUEST="true")
     assert "A question needs some text." in response.content.decode()
+    kept = PostSortQuestion.objects.create(study=study, text="Kept?", position=1)
+    response = client.post(f"/studies/tiny/questions/{kept.pk}/edit/", {f"q{kept.pk}-text": ""}, HTTP_HX_REQUEST="true")
+    assert response["HX-Retarget"] == f"#question-{kept.pk}"
+    assert "This field is required." in response.content.decode()
+    kept.refresh_from_db()
+    assert kept.text == "Kept?"
+    kept.delete()
     question = PostSortQuestion.objects.create(study=study, text="Why?", position=1)
     participant = study.invite(count=1)[0]
     submit_sort(participant, [(1, -1), (2, -1), (3, 0), (4, 0), (5, 1), (6, 1)], answers={question.pk: "Because"})
