@@ -274,7 +274,6 @@ def grid(request: HttpRequest, slug: str) -> HttpResponse:
     context.update(
         form=form,
         cap_fields=[form[f"cap_{value}"] for value in range(-half_range, half_range + 1)],
-        saved_grid=study.grid(),
     )
     template = "workspace/grid.html#editor" if request.htmx else "workspace/grid.html"
     return render(request, template, context)
