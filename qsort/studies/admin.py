@@ -41,9 +41,23 @@ class CollaboratorInline(admin.TabularInline):
 
 @admin.register(Study)
 class StudyAdmin(admin.ModelAdmin):
-    list_display = ["title", "slug", "owner", "status", "distribution", "n_statements", "n_sorts", "updated_at"]
-    list_filter = ["status", "distribution", "archived"]
-    search_fields = ["title", "slug", "owner__username"]
+    list_display = [
+        "title",
+        "slug",
+        "owner",
+        "status",
+        "archived",
+        "distribution",
+        "n_statements",
+        "n_participants",
+        "n_sorts",
+        "created_at",
+        "updated_at",
+    ]
+    list_filter = ["status", "distribution", "archived", "open_link_enabled", "language"]
+    search_fields = ["title", "slug", "owner__username", "condition_of_instruction"]
+    date_hierarchy = "created_at"
+    readonly_fields = ["created_at", "updated_at"]
     prepopulated_fields = {"slug": ["title"]}
     inlines = [GridColumnInline, StatementInline, QuestionInline, CollaboratorInline]
     autocomplete_fields = ["owner"]
@@ -53,12 +67,20 @@ class StudyAdmin(admin.ModelAdmin):
             super()
             .get_queryset(request)
             .select_related("owner")
-            .annotate(_statements=Count("statements", distinct=True), _sorts=Count("sorts", distinct=True))
+            .annotate(
+                _statements=Count("statements", distinct=True),
+                _participants=Count("participants", distinct=True),
+                _sorts=Count("sorts", distinct=True),
+            )
         )
 
     @admin.display(description="statements", ordering="_statements")
     def n_statements(self, study: Study) -> int:
         return study._statements
+
+    @admin.display(description="participants", ordering="_participants")
+    def n_participants(self, study: Study) -> int:
+        return study._participants
 
     @admin.display(description="sorts", ordering="_sorts")
     def n_sorts(self, study: Study) -> int:
@@ -67,21 +89,45 @@ class StudyAdmin(admin.ModelAdmin):
 
 @admin.register(Statement)
 class StatementAdmin(admin.ModelAdmin):
-    list_display = ["number", "text", "study"]
+    list_display = ["number", "text", "study", "position"]
     list_filter = ["study"]
-    search_fields = ["text", "study__title"]
+    search_fields = ["text", "study__title", "study__slug"]
+    list_select_related = ["study"]
+    ordering = ["study", "number"]
+
+
+@admin.register(GridColumn)
+class GridColumnAdmin(admin.ModelAdmin):
+    list_display = ["study", "value", "capacity"]
+    list_filter = ["study"]
+    search_fields = ["study__title", "study__slug"]
     list_select_related = ["study"]
 
 
 @admin.register(Participant)
 class ParticipantAdmin(admin.ModelAdmin):
-    list_display = ["label", "study", "stage", "created_at", "completed_at", "last_saved_at"]
-    list_filter = ["stage", "study"]
-    search_fields = ["code", "study__title"]
-    list_select_related = ["study"]
+    list_display = [
+        "label",
+        "study",
+        "stage",
+        "paper_sort",
+        "created_at",
+        "consented_at",
+        "completed_at",
+        "last_saved_at",
+    ]
+    list_filter = ["stage", "study__status", "study"]
+    search_fields = ["code", "study__title", "study__slug"]
+    list_select_related = ["study", "sort"]
+    date_hierarchy = "created_at"
     # The token is a credential: operators see neither it nor anything derived from it.
     exclude = ["token"]
     readonly_fields = ["consented_at", "started_at", "completed_at", "last_saved_at"]
+
+    @admin.display(description="paper sort", boolean=True)
+    def paper_sort(self, participant: Participant) -> bool | None:
+        sort = getattr(participant, "sort", None)
+        return None if sort is None else sort.entered_by_id is not None
 
 
 class SortValueInline(admin.TabularInline):
@@ -105,8 +151,9 @@ class AnswerInline(admin.TabularInline):
 @admin.register(Sort)
 class SortAdmin(admin.ModelAdmin):
     list_display = ["participant", "study", "submitted_at", "entered_by"]
-    list_filter = ["study"]
-    search_fields = ["participant__code", "study__title"]
+    list_filter = ["study", ("entered_by", admin.EmptyFieldListFilter)]
+    search_fields = ["participant__code", "study__title", "study__slug", "entered_by__username"]
+    date_hierarchy = "submitted_at"
     list_select_related = ["participant", "study", "entered_by"]
     raw_id_fields = ["participant"]
     inlines = [SortValueInline, SortCommentInline, AnswerInline]
@@ -121,6 +168,41 @@ class SortAdmin(admin.ModelAdmin):
             messages.warning(request, f"This sort no longer validates: {problem}")
 
 
+@admin.register(SortValue)
+class SortValueAdmin(admin.ModelAdmin):
+    list_display = ["sort", "statement_number", "value", "study"]
+    list_filter = ["value", "sort__study"]
+    search_fields = ["sort__participant__code", "sort__study__title", "statement__text"]
+    list_select_related = ["sort__participant", "sort__study", "statement"]
+    raw_id_fields = ["sort", "statement"]
+
+    @admin.display(description="statement", ordering="statement__number")
+    def statement_number(self, value: SortValue) -> int:
+        return value.statement.number
+
+    @admin.display(description="study", ordering="sort__study__title")
+    def study(self, value: SortValue) -> Study:
+        return value.sort.study
+
+
+@admin.register(SortComment)
+class SortCommentAdmin(admin.ModelAdmin):
+    list_display = ["text", "statement", "sort"]
+    list_filter = ["sort__study"]
+    search_fields = ["text", "sort__participant__code", "statement__text"]
+    list_select_related = ["sort__participant", "statement"]
+    raw_id_fields = ["sort", "statement"]
+
+
+@admin.register(Answer)
+class AnswerAdmin(admin.ModelAdmin):
+    list_display = ["text", "question", "sort"]
+    list_filter = ["question__study"]
+    search_fields = ["text", "question__text", "sort__participant__code"]
+    list_select_related = ["question", "sort__participant"]
+    raw_id_fields = ["sort", "question"]
+
+
 @admin.register(SortDraft)
 class SortDraftAdmin(admin.ModelAdmin):
     list_display = ["participant", "updated_at"]
@@ -132,12 +214,15 @@ class SortDraftAdmin(admin.ModelAdmin):
 @admin.register(PostSortQuestion)
 class PostSortQuestionAdmin(admin.ModelAdmin):
     list_display = ["text", "study", "position", "required"]
-    list_filter = ["study"]
-    search_fields = ["text"]
+    list_filter = ["required", "study"]
+    search_fields = ["text", "study__title"]
+    list_select_related = ["study"]
 
 
 @admin.register(Collaborator)
 class CollaboratorAdmin(admin.ModelAdmin):
     list_display = ["user", "study", "role", "added_at"]
     list_filter = ["role"]
-    search_fields = ["user__username", "study__title"]
+    search_fields = ["user__username", "study__title", "study__slug"]
+    list_select_related = ["user", "study"]
+    autocomplete_fields = ["user", "study"]

@@ -1,0 +1,179 @@
+"""Workspace forms: what facilitators type, checked with messages they can act on."""
+
+from __future__ import annotations
+
+import re
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+
+from qsort.studies.models import GRID_MIN_VALUE, Collaborator, PostSortQuestion, Statement, Study
+from qsort.workspace.decks import MAX_STATEMENT_LENGTH
+from qsort.workspace.grids import MAX_HALF_RANGE, MIN_HALF_RANGE
+
+MAX_INVITES = 500
+MAX_CAPACITY = 99
+
+
+class StudyCreateForm(forms.ModelForm):
+    class Meta:
+        model = Study
+        fields = ["title", "condition_of_instruction"]
+        widgets = {"condition_of_instruction": forms.Textarea(attrs={"rows": 3})}
+
+
+class StudySettingsForm(forms.ModelForm):
+    class Meta:
+        model = Study
+        fields = [
+            "title",
+            "condition_of_instruction",
+            "label_disagree",
+            "label_agree",
+            "consent_text",
+            "welcome_text",
+            "thank_you_text",
+            "language",
+            "open_link_enabled",
+            "comments_required",
+        ]
+        labels = {
+            "label_disagree": _("Label of the left pole"),
+            "label_agree": _("Label of the right pole"),
+            "open_link_enabled": _("Open link"),
+            "comments_required": _("Ask for a comment on the cards at both ends (required)"),
+        }
+        widgets = {
+            "condition_of_instruction": forms.Textarea(attrs={"rows": 2}),
+            "consent_text": forms.Textarea(attrs={"rows": 5}),
+            "welcome_text": forms.Textarea(attrs={"rows": 3}),
+            "thank_you_text": forms.Textarea(attrs={"rows": 3}),
+        }
+
+
+class QuestionForm(forms.ModelForm):
+    class Meta:
+        model = PostSortQuestion
+        fields = ["text", "required"]
+        labels = {"text": _("Question"), "required": _("Participants must answer it")}
+        widgets = {"text": forms.TextInput()}
+
+
+class StatementForm(forms.ModelForm):
+    class Meta:
+        model = Statement
+        fields = ["text"]
+        labels = {"text": _("Statement")}
+        widgets = {"text": forms.Textarea(attrs={"rows": 2, "maxlength": MAX_STATEMENT_LENGTH})}
+
+    def clean_text(self) -> str:
+        text = " ".join(self.cleaned_data["text"].split())
+        if len(text) > MAX_STATEMENT_LENGTH:
+            raise forms.ValidationError(_("A statement can be at most %(n)d characters.") % {"n": MAX_STATEMENT_LENGTH})
+        return text
+
+
+class ImportForm(forms.Form):
+    text = forms.CharField(
+        label=_("Paste statements, one per line"), required=False, widget=forms.Textarea(attrs={"rows": 8})
+    )
+    file = forms.FileField(label=_("…or upload a CSV file (number,text or text)"), required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("text", "").strip() and not cleaned.get("file"):
+            raise forms.ValidationError(_("Paste some statements or choose a CSV file."))
+        return cleaned
+
+
+class GridForm(forms.Form):
+    """The range, the distribution and one capacity per column; columns outside the range are ignored."""
+
+    half_range = forms.TypedChoiceField(
+        label=_("Range"),
+        coerce=int,
+        choices=[(k, f"-{k} … +{k}") for k in range(MIN_HALF_RANGE, MAX_HALF_RANGE + 1)],
+    )
+    distribution = forms.ChoiceField(label=_("Distribution"), choices=Study.Distribution.choices)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for value in range(GRID_MIN_VALUE, -GRID_MIN_VALUE + 1):
+            self.fields[f"cap_{value}"] = forms.IntegerField(
+                label=f"{value:+d}" if value else "0", required=False, min_value=0, max_value=MAX_CAPACITY
+            )
+
+    def columns(self) -> list[int]:
+        half_range = self.cleaned_data.get("half_range") or MIN_HALF_RANGE
+        return list(range(-half_range, half_range + 1))
+
+    def clean(self):
+        cleaned = super().clean()
+        if "half_range" in cleaned:
+            missing = [value for value in self.columns() if cleaned.get(f"cap_{value}") is None]
+            if missing and not self.errors:
+                raise forms.ValidationError(_("Give every column a capacity (0 or more)."))
+        return cleaned
+
+    @property
+    def capacities(self) -> dict[int, int]:
+        return {value: self.cleaned_data[f"cap_{value}"] for value in self.columns()}
+
+
+class InviteForm(forms.Form):
+    count = forms.IntegerField(
+        label=_("Number of links"), min_value=0, max_value=MAX_INVITES, initial=1, required=False
+    )
+    codes = forms.CharField(
+        label=_("Pseudonymous codes (optional, one per link, separated by commas or new lines)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "P01, P02, P03"}),
+    )
+
+    def clean_codes(self) -> list[str]:
+        codes = [code.strip() for code in re.split(r"[,;\n]", self.cleaned_data["codes"]) if code.strip()]
+        too_long = [code for code in codes if len(code) > 40]
+        if too_long:
+            raise forms.ValidationError(_("Codes can be at most 40 characters: %(code)s") % {"code": too_long[0][:60]})
+        if len(codes) > MAX_INVITES:
+            raise forms.ValidationError(_("At most %(n)d links at once.") % {"n": MAX_INVITES})
+        return codes
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors and not (cleaned.get("count") or cleaned.get("codes")):
+            raise forms.ValidationError(_("Ask for at least one link, or give codes."))
+        return cleaned
+
+
+class CollaboratorForm(forms.Form):
+    username = forms.CharField(label=_("Username"), max_length=150)
+    role = forms.ChoiceField(
+        label=_("Role"),
+        choices=[(Collaborator.Role.FACILITATOR, _("Facilitator")), (Collaborator.Role.RESEARCHER, _("Researcher"))],
+    )
+
+    def __init__(self, *args, study: Study, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.study = study
+
+    def clean_username(self):
+        username = self.cleaned_data["username"].strip()
+        user = get_user_model().objects.filter(username__iexact=username).first()
+        if user is None:
+            raise forms.ValidationError(_("There is no user called '%(name)s'.") % {"name": username})
+        if user.pk == self.study.owner_id:
+            raise forms.ValidationError(_("%(name)s owns this study already.") % {"name": user.username})
+        if self.study.collaborators.filter(user=user).exists():
+            raise forms.ValidationError(_("%(name)s is on the team already.") % {"name": user.username})
+        return user
+
+
+class PaperSortForm(forms.Form):
+    code = forms.CharField(
+        label=_("Participant code"),
+        required=False,
+        max_length=40,
+        help_text=_("An existing participant's code, or a new code; leave empty for a new unnamed participant."),
+    )

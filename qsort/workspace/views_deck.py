@@ -1,0 +1,279 @@
+"""Deck editor (htmx: add, edit, reorder, delete, bulk import with preview) and grid editor.
+
+One view per action; each answers an htmx request with the `deck` partial, and a plain form post
+with a redirect, so every action also works without JavaScript.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from qsort.studies.access import Can, study_for
+from qsort.studies.models import DeckLocked, Statement, Study
+from qsort.workspace.decks import BadImport, preview_import, rows_from_csv, rows_from_paste
+from qsort.workspace.forms import GridForm, ImportForm, StatementForm
+from qsort.workspace.grids import MAX_HALF_RANGE, MIN_HALF_RANGE, suggest_capacities
+from qsort.workspace.services import move, renumber_positions, reorder
+from qsort.workspace.views import study_url
+
+
+def _deck_context(study: Study, **extra) -> dict:
+    statements = list(study.statements.order_by("position", "number"))
+    return {
+        "study": study,
+        "tab": "deck",
+        "statements": statements,
+        "locked": study.deck_locked,
+        "add_form": StatementForm(prefix="new"),
+        "import_form": ImportForm(),
+        **extra,
+    }
+
+
+def _deck(request: HttpRequest, study: Study, *, error: str = "", **extra) -> HttpResponse:
+    if request.htmx:
+        return render(request, "workspace/deck.html#deck", _deck_context(study, error=error, **extra))
+    if error:
+        messages.error(request, error)
+    return redirect(study_url(study, "deck"))
+
+
+@login_required
+@require_GET
+def deck(request: HttpRequest, slug: str) -> HttpResponse:
+    study = study_for(request.user, slug, Can.EDIT)
+    template = "workspace/deck.html#deck" if request.htmx else "workspace/deck.html"
+    return render(request, template, _deck_context(study))
+
+
+@login_required
+@require_POST
+def statement_add(request: HttpRequest, slug: str) -> HttpResponse:
+    study = study_for(request.user, slug, Can.EDIT)
+    form = StatementForm(request.POST, prefix="new")
+    if not form.is_valid():
+        return _deck(request, study, error=" ".join(form.errors.get("text", [_("A statement needs some text.")])))
+    try:
+        study.add_statement(form.cleaned_data["text"])
+    except DeckLocked as locked:
+        return _deck(request, study, error=str(locked))
+    return _deck(request, study, focus_add=True)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def statement_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """Editing the text is allowed even on a locked deck: typos get fixed, numbers never change."""
+    study = study_for(request.user, slug, Can.EDIT)
+    statement = get_object_or_404(Statement, study=study, pk=pk)
+    form = StatementForm(request.POST or None, instance=statement, prefix=f"s{pk}")
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        return _deck(request, study)
+    context = {"study": study, "tab": "deck", "statement": statement, "form": form, "locked": study.deck_locked}
+    if not request.htmx:
+        return render(request, "workspace/statement_edit.html", context)
+    response = render(request, "workspace/deck.html#statement_edit", context)
+    response["HX-Retarget"] = f"#statement-{statement.pk}"  # the form posts to #deck; errors stay in the row
+    response["HX-Reswap"] = "outerHTML"
+    return response
+
+
+@login_required
+@require_POST
+def statement_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    study = study_for(request.user, slug, Can.EDIT)
+    statement = get_object_or_404(Statement, study=study, pk=pk)
+    try:
+        statement.delete()
+    except DeckLocked as locked:
+        return _deck(request, study, error=str(locked))
+    return _deck(request, study)
+
+
+def _reorder_refusal(study: Study) -> str:
+    return str(DeckLocked()) if study.deck_locked else ""
+
+
+@login_required
+@require_POST
+def statement_move(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """Keyboard reordering: one place up or down."""
+    study = study_for(request.user, slug, Can.EDIT)
+    if refusal := _reorder_refusal(study):
+        return _deck(request, study, error=refusal)
+    step = -1 if request.POST.get("direction") == "up" else 1
+    renumber_positions(move(list(study.statements.order_by("position", "number")), pk, step), Statement)
+    return _deck(request, study)
+
+
+@login_required
+@require_POST
+def deck_reorder(request: HttpRequest, slug: str) -> HttpResponse:
+    """Drag and drop: the whole new order, as the list of statement ids (SortableJS 'end')."""
+    study = study_for(request.user, slug, Can.EDIT)
+    if refusal := _reorder_refusal(study):
+        return _deck(request, study, error=refusal)
+    try:
+        order = [int(pk) for pk in request.POST.getlist("order")]
+    except ValueError:
+        return _deck(request, study, error=_("The new order could not be read; nothing was changed."))
+    renumber_positions(reorder(list(study.statements.order_by("position", "number")), order), Statement)
+    return _deck(request, study)
+
+
+@login_required
+@require_POST
+def deck_import(request: HttpRequest, slug: str) -> HttpResponse:
+    """Step 1 (no `confirm`): show what would be imported. Step 2 (`confirm`): import the previewed
+    statements, judged again against the deck as it is now."""
+    study = study_for(request.user, slug, Can.EDIT)
+    if study.deck_locked:
+        return _deck(request, study, error=str(DeckLocked()))
+    existing = list(study.statements.values_list("text", flat=True))
+    if "confirm" in request.POST:
+        texts = request.POST.getlist("statement")
+        rows = preview_import(((i, None, text) for i, text in enumerate(texts, start=1)), existing)
+        to_add = [row.text for row in rows if row.importable]
+        try:
+            with transaction.atomic():
+                for text in to_add:
+                    study.add_statement(text)
+        except DeckLocked as locked:
+            return _deck(request, study, error=str(locked))
+        if request.htmx:
+            # The deck with its new statements, and (out of band) an empty import form again.
+            return render(request, "workspace/deck.html#deck", _deck_context(study, imported=len(to_add)))
+        messages.success(request, _("%(n)d statements imported.") % {"n": len(to_add)})
+        return redirect(study_url(study, "deck"))
+
+    form = ImportForm(request.POST, request.FILES)
+    rows, error = [], ""
+    if form.is_valid():
+        try:
+            upload = form.cleaned_data.get("file")
+            if upload:
+                if upload.size > 1024 * 1024:
+                    raise BadImport(_("The file is larger than 1 MB; a deck is much smaller than that."))
+                raw = rows_from_csv(upload.read())
+            else:
+                raw = rows_from_paste(form.cleaned_data["text"])
+            rows = preview_import(raw, existing)
+        except BadImport as bad:
+            error = str(bad)
+    else:
+        error = " ".join(form.non_field_errors()) or _("Paste some statements or choose a CSV file.")
+    context = _deck_context(study, import_form=form, preview=rows, import_error=error)
+    context["n_importable"] = sum(row.importable for row in rows)
+    template = "workspace/deck.html#import" if request.htmx else "workspace/deck.html"
+    return render(request, template, context)
+
+
+# --- grid --------------------------------------------------------------------------------------
+
+
+def _grid_initial(study: Study, half_range: int | None = None, *, suggest: bool = False) -> dict:
+    grid = study.grid()
+    if half_range is None:
+        half_range = max([MIN_HALF_RANGE, *(abs(v) for v in grid)])
+        half_range = min(half_range, MAX_HALF_RANGE)
+    if suggest or not grid:
+        grid = suggest_capacities(study.statements.count(), half_range)
+    initial = {"half_range": half_range, "distribution": study.distribution}
+    initial.update({f"cap_{value}": grid.get(value, 0) for value in range(-half_range, half_range + 1)})
+    return initial
+
+
+def _picture(study: Study, capacities: dict[int, int], n_statements: int) -> dict:
+    total = sum(capacities.values())
+    return {
+        "columns": [(value, capacity, range(capacity)) for value, capacity in sorted(capacities.items())],
+        "total": total,
+        "n_statements": n_statements,
+        "difference": total - n_statements,
+        "tallest": max(capacities.values(), default=0),
+    }
+
+
+def _posted_capacities(request: HttpRequest, half_range: int) -> dict[int, int]:
+    """What the picture draws while someone types: unreadable boxes count as empty columns."""
+    capacities = {}
+    for value in range(-half_range, half_range + 1):
+        raw = request.POST.get(f"cap_{value}", "").strip()
+        capacities[value] = int(raw) if raw.isdigit() and int(raw) <= 99 else 0
+    return capacities
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def grid(request: HttpRequest, slug: str) -> HttpResponse:
+    """GET: the editor. htmx POSTs: `part=picture` redraws the picture as capacities are typed;
+    `part=editor` (a new range, or the suggest button) redraws the whole editor. A plain POST saves."""
+    study = study_for(request.user, slug, Can.EDIT)
+    n_statements = study.statements.count()
+    locked = study.deck_locked
+    context = {"study": study, "tab": "grid", "locked": locked, "n_statements": n_statements}
+    part = request.POST.get("part", "")
+    try:
+        posted_range = int(request.POST.get("half_range", ""))
+    except ValueError:
+        posted_range = None
+    if posted_range is not None and not MIN_HALF_RANGE <= posted_range <= MAX_HALF_RANGE:
+        posted_range = None
+
+    if request.method == "POST" and part == "picture" and posted_range:
+        context.update(_picture(study, _posted_capacities(request, posted_range), n_statements))
+        return render(request, "workspace/grid.html#picture", context)
+    if request.method == "POST" and (part == "editor" or request.POST.get("action") == "suggest"):
+        initial = _grid_initial(study, posted_range, suggest=True)
+        initial["distribution"] = request.POST.get("distribution", study.distribution)
+        form = GridForm(initial=initial)
+        if not request.htmx:
+            messages.info(
+                request, _("A suggested shape for %(n)d statements: save it to keep it.") % {"n": n_statements}
+            )
+        capacities = {int(k[4:]): v for k, v in initial.items() if k.startswith("cap_")}
+    elif request.method == "POST":
+        form = GridForm(request.POST)
+        if form.is_valid():
+            try:
+                with transaction.atomic():
+                    study.set_grid(form.capacities)
+                    study.distribution = form.cleaned_data["distribution"]
+                    study.save(update_fields=["distribution", "updated_at"])
+            except DeckLocked:
+                messages.error(request, _("The grid cannot change any more: participants have sorted on it."))
+                return redirect(study_url(study, "grid"))
+            total = sum(form.capacities.values())
+            if study.is_forced and total != n_statements:
+                messages.warning(
+                    request,
+                    _(
+                        "Grid saved. It holds %(total)d cards but the deck has %(n)d statements: "
+                        "the study cannot open until they match."
+                    )
+                    % {"total": total, "n": n_statements},
+                )
+            else:
+                messages.success(request, _("Grid saved."))
+            return redirect(study_url(study, "grid"))
+        capacities = _posted_capacities(request, posted_range or MIN_HALF_RANGE)
+    else:
+        initial = _grid_initial(study)
+        form = GridForm(initial=initial)
+        capacities = {int(k[4:]): v for k, v in initial.items() if k.startswith("cap_")}
+
+    half_range = posted_range or form.initial.get("half_range") or MIN_HALF_RANGE
+    context.update(_picture(study, capacities, n_statements))
+    context.update(
+        form=form,
+        cap_fields=[form[f"cap_{value}"] for value in range(-half_range, half_range + 1)],
+    )
+    template = "workspace/grid.html#editor" if request.htmx else "workspace/grid.html"
+    return render(request, template, context)
