@@ -100,3 +100,16 @@ def test_it_rejects_sort_rows_that_mix_studies(study, owner):
     rejects(lambda: Sort.objects.create(participant=participant, study=other))
     sort = Sort.objects.create(participant=participant, study=study)
     rejects(lambda: SortValue.objects.create(sort=sort, statement=other.statements.get(number=1), value=0))
+
+
+def test_a_study_with_sorts_can_be_deleted_whole_but_its_sorted_statements_cannot_alone(study):
+    from django.db.models import RestrictedError
+
+    from qsort.studies.services import submit_sort
+
+    submit_sort(study.invite(1)[0], [(1, -1), (2, -1), (3, 0), (4, 0), (5, 1), (6, 1)])
+    with pytest.raises(RestrictedError), transaction.atomic():
+        Statement.objects.filter(study=study, number=1).delete()
+    study.delete()
+    assert not SortValue.objects.exists()
+    assert not Statement.objects.exists()

@@ -409,7 +409,9 @@ class Sort(models.Model):
 
 class SortValue(models.Model):
     sort = models.ForeignKey(Sort, on_delete=models.CASCADE, related_name="values")
-    statement = models.ForeignKey(Statement, on_delete=models.PROTECT, related_name="sort_values")
+    # RESTRICT, not PROTECT: a statement with sort values cannot be deleted on its own, but
+    # deleting the whole study (which cascades to its sorts too) is allowed.
+    statement = models.ForeignKey(Statement, on_delete=models.RESTRICT, related_name="sort_values")
     value = models.SmallIntegerField()
 
     class Meta:
@@ -428,7 +430,7 @@ class SortComment(models.Model):
     """A participant's post-sort comment on one statement (usually one placed at an extreme)."""
 
     sort = models.ForeignKey(Sort, on_delete=models.CASCADE, related_name="comments")
-    statement = models.ForeignKey(Statement, on_delete=models.PROTECT, related_name="comments")
+    statement = models.ForeignKey(Statement, on_delete=models.RESTRICT, related_name="comments")
     text = models.TextField()
 
     class Meta:

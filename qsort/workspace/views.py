@@ -146,10 +146,7 @@ def study_delete(request: HttpRequest, slug: str) -> HttpResponse:
             error = _("Type the study's address exactly to confirm.")
         else:
             title = study.title
-            with transaction.atomic():
-                # Sort values protect their statements; deleting the sorts first lets the rest cascade.
-                study.sorts.all().delete()
-                study.delete()
+            study.delete()
             messages.success(request, _("“%(title)s” and all its data are deleted.") % {"title": title})
             return redirect("workspace:studies")
     return render(request, "workspace/study_delete.html", {"study": study, "tab": "overview", "error": error})
