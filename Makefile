@@ -57,8 +57,14 @@ check-deploy: install
 	ALLOWED_HOSTS=qsort.example.org SITE_URL=https://qsort.example.org \
 	$(BIN)/python manage.py check --deploy --fail-level WARNING
 
+# Each script prints its figures; the Django ones work in a throw-away database.
 benchmarks: install services
-	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(BIN)/python benchmarks/analysis.py
+	$(BIN)/python benchmarks/analysis.py
+	@for script in participate workspace runs exchange; do \
+		echo "== benchmarks/$$script.py"; \
+		DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$(TEST_BROKER_URL)} \
+		$(BIN)/python benchmarks/$$script.py || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -77,6 +77,13 @@ def screenshot(page, name: str) -> Path:
     return path
 
 
+def htmx_settled(page) -> None:
+    """Wait until htmx has no request in flight and has finished swapping and settling."""
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
+    )
+
+
 def login(page, username: str, password: str) -> None:
     page.goto("/accounts/login/")
     page.fill("#id_username", username)

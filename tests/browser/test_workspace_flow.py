@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from qsort.studies.models import Study
 from qsort.studies.services import submit_sort
-from tests.browser.conftest import login, screenshot
+from tests.browser.conftest import htmx_settled, login, screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -39,9 +39,11 @@ def test_a_facilitator_creates_fills_opens_and_sees_a_completed_sort_counted(pag
     page.get_by_role("link", name="Grid", exact=True).click()
     page.get_by_label("Range").select_option("4")  # htmx redraws the editor with a suggested shape
     expect(page.get_by_label("+4")).to_be_visible()
+    htmx_settled(page)  # the new select listens only once htmx has processed it
     page.get_by_label("Range").select_option("3")
     expect(page.get_by_label("+4")).to_have_count(0)
     expect(page.locator("#grid-picture")).to_contain_text("20 places for 20 statements.")
+    htmx_settled(page)
     page.get_by_label("+3").fill("2")  # the live picture follows the typing
     expect(page.locator("#grid-picture")).to_contain_text("1 too many")
     page.get_by_label("+3").fill("1")
