@@ -30,6 +30,15 @@ def test_a_facilitator_creates_links_with_codes_and_sees_them_once_to_copy(clien
     assert "new-links-text" not in again, "the copy box shows the new links once"
 
 
+def test_the_open_study_link_is_shown_only_when_the_study_allows_it(client, study, facilitator):
+    client.force_login(facilitator)
+    assert "/s/tiny/" not in client.get("/studies/tiny/participants/").content.decode()
+    study.open_link_enabled = True
+    study.save(update_fields=["open_link_enabled"])
+    page = client.get("/studies/tiny/participants/").content.decode()
+    assert 'value="http://127.0.0.1:8000/s/tiny/"' in page
+
+
 def test_codes_used_twice_are_refused_and_no_link_is_made(client, study, owner):
     study.invite(codes=["P01"])
     client.force_login(owner)

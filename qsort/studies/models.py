@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 # PQMethod's .DAT header can describe grid values from -6 to +13; the grid editor offers
@@ -24,13 +25,13 @@ GRID_MAX_VALUE = 13
 class DeckLocked(Exception):
     """Raised when a change would add, remove or renumber statements of a study with sorts."""
 
-    message = (
+    message = _(
         "The deck is locked because participants have already sorted it: statements cannot be "
         "added, removed or renumbered any more (fixing a typo in a statement's text is still possible)."
     )
 
     def __init__(self, message: str | None = None) -> None:
-        super().__init__(message or self.message)
+        super().__init__(str(message or self.message))
 
 
 class StudyNotReady(Exception):
@@ -148,20 +149,24 @@ class Study(models.Model):
         n_statements = self.statements.count()
         grid = self.grid()
         if n_statements < 2:
-            problems.append("The deck needs at least 2 statements.")
+            problems.append(gettext("The deck needs at least 2 statements."))
         if not grid:
-            problems.append("The grid has no columns yet.")
+            problems.append(gettext("The grid has no columns yet."))
         elif self.is_forced and sum(grid.values()) != n_statements:
             problems.append(
-                f"The grid holds {sum(grid.values())} cards but the deck has {n_statements} statements: "
-                "the column capacities must add up to the number of statements."
+                gettext(
+                    "The grid holds %(cards)d cards but the deck has %(statements)d statements: "
+                    "the column capacities must add up to the number of statements."
+                )
+                % {"cards": sum(grid.values()), "statements": n_statements}
             )
         elif not self.is_forced and sum(grid.values()) < n_statements:
             problems.append(
-                f"The grid has room for {sum(grid.values())} cards but the deck has {n_statements} statements."
+                gettext("The grid has room for %(cards)d cards but the deck has %(statements)d statements.")
+                % {"cards": sum(grid.values()), "statements": n_statements}
             )
         if not self.condition_of_instruction.strip():
-            problems.append("The condition of instruction (the question participants sort by) is empty.")
+            problems.append(gettext("The condition of instruction (the question participants sort by) is empty."))
         return problems
 
     def open(self) -> None:
@@ -174,6 +179,11 @@ class Study(models.Model):
     def close(self) -> None:
         self.status = self.Status.CLOSED
         self.save(update_fields=["status", "updated_at"])
+
+    @property
+    def open_link(self) -> str:
+        """The study-wide link that creates a new participant per visitor (when enabled)."""
+        return f"{settings.SITE_URL}/s/{self.slug}/"
 
     @property
     def accepts_sorts(self) -> bool:

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from qsort.studies.models import Answer, Participant, Sort, SortComment, SortValue, Study
 from qsort.studies.validation import SortInvalid, SortRules, check_sort, signed
@@ -27,7 +28,11 @@ class SortAlreadySubmitted(Exception):
 
 class StudyNotAcceptingSorts(Exception):
     def __init__(self, study: Study) -> None:
-        super().__init__(f"The study is {study.get_status_display().lower()} and does not accept sorts.")
+        if study.status == Study.Status.DRAFT:
+            message = _("This study is not open yet: it does not accept sorts.")
+        else:
+            message = _("This study is closed: it no longer accepts sorts.")
+        super().__init__(message)
 
 
 def _clean_comments(study: Study, comments: Mapping[Any, Any], values: Mapping[int, int]) -> dict[int, str]:
@@ -40,12 +45,20 @@ def _clean_comments(study: Study, comments: Mapping[Any, Any], values: Mapping[i
         try:
             number = int(raw_number)
         except (TypeError, ValueError):
-            problems.append(f"A comment is attached to '{raw_number}', which is not a statement number.")
+            problems.append(
+                _("A comment is attached to '%(raw)s', which is not a statement number.") % {"raw": raw_number}
+            )
             continue
         if number not in values:
-            problems.append(f"A comment is attached to statement {number}, which is not part of this study.")
+            problems.append(
+                _("A comment is attached to statement %(number)d, which is not part of this study.")
+                % {"number": number}
+            )
         elif len(text) > MAX_COMMENT_LENGTH:
-            problems.append(f"The comment on statement {number} is longer than {MAX_COMMENT_LENGTH} characters.")
+            problems.append(
+                _("The comment on statement %(number)d is longer than %(limit)d characters.")
+                % {"number": number, "limit": MAX_COMMENT_LENGTH}
+            )
         else:
             cleaned[number] = text
     if problems:
@@ -71,16 +84,19 @@ def _clean_answers(study: Study, answers: Mapping[Any, Any], *, enforce_required
         try:
             question = questions[int(raw_id)]
         except (TypeError, ValueError, KeyError):
-            problems.append(f"'{raw_id}' is not a question of this study.")
+            problems.append(_("'%(raw)s' is not a question of this study.") % {"raw": raw_id})
             continue
         if len(text) > MAX_ANSWER_LENGTH:
-            problems.append(f"The answer to '{question.text[:40]}' is longer than {MAX_ANSWER_LENGTH} characters.")
+            problems.append(
+                _("The answer to '%(question)s' is longer than %(limit)d characters.")
+                % {"question": question.text[:40], "limit": MAX_ANSWER_LENGTH}
+            )
         elif text:
             cleaned[question.pk] = text
     if enforce_required:
         for question in questions.values():
             if question.required and question.pk not in cleaned:
-                problems.append(f"Please answer the question '{question.text}'.")
+                problems.append(_("Please answer the question '%(question)s'.") % {"question": question.text})
     if problems:
         raise SortInvalid(problems)
     return cleaned
@@ -122,7 +138,11 @@ def submit_sort(
             uncommented = [n for n in extreme_statements(study, values) if n not in clean_comments]
             if uncommented:
                 raise SortInvalid(
-                    [f"Please say why you placed statement {n} at {signed(values[n])}." for n in uncommented]
+                    [
+                        _("Please say why you placed statement %(number)d at %(value)s.")
+                        % {"number": n, "value": signed(values[n])}
+                        for n in uncommented
+                    ]
                 )
 
         now = timezone.now()

@@ -11,6 +11,9 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
 
 class SortInvalid(ValueError):
     """A sort that breaks the study's rules; `messages` lists every problem found."""
@@ -58,7 +61,9 @@ def _as_int(raw: object) -> int | None:
 
 def _numbers(items: list[int]) -> str:
     shown = ", ".join(str(n) for n in items[:10])
-    return shown + (f" and {len(items) - 10} more" if len(items) > 10 else "")
+    if len(items) > 10:
+        shown += _(" and %(count)d more") % {"count": len(items) - 10}
+    return shown
 
 
 def validate_sort(rules: SortRules, placements: Iterable[tuple[object, object]]) -> tuple[dict[int, int], list[str]]:
@@ -75,45 +80,59 @@ def validate_sort(rules: SortRules, placements: Iterable[tuple[object, object]])
     for raw_number, raw_value in placements:
         number = _as_int(raw_number)
         if number is None:
-            problems.append(f"'{raw_number}' is not a statement number.")
+            problems.append(_("'%(raw)s' is not a statement number.") % {"raw": raw_number})
             continue
         seen[number] += 1
         if number not in rules.statement_numbers:
             if seen[number] == 1:
-                problems.append(f"Statement {number} is not part of this study.")
+                problems.append(_("Statement %(number)d is not part of this study.") % {"number": number})
             continue
         if seen[number] == 2:
-            problems.append(f"Statement {number} is placed twice.")
+            problems.append(_("Statement %(number)d is placed twice.") % {"number": number})
         if seen[number] > 1:
             continue
         value = _as_int(raw_value)
         if value is None:
-            problems.append(f"Statement {number} has the value '{raw_value}', which is not a whole number.")
+            problems.append(
+                _("Statement %(number)d has the value '%(raw)s', which is not a whole number.")
+                % {"number": number, "raw": raw_value}
+            )
             continue
         if value not in rules.grid:
             problems.append(
-                f"Statement {number} is placed at {signed(value)}, outside the grid "
-                f"({signed(grid_low)} to {signed(grid_high)})."
+                _("Statement %(number)d is placed at %(value)s, outside the grid (%(low)s to %(high)s).")
+                % {"number": number, "value": signed(value), "low": signed(grid_low), "high": signed(grid_high)}
             )
             continue
         values[number] = value
 
     missing = sorted(rules.statement_numbers - seen.keys())
     if missing:
-        noun = "Statement" if len(missing) == 1 else "Statements"
-        verb = "is" if len(missing) == 1 else "are"
-        problems.append(f"{noun} {_numbers(missing)} {verb} not placed yet.")
+        problems.append(
+            ngettext(
+                "Statement %(numbers)s is not placed yet.",
+                "Statements %(numbers)s are not placed yet.",
+                len(missing),
+            )
+            % {"numbers": _numbers(missing)}
+        )
 
     counts = Counter(values.values())
     for column, capacity in sorted(rules.grid.items()):
         if counts.get(column, 0) > capacity:
-            problems.append(f"Column {signed(column)} holds {counts[column]} cards, capacity {capacity}.")
+            problems.append(
+                _("Column %(column)s holds %(held)d cards, capacity %(capacity)d.")
+                % {"column": signed(column), "held": counts[column], "capacity": capacity}
+            )
     if rules.forced and not problems:
         # Under-full columns only matter once everything else is right: with a missing or
         # over-placed card some column is necessarily short, and saying so twice confuses.
         for column, capacity in sorted(rules.grid.items()):
             if counts.get(column, 0) < capacity:
-                problems.append(f"Column {signed(column)} holds {counts.get(column, 0)} cards but needs {capacity}.")
+                problems.append(
+                    _("Column %(column)s holds %(held)d cards but needs %(capacity)d.")
+                    % {"column": signed(column), "held": counts.get(column, 0), "capacity": capacity}
+                )
     return values, problems
 
 
