@@ -146,3 +146,13 @@ def test_for_user_scopes_studies_to_owner_and_collaborators(study, owner, facili
     assert study.role_of(facilitator) == "facilitator"
     assert study.role_of(researcher) == "researcher"
     assert study.role_of(stranger) is None
+
+
+def test_unique_slug_counts_up_past_taken_slugs(owner):
+    from qsort.studies.models import Study
+
+    assert Study.objects.unique_slug("Evening group!") == "evening-group"
+    make_study(owner, slug="evening-group")
+    make_study(owner, slug="evening-group-2")
+    assert Study.objects.unique_slug("Evening group") == "evening-group-3"
+    assert Study.objects.unique_slug("???") == "study"

@@ -59,21 +59,6 @@ class StudyListSerializer(serializers.ModelSerializer):
         fields = ["slug", "title", "status", "distribution", "created_at", "updated_at"]
 
 
-SETTINGS_FIELDS = [
-    "title",
-    "condition_of_instruction",
-    "consent_text",
-    "welcome_text",
-    "thank_you_text",
-    "label_disagree",
-    "label_agree",
-    "distribution",
-    "open_link_enabled",
-    "comments_required",
-    "language",
-]
-
-
 class StudySerializer(serializers.ModelSerializer):
     """A study's settings, deck and grid. `grid` and `statements` are writable while the deck is
     unlocked (the view turns a locked deck into 409); `status` accepts "open" and "closed"."""
@@ -91,7 +76,8 @@ class StudySerializer(serializers.ModelSerializer):
         model = Study
         fields = [
             "slug",
-            *SETTINGS_FIELDS,
+            "title",
+            *Study.SETTINGS_FIELDS,
             "status",
             "deck_locked",
             "role",

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from qsort.analysis import AnalysisInputError, read_sorts_text
@@ -206,15 +205,6 @@ def preview_pqmethod(sta: bytes, dat: bytes) -> StudyImport:
     return plan
 
 
-def _unique_slug(title: str) -> str:
-    base = slugify(title)[:60] or "imported-study"
-    slug, n = base, 1
-    while Study.objects.filter(slug=slug).exists():
-        n += 1
-        slug = f"{base}-{n}"
-    return slug
-
-
 @transaction.atomic
 def create_study_from_pqmethod(plan: StudyImport, owner, title: str = "") -> Study:
     """Create the study, its deck, grid and sorts; the sorts were collected elsewhere, so it is closed."""
@@ -223,7 +213,7 @@ def create_study_from_pqmethod(plan: StudyImport, owner, title: str = "") -> Stu
     title = title.strip() or plan.title
     study = Study.objects.create(
         title=title,
-        slug=_unique_slug(title),
+        slug=Study.objects.unique_slug(title or "imported-study"),
         owner=owner,
         status=Study.Status.CLOSED,
         distribution=Study.Distribution.FORCED if plan.forced else Study.Distribution.FREE,

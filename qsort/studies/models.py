@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -39,6 +40,15 @@ class StudyNotReady(Exception):
 
 
 class StudyQuerySet(models.QuerySet):
+    def unique_slug(self, title: str) -> str:
+        """A free slug made from the title: "evening-group", then "evening-group-2", ..."""
+        base = slugify(title)[:60].strip("-") or "study"
+        slug, n = base, 1
+        while self.filter(slug=slug).exists():
+            n += 1
+            slug = f"{base}-{n}"
+        return slug
+
     def for_user(self, user) -> StudyQuerySet:
         """Studies the user owns or collaborates on (any role)."""
         if not user.is_authenticated:
@@ -82,6 +92,22 @@ class Study(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = StudyQuerySet.as_manager()
+
+    # What a facilitator sets up (texts and options), besides the title: edited in the
+    # workspace and the API, and carried over when a study is duplicated.
+    SETTINGS_FIELDS = (
+        "condition_of_instruction",
+        "consent_text",
+        "welcome_text",
+        "thank_you_text",
+        "label_disagree",
+        "label_agree",
+        "distribution",
+        "open_link_enabled",
+        "comments_required",
+        "auto_reanalyse",
+        "language",
+    )
 
     class Meta:
         ordering = ["-updated_at"]

@@ -8,7 +8,6 @@ from collections.abc import Iterable, Sequence
 from django.db import transaction
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Greatest
-from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from qsort.studies.models import Collaborator, GridColumn, Participant, PostSortQuestion, Statement, Study
@@ -44,38 +43,14 @@ def studies_for_list(user, *, archived: bool = False) -> QuerySet[Study]:
     )
 
 
-def unique_slug(title: str) -> str:
-    base = slugify(title)[:60].strip("-") or "study"
-    slug, n = base, 1
-    while Study.objects.filter(slug=slug).exists():
-        n += 1
-        slug = f"{base}-{n}"
-    return slug
-
-
 @transaction.atomic
 def duplicate_study(study: Study, owner) -> Study:
     """A new draft study with the same texts, deck, grid and questions; no participants, no team."""
     copy = Study.objects.create(
         title=(_("Copy of %(title)s") % {"title": study.title})[:200],
-        slug=unique_slug(f"copy of {study.title}"),
+        slug=Study.objects.unique_slug(f"copy of {study.title}"),
         owner=owner,
-        **{
-            field: getattr(study, field)
-            for field in (
-                "condition_of_instruction",
-                "consent_text",
-                "welcome_text",
-                "thank_you_text",
-                "label_disagree",
-                "label_agree",
-                "distribution",
-                "open_link_enabled",
-                "comments_required",
-                "auto_reanalyse",
-                "language",
-            )
-        },
+        **{field: getattr(study, field) for field in Study.SETTINGS_FIELDS},
     )
     Statement.objects.bulk_create(
         Statement(study=copy, number=s.number, text=s.text, position=s.position) for s in study.statements.all()

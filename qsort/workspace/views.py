@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from qsort.studies.access import Can, study_for
 from qsort.studies.models import Collaborator, Participant, PostSortQuestion, Study, StudyNotReady
 from qsort.workspace.forms import CollaboratorForm, QuestionForm, StudyCreateForm, StudySettingsForm
-from qsort.workspace.services import duplicate_study, move, renumber_positions, studies_for_list, unique_slug
+from qsort.workspace.services import duplicate_study, move, renumber_positions, studies_for_list
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -52,7 +52,7 @@ def study_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         study = form.save(commit=False)
         study.owner = request.user
-        study.slug = unique_slug(study.title)
+        study.slug = Study.objects.unique_slug(study.title)
         study.save()
         messages.success(request, _("Study created. Now add its statements."))
         return redirect(study_url(study, "deck"))
