@@ -118,3 +118,23 @@ def test_a_bad_boolean_fails_loudly():
     result = run_manage("check", DEBUG="maybe")
     assert result.returncode != 0
     assert "DEBUG='maybe' is not a boolean" in result.stderr
+
+
+def test_ensure_database_creates_a_missing_postgresql_database_once():
+    import psycopg
+
+    name = "qsort_ensure_database_check"
+    admin = psycopg.connect(host="127.0.0.1", user="postgres", dbname="postgres", autocommit=True)
+    admin.execute(f"DROP DATABASE IF EXISTS {name}")
+    env = {**os.environ, "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{name}"}
+    try:
+        for expected in (f"Created the PostgreSQL database {name}.", ""):
+            result = subprocess.run(
+                [sys.executable, "scripts/ensure_database.py"], cwd=REPO, env=env, capture_output=True, text=True
+            )
+            assert result.returncode == 0, result.stderr
+            assert result.stdout.strip() == expected
+        assert admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+    finally:
+        admin.execute(f"DROP DATABASE IF EXISTS {name}")
+        admin.close()
