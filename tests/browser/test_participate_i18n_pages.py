@@ -101,3 +101,13 @@ def test_a_german_study_fits_a_phone_and_its_script_speaks_german(phone, owner):
         phone.locator(f"[data-place='{free}']").tap()
     expect(phone.locator("#left-count")).to_have_text("Noch 1 Karte zu legen.")
     screenshot(phone, "participate-phone-de-grid-placed")
+
+    phone.locator(".p-piles .p-card").first.tap()
+    phone.locator("[data-place='4']").tap()
+    expect(phone.locator("#left-count")).to_have_text("Alle Karten liegen. Sie können sie noch verschieben.")
+    phone.get_by_role("button", name="Fertig: Sortierung prüfen").click()
+    expect(phone.get_by_role("heading", name="Ihre Sortierung")).to_be_visible()
+    expect(phone.get_by_role("heading", name="Warum haben Sie diese Karten hierhin gelegt?")).to_be_visible()
+    fits_the_screen(phone)
+    assert axe_violations(phone) == []
+    screenshot(phone, "participate-phone-de-review")
