@@ -17,7 +17,7 @@ from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import ngettext, pgettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from qsort.participate import services
@@ -30,13 +30,15 @@ AUTOSAVE_MAX_BYTES = 64 * 1024
 SUBMIT_MAX_BYTES = 256 * 1024
 OPEN_LINK_SESSION_KEY = "qsort-open-link-{}"
 
+# A context keeps these apart from the same English words elsewhere ("Sort" is a verb here but a
+# noun on the analysis pages), so each language can translate them as a participant's step.
 STEPS = [
-    (Stage.INVITED, gettext_lazy("Welcome")),
-    (Stage.CONSENTED, gettext_lazy("How it works")),
-    (Stage.PRESORT, gettext_lazy("First look")),
-    (Stage.SORTING, gettext_lazy("Sort")),
-    (Stage.REVIEW, gettext_lazy("Review")),
-    (Stage.COMPLETED, gettext_lazy("Done")),
+    (Stage.INVITED, pgettext_lazy("participant step", "Welcome")),
+    (Stage.CONSENTED, pgettext_lazy("participant step", "How it works")),
+    (Stage.PRESORT, pgettext_lazy("participant step", "First look")),
+    (Stage.SORTING, pgettext_lazy("participant step", "Sort")),
+    (Stage.REVIEW, pgettext_lazy("participant step", "Review")),
+    (Stage.COMPLETED, pgettext_lazy("participant step", "Done")),
 ]
 
 
@@ -126,7 +128,10 @@ def _js_text() -> dict[str, str]:
         "placed": _("Statement %(number)s placed in column %(column)s (%(count)s of %(capacity)s cards)."),
         "to_pile": _("Statement %(number)s is back on the %(pile)s pile."),
         "full": _("Column %(column)s is full (%(capacity)s of %(capacity)s). Move a card out first."),
-        "left": _("%(left)s cards still to place."),
+        # The page's count changes in the browser: both forms go along, and the script picks
+        # one with Intl.PluralRules for the page's language.
+        "left_one": ngettext("%(left)s card still to place.", "%(left)s cards still to place.", 1),
+        "left_other": ngettext("%(left)s card still to place.", "%(left)s cards still to place.", 2),
         "none_left": _("All cards are placed. You can still move them."),
         "place_all": _("Please place every card first: %(left)s still to place."),
         "cancelled": _("Nothing picked."),

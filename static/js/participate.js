@@ -18,6 +18,11 @@
   function say(template, values) {
     return template.replace(/%\((\w+)\)s/g, function (_, key) { return String(values[key]); });
   }
+  // Only the "one"/"other" forms are sent: enough for every language in settings.LANGUAGES.
+  const plurals = new Intl.PluralRules(document.documentElement.lang || "en");
+  function plural(key, count) {
+    return text[key + "_" + plurals.select(count)] || text[key + "_other"];
+  }
   function signed(value) { return value > 0 ? "+" + value : String(value); }
   function announce(message) {
     // Emptying first makes screen readers repeat a message that is the same as the last one.
@@ -221,7 +226,7 @@
         root.querySelector('[data-pile-count="' + pile + '"]').textContent = cardsIn(piles[pile]).length;
       });
       const left = total - placed;
-      leftEl.textContent = left ? say(text.left, { left: left }) : text.none_left;
+      leftEl.textContent = left ? say(plural("left", left), { left: left }) : text.none_left;
     }
     function placedMessage(card) {
       const value = columnOf(card);
