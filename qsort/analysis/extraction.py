@@ -8,13 +8,14 @@ arithmetic runs on the factors so that nothing of size P x P is ever built:
   (O(M^2 P) instead of O(P^3)).
 - Centroid: the residual after factors F is ``R - F F^T``; its column sums are
   ``Z^T (Z d) - F (F^T d)`` and any needed row ``z_j^T Z - f_j F^T``, computed a block of
-  candidate rows at a time.
+  candidate rows at a time and kept for the rest of the factor's reflection loop.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from scipy import linalg
+from scipy.linalg import blas
 
 from qsort.analysis.correlation import matrix
 
@@ -69,37 +70,106 @@ def pca(z: np.ndarray, k: int, *, dense: bool = False) -> np.ndarray:
 
 
 class _Residual:
-    """The residual correlation ``R - F F^T`` (unreflected), through R or through Z."""
+    """The residual correlation ``R - F F^T`` (unreflected), through R or through Z.
+
+    On the factored path the residual is ``B^T S B`` with ``B = [Z; F^T]`` ((M + k) x P,
+    C-contiguous float64, so BLAS streams it) and ``S = diag(1, ..., 1, -1, ..., -1)``: a block
+    of its rows, or its product with a sign vector, is one matrix product over B.
+    """
 
     def __init__(self, z: np.ndarray, dense: bool) -> None:
-        self.z = z
-        self.r = matrix(z) if dense else None
+        self.z = np.ascontiguousarray(z, dtype=np.float64)
+        self.r = matrix(self.z) if dense else None
         self.diag_r = np.ones(z.shape[1]) if dense else np.einsum("ij,ij->j", z, z)
-        self.z_norm = float(np.sqrt(self.diag_r.max()))
+        self.diag_res = self.diag_r
         self.f = np.zeros((z.shape[1], 0))
+        self.b = self.z
+        self.s = np.ones(z.shape[0])
 
     def add_factor(self, loadings: np.ndarray) -> None:
         self.f = np.column_stack([self.f, loadings])
+        self.diag_res = self.diag_r - np.einsum("ij,ij->i", self.f, self.f)
+        if self.r is None:
+            self.b = np.vstack([self.z, self.f.T])
+            self.s = np.concatenate([np.ones(self.z.shape[0]), -np.ones(self.f.shape[1])])
 
     def colsums(self, d: np.ndarray) -> np.ndarray:
         """Column sums of D (R - F F^T) D with the diagonal left out, for signs d."""
-        rd = self.r @ d if self.r is not None else (self.z @ d) @ self.z
-        rd -= self.f @ (self.f.T @ d)
-        return d * rd - (self.diag_r - np.einsum("ij,ij->i", self.f, self.f))
+        if self.r is None:
+            return d * ((self.s * (self.b @ d)) @ self.b) - self.diag_res
+        return d * (self.r @ d - self.f @ (self.f.T @ d)) - self.diag_res
 
-    def rows(self, idx: np.ndarray) -> np.ndarray:
-        """Rows idx of the residual (len(idx) x P), diagonal entries set to 0."""
-        out = self.r[idx] if self.r is not None else self.z[:, idx].T @ self.z
-        out -= self.f[idx] @ self.f.T
+    def rows(self, idx: np.ndarray, out: np.ndarray) -> None:
+        """Write rows idx of the residual, diagonal entries set to 0, into out (len(idx) x P)."""
+        if self.r is not None:
+            np.subtract(self.r[idx], self.f[idx] @ self.f.T, out=out)
+        else:
+            np.matmul(self.b[:, idx].T * self.s, self.b, out=out)
         out[np.arange(idx.size), idx] = 0.0
-        return out
 
 
-#: How many residual rows the reflection loop fetches at a time (one GEMM).
+#: How many residual rows the reflection loop fetches at a time (one matrix product).
 ROWS_PER_FETCH = 32
 
+#: Memory for the residual rows the reflection loop keeps (never fewer than two fetches).
+ROW_CACHE_BYTES = 64 * 2**20
 
-def _reflect(res: _Residual, first: bool) -> tuple[np.ndarray, np.ndarray]:
+
+class _RowCache:
+    """Residual rows for the reflection loop: fetched a block at a time, and kept.
+
+    The residual does not change while variables are reflected (only the signs do), so a row
+    fetched for a candidate that was not reflected then is still valid when its sum becomes
+    the smallest later: keeping it, instead of refetching, saves most of the O(M P) products
+    (about one row per reflection is then fetched).  A miss fetches the uncached rows with the
+    most negative sums straight into a block of the cache (no copy); when every block is in
+    use, the block whose smallest sum is the largest (rows already reflected) is replaced.
+    """
+
+    def __init__(self, p: int) -> None:
+        self.block = min(ROWS_PER_FETCH, p)
+        blocks = min(-(-p // self.block), max(2, ROW_CACHE_BYTES // (8 * p * self.block)))
+        self.rows = np.empty((blocks, self.block, p))
+        self.flat = self.rows.reshape(-1, p)
+        self.owner = np.full((blocks, self.block), -1)
+        self.slot = np.full(p, -1)
+        self.res: _Residual | None = None
+        self.filled = 0
+
+    def reset(self, res: _Residual) -> None:
+        """Forget every row: the residual has changed (memory is reused, not reallocated)."""
+        self.res = res
+        self.owner[:] = -1
+        self.slot[:] = -1
+        self.filled = 0
+
+    def row(self, j: int, c: np.ndarray) -> np.ndarray:
+        """Row j of the residual; c (the current sums) chooses what else to fetch on a miss."""
+        if self.slot[j] < 0:
+            self._fetch(j, c)
+        return self.flat[self.slot[j]]
+
+    def _fetch(self, j: int, c: np.ndarray) -> None:
+        uncached = self.slot < 0
+        want = min(self.block, int(uncached.sum()))
+        missing = np.where(uncached, c, np.inf)
+        idx = np.argpartition(missing, want - 1)[:want]
+        if j not in idx:  # a tie with j at the edge of the block
+            idx[np.argmax(missing[idx])] = j
+        if self.filled < len(self.rows):
+            k = self.filled
+            self.filled += 1
+        else:
+            held = self.owner >= 0
+            k = int(np.argmax(np.where(held, c[self.owner], np.inf).min(axis=1)))
+            self.slot[self.owner[k][held[k]]] = -1
+        self.owner[k] = -1
+        self.owner[k, :want] = idx
+        self.res.rows(idx, self.rows[k, :want])
+        self.slot[idx] = k * self.block + np.arange(want)
+
+
+def _reflect(res: _Residual, cache: _RowCache, first: bool) -> tuple[np.ndarray, np.ndarray]:
     """qmethod's 'maximise positive manifold' loop; returns the signs d and the column sums.
 
     While any column sum is <= 0, reflect the variable with the smallest sum (lowest index on
@@ -108,35 +178,31 @@ def _reflect(res: _Residual, first: bool) -> tuple[np.ndarray, np.ndarray]:
     (c)); on later factors the sums are of the order of ``spc`` and the plain test is kept.
 
     Reflecting j changes every other sum by -2 d_i d_j M_ij, so the sums are updated with
-    row j of the residual instead of being recomputed (O(P) instead of O(P^2)); rows are
-    fetched ``ROWS_PER_FETCH`` at a time, for the most negative sums, in one matrix product
-    (O(M P) per row on the factored path).  The loop ends only after a recomputation from
-    scratch confirms every sum is positive.
+    row j of the residual (from ``_RowCache``) instead of being recomputed (O(P) instead of
+    O(M P)).  The loop keeps g = D c, the unreflected sums, which a reflection changes by one
+    scaled row (a single BLAS axpy, exact in the same way as updating c: the factors are
+    +-1 and 2), and c = d * g.  The loop ends only after a recomputation from scratch
+    confirms every sum is positive.
     """
     p = res.f.shape[0]
     tol = 1e-12 * p if first else 0.0
     d = np.ones(p)
     c = res.colsums(d)
-    slot = np.full(p, -1)
-    rows = np.zeros((0, p))
+    g = c.copy()
+    cache.reset(res)
     while True:
-        low = c.min()
-        if low > tol:
+        j = int(np.argmin(c))
+        if c[j] > tol:
             c = res.colsums(d)
             if c.min() > tol:
                 return d, c
+            g = d * c
             continue
-        j = int(np.flatnonzero(c <= low + tol)[0]) if first else int(np.argmin(c))
-        if slot[j] < 0:
-            want = min(ROWS_PER_FETCH, p)
-            idx = np.argpartition(c, want - 1)[:want] if want < p else np.arange(p)
-            idx = np.union1d(idx, [j])
-            slot[:] = -1
-            slot[idx] = np.arange(idx.size)
-            rows = res.rows(idx)
-        c -= (2.0 * d[j]) * d * rows[slot[j]]
-        c[j] = -c[j]
+        if first:
+            j = int(np.argmax(c <= c[j] + tol))
+        blas.daxpy(cache.row(j, c), g, a=-2.0 * d[j])
         d[j] = -d[j]
+        np.multiply(d, g, out=c)
 
 
 def centroid(z: np.ndarray, k: int, *, spc: float = CENTROID_SPC, dense: bool | None = None) -> np.ndarray:
@@ -153,8 +219,9 @@ def centroid(z: np.ndarray, k: int, *, spc: float = CENTROID_SPC, dense: bool | 
     if dense is None:
         dense = p <= DENSE_LIMIT
     res = _Residual(z, dense)
+    cache = _RowCache(p)
     for i in range(k):
-        d, c = _reflect(res, first=i == 0)
+        d, c = _reflect(res, cache, first=i == 0)
         rmean = c / (p - 1)
         t = rmean + c
         f = t / np.sqrt(t.sum())

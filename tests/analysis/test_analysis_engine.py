@@ -38,6 +38,16 @@ def test_the_dense_and_factored_paths_agree(n, p, k) -> None:
     np.testing.assert_allclose(extract.eigenvalues(z, dense=True), extract.eigenvalues(z), atol=1e-10)
 
 
+def test_the_centroid_is_unchanged_when_its_row_cache_must_drop_rows(monkeypatch) -> None:
+    # two blocks of 8 rows: rows are dropped and fetched again many times in every factor
+    z = corr.factor(synthetic_sorts(40, 600, views=4, seed=6), [str(i) for i in range(600)])
+    expected = extract.centroid(z, 4, dense=True)
+    monkeypatch.setattr(extract, "ROWS_PER_FETCH", 8)
+    monkeypatch.setattr(extract, "ROW_CACHE_BYTES", 2 * 8 * 8 * 600)
+    np.testing.assert_allclose(extract.centroid(z, 4, dense=True), expected, atol=1e-12)
+    np.testing.assert_allclose(extract.centroid(z, 4, dense=False), expected, atol=1e-10)
+
+
 def test_spearman_and_kendall_match_scipy(lipset) -> None:
     x = lipset.values
     rho = corr.matrix(corr.factor(x, lipset.sort_ids, "spearman"))
