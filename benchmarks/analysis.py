@@ -1,20 +1,23 @@
 """Time and memory of one whole analysis (qsort.analysis.analyse), no file I/O.
 
-    .venv/bin/python benchmarks/analysis.py            # every size, PCA and centroid
-    .venv/bin/python benchmarks/analysis.py 80x10000   # one size
+    .venv/bin/python benchmarks/analysis.py                       # every size, PCA and centroid
+    .venv/bin/python benchmarks/analysis.py 80x10000              # one size
+    .venv/bin/python benchmarks/analysis.py 80x50000 centroid     # one size, one extraction
 
 Data: a forced quasi-normal grid, sorts drawn from 4 viewpoints (15% of them reversed) plus
 as much noise; 5 factors, varimax, automatic flags.  Each case runs in a fresh process so
 its memory figure is its own: "peak RSS" is the process's maximum resident set size
 (resource.getrusage, ru_maxrss) including the interpreter, numpy and the input matrix;
 "base" is the RSS just before analyse() was called, so peak - base is what the analysis
-itself added.  On a busy machine set OPENBLAS_NUM_THREADS=1: oversubscribed BLAS threads
-slow the centroid's many small matrix products several-fold.
+itself added.  The header gives the load average and the BLAS library, kernel and threads
+(numpy's OpenBLAS; OPENBLAS_NUM_THREADS sets them): on a busy machine the figures are noisy,
+so repeat and keep the best, and say what the load was.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -30,6 +33,25 @@ def _rss_mb() -> float:
     with open("/proc/self/statm") as handle:
         pages = int(handle.read().split()[1])
     return pages * resource.getpagesize() / 2**20
+
+
+def _blas() -> str:
+    """numpy's OpenBLAS as it runs here: the kernel it picked (OPENBLAS_CORETYPE can force an
+    older one) and its thread count."""
+    import ctypes
+
+    import numpy as np  # noqa: F401  (loads the library)
+
+    with open("/proc/self/maps") as handle:
+        paths = {line.split()[-1] for line in handle if "openblas" in line}
+    try:
+        lib = ctypes.CDLL(paths.pop())
+        lib.scipy_openblas_get_corename64_.restype = ctypes.c_char_p
+        core = lib.scipy_openblas_get_corename64_().decode()
+        threads = lib.scipy_openblas_get_num_threads64_()
+    except (KeyError, OSError, AttributeError):  # no OpenBLAS, or another build of it
+        return "BLAS kernel and threads unknown"
+    return f"OpenBLAS kernel {core}, {threads} threads"
 
 
 def one(n: int, p: int, extraction: str) -> dict[str, float]:
@@ -65,16 +87,17 @@ def main() -> None:
         n, p = (int(v) for v in sys.argv[2].split("x"))
         print(json.dumps(one(n, p, sys.argv[3])))
         return
-    sizes = SIZES
-    if len(sys.argv) > 1:
-        sizes = [tuple(int(v) for v in arg.split("x")) for arg in sys.argv[1:]]  # type: ignore[misc]
+    args = sys.argv[1:]
+    extractions = [a for a in args if a in EXTRACTIONS] or EXTRACTIONS
+    sizes = [tuple(int(v) for v in a.split("x")) for a in args if a not in EXTRACTIONS] or SIZES
     print("qsort.analysis.analyse, 5 factors, varimax; time in-process, no file I/O")
+    print(f"load average {' '.join(f'{v:.2f}' for v in os.getloadavg())} on {os.cpu_count()} CPUs; {_blas()}")
     print("memory: peak RSS of a fresh process (resource ru_maxrss); base = RSS before analyse")
     print(
         f"{'statements x sorts':>20} {'extraction':>10} {'time s':>9} {'peak RSS MB':>12} {'base MB':>8} {'flagged':>8}"
     )
     for n, p in sizes:
-        for extraction in EXTRACTIONS:
+        for extraction in extractions:
             out = subprocess.run(
                 [sys.executable, __file__, "--one", f"{n}x{p}", extraction],
                 capture_output=True,
