@@ -69,11 +69,11 @@ def pca(z: np.ndarray, k: int, *, dense: bool = False) -> np.ndarray:
 
 
 class _Residual:
-    """The residual correlation ``R - F F^T`` (unreflected), through R or through Z.
+    """The residual correlation ``M = R - F F^T`` (unreflected), through R or through Z.
 
-    On the factored path the residual is ``B^T S B`` with ``B = [Z; F^T]`` ((M + k) x P,
-    C-contiguous float64, so BLAS streams it) and ``S = diag(1, ..., 1, -1, ..., -1)``: a block
-    of its rows, or its product with a sign vector, is one matrix product over B.
+    On the factored path ``M = B^T S B`` with ``B = [Z; F^T]`` ((M + k) x P, C-contiguous
+    float64, so BLAS streams it) and ``S = diag(1, ..., 1, -1, ..., -1)``: a block of rows,
+    or the product with a sign vector, is one matrix product over B.
     """
 
     def __init__(self, z: np.ndarray, dense: bool) -> None:
@@ -93,21 +93,38 @@ class _Residual:
             self.s = np.concatenate([np.ones(self.z.shape[0]), -np.ones(self.f.shape[1])])
 
     def colsums(self, d: np.ndarray) -> np.ndarray:
-        """Column sums of D (R - F F^T) D with the diagonal left out, for signs d."""
+        """Column sums of D M D with the diagonal left out, for signs d."""
         if self.r is None:
             return d * ((self.s * (self.b @ d)) @ self.b) - self.diag_res
         return d * (self.r @ d - self.f @ (self.f.T @ d)) - self.diag_res
 
+
+class _Block:
+    """The residual restricted to the variables a (sorted): what one reflection run needs.
+
+    Dense residuals are only ever used whole (their rows cost nothing to fetch).  On the
+    factored path ``sbt`` holds the columns S b_i as rows, for the bound in ``_reflect_block``.
+    """
+
+    def __init__(self, res: _Residual, a: np.ndarray) -> None:
+        whole = a.size == res.diag_res.size
+        self.res = res
+        self.a = a
+        self.b = res.b if whole else np.ascontiguousarray(res.b[:, a])
+        self.s2 = 2.0 * res.s
+        self.sbt = None if whole else np.ascontiguousarray((self.b * res.s[:, None]).T)
+
     def twice_rows(self, idx: np.ndarray, out: np.ndarray) -> None:
-        """Write 2 x rows idx of the residual, diagonal entries set to 0, into out (len(idx) x P).
+        """Write 2 x rows idx of the block, diagonal entries set to 0, into out (len(idx) x |a|).
 
         Doubling is exact, so this is what the reflection loop adds and subtracts as is.
         """
-        if self.r is not None:
-            np.subtract(self.r[idx], self.f[idx] @ self.f.T, out=out)
+        res = self.res
+        if res.r is not None:
+            np.subtract(res.r[idx], res.f[idx] @ res.f.T, out=out)
             out *= 2.0
         else:
-            np.matmul(self.b[:, idx].T * (2.0 * self.s), self.b, out=out)
+            np.matmul(self.b[:, idx].T * self.s2, self.b, out=out)
         out[np.arange(idx.size), idx] = 0.0
 
 
@@ -119,7 +136,7 @@ ROW_CACHE_BYTES = 64 * 2**20
 
 
 class _RowCache:
-    """Residual rows for the reflection loop: fetched a block at a time, and kept.
+    """Rows of a ``_Block`` for the reflection loop: fetched a block at a time, and kept.
 
     The residual does not change while variables are reflected (only the signs do), so a row
     fetched for a candidate that was not reflected then is still valid when its sum becomes
@@ -127,27 +144,29 @@ class _RowCache:
     (about one row per reflection is then fetched).  A miss fetches the uncached rows with the
     most negative sums straight into a block of the cache (no copy); when every block is in
     use, the block whose smallest sum is the largest (rows already reflected) is replaced.
+    The memory is kept from one ``reset`` to the next of the same width.
     """
 
-    def __init__(self, p: int) -> None:
-        self.block = min(ROWS_PER_FETCH, p)
-        blocks = min(-(-p // self.block), max(2, ROW_CACHE_BYTES // (8 * p * self.block)))
-        self.rows = np.empty((blocks, self.block, p))
-        self.flat = self.rows.reshape(-1, p)
-        self.owner = np.full((blocks, self.block), -1)
-        self.slot = np.full(p, -1)
-        self.res: _Residual | None = None
-        self.filled = 0
+    def __init__(self) -> None:
+        self.width = -1
 
-    def reset(self, res: _Residual) -> None:
-        """Forget every row: the residual has changed (memory is reused, not reallocated)."""
-        self.res = res
+    def reset(self, block: _Block, width: int) -> None:
+        """Forget every row and serve those of block (width variables)."""
+        if width != self.width:
+            self.width = width
+            self.block = min(ROWS_PER_FETCH, width)
+            blocks = min(-(-width // self.block), max(2, ROW_CACHE_BYTES // (8 * width * self.block)))
+            self.rows = np.empty((blocks, self.block, width))
+            self.flat = self.rows.reshape(-1, width)
+            self.owner = np.empty((blocks, self.block), dtype=np.intp)
+            self.slot = np.empty(width, dtype=np.intp)
+        self.source = block
         self.owner[:] = -1
         self.slot[:] = -1
         self.filled = 0
 
     def twice_row(self, j: int, c: np.ndarray) -> np.ndarray:
-        """2 x row j of the residual; c (the current sums) chooses what else to fetch on a miss."""
+        """2 x row j; c (the current sums) chooses what else to fetch on a miss."""
         if self.slot[j] < 0:
             self._fetch(j, c)
         return self.flat[self.slot[j]]
@@ -168,8 +187,14 @@ class _RowCache:
             self.slot[self.owner[k][held[k]]] = -1
         self.owner[k] = -1
         self.owner[k, :want] = idx
-        self.res.twice_rows(idx, self.rows[k, :want])
+        self.source.twice_rows(idx, self.rows[k, :want])
         self.slot[idx] = k * self.block + np.arange(want)
+
+
+#: On the factored path the reflection loop works on the variables with the smallest sums
+#: only: the ACTIVE_MIN smallest, or one in ACTIVE_SHARE if that is more.
+ACTIVE_MIN = 2000
+ACTIVE_SHARE = 10
 
 
 def _reflect(res: _Residual, cache: _RowCache, first: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -180,39 +205,88 @@ def _reflect(res: _Residual, cache: _RowCache, first: bool) -> tuple[np.ndarray,
     so "0" arrives as +-1e-16: there a tolerance of 1e-12 P stands for zero (Q-METHOD.md (b),
     (c)); on later factors the sums are of the order of ``spc`` and the plain test is kept.
 
-    Reflecting j changes every other sum by -2 d_i d_j M_ij, so the sums are updated with
-    row j of the residual (from ``_RowCache``) instead of being recomputed (O(P) instead of
-    O(M P)).  The loop keeps g = D c, the unreflected sums, and c = d * g: a reflection adds
-    or subtracts the cached 2 M_j to g, one numpy pass with the same rounding as updating c
-    (the factors +-1 and 2 are exact), then one pass makes c and one finds its minimum.
-    These per-reflection passes stay numpy ufuncs, not BLAS calls: a threaded BLAS axpy on
-    a busy machine waits on a descheduled thread at every one of ~P/2 reflections a factor
-    (measured: 80 x 50,000 took 187 s instead of ~40 s).  The loop ends only after a
-    recomputation from scratch confirms every sum is positive.
+    Each reflection needs a row of the residual (O(M P) on the factored path), so at large P
+    the loop runs on the n variables with the smallest sums (``_reflect_block``, rows of
+    length n) for as long as it can prove that none of the others can have become the
+    smallest; then every sum is recomputed from scratch (O(M P)) and the n smallest are
+    chosen again.  The sequence of reflections is qmethod's exactly.  The loop ends only
+    after a recomputation confirms every sum is positive.
     """
-    p = res.f.shape[0]
+    p = res.diag_res.size
     tol = 1e-12 * p if first else 0.0
+    n = p if res.r is not None else min(p, max(ACTIVE_MIN, p // ACTIVE_SHARE))
     d = np.ones(p)
     c = res.colsums(d)
-    g = c.copy()
-    cache.reset(res)
+    norms = np.sqrt(np.einsum("ij,ij->j", res.b, res.b)) if n < p else None
+    while c.min() <= tol:
+        if n < p:
+            a = np.sort(np.argpartition(c, n - 1)[:n])
+            rest = np.ones(p, dtype=bool)
+            rest[a] = False
+            floor = c[rest].min()
+            reach = 2.0 * norms[rest].max()
+        else:
+            a, floor, reach = np.arange(p), np.inf, 0.0
+        block = _Block(res, a)
+        cache.reset(block, n)
+        signs = d[a]
+        if not _reflect_block(block, cache, c[a], signs, floor, reach, tol, first):
+            n = min(p, 2 * n)  # more than n sums within rounding of the smallest: widen
+        d[a] = signs
+        c = res.colsums(d)
+    return d, c
+
+
+def _reflect_block(
+    block: _Block,
+    cache: _RowCache,
+    c: np.ndarray,
+    d: np.ndarray,
+    floor: float,
+    reach: float,
+    tol: float,
+    first: bool,
+) -> int:
+    """Reflect within a block while its smallest sum is provably the smallest of all.
+
+    c and d (the block's sums and signs) are updated in place; returns how many reflections
+    were made.  Every sum outside the block was >= floor when the block was chosen and those
+    variables are not reflected here, so after reflections j with signs d_j each has moved
+    by 2 |b_i^T w| <= reach |w|, w = sum d_j S b_j (Cauchy-Schwarz, reach = 2 max |b_i|
+    outside): while floor - reach |w| stays above the block's smallest sum (plus the
+    tolerance, and a margin for rounding) the next reflection is the same as on all P.
+
+    Reflecting j changes every other sum by -2 d_i d_j M_ij, so the sums are updated with
+    row j (from the cache) instead of being recomputed.  The loop keeps g = D c, the
+    unreflected sums, and c = d * g: a reflection adds or subtracts the cached 2 M_j to g,
+    one numpy pass with the same rounding as updating c (the factors +-1 and 2 are exact),
+    then one pass makes c and one finds its minimum.  These passes stay numpy ufuncs, not
+    BLAS calls: a threaded BLAS axpy on a busy machine waits on a descheduled thread at every
+    one of ~P/2 reflections a factor (measured: 80 x 50,000 took 187 s instead of ~40 s).
+    """
+    g = d * c
+    w = np.zeros(block.b.shape[0])
+    slack = tol + 1e-10 * c.size
+    flips = 0
     while True:
         j = int(np.argmin(c))
-        if c[j] > tol:
-            c = res.colsums(d)
-            if c.min() > tol:
-                return d, c
-            g = d * c
-            continue
+        low = c[j]
+        if low > tol or floor - reach * np.sqrt(w @ w) <= low + slack:
+            return flips
         if first:
-            j = int(np.argmax(c <= c[j] + tol))
+            j = int(np.argmax(c <= low + tol))
         step = cache.twice_row(j, c)
         if d[j] > 0:
             np.subtract(g, step, out=g)
+            if block.sbt is not None:
+                np.add(w, block.sbt[j], out=w)
         else:
             np.add(g, step, out=g)
+            if block.sbt is not None:
+                np.subtract(w, block.sbt[j], out=w)
         d[j] = -d[j]
         np.multiply(d, g, out=c)
+        flips += 1
 
 
 def centroid(z: np.ndarray, k: int, *, spc: float = CENTROID_SPC, dense: bool | None = None) -> np.ndarray:
@@ -229,7 +303,7 @@ def centroid(z: np.ndarray, k: int, *, spc: float = CENTROID_SPC, dense: bool | 
     if dense is None:
         dense = p <= DENSE_LIMIT
     res = _Residual(z, dense)
-    cache = _RowCache(p)
+    cache = _RowCache()
     for i in range(k):
         d, c = _reflect(res, cache, first=i == 0)
         rmean = c / (p - 1)
