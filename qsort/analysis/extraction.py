@@ -73,7 +73,10 @@ class _Residual:
 
     On the factored path ``M = B^T S B`` with ``B = [Z; F^T]`` ((M + k) x P, C-contiguous
     float64, so BLAS streams it) and ``S = diag(1, ..., 1, -1, ..., -1)``: a block of rows,
-    or the product with a sign vector, is one matrix product over B.
+    or the product with a sign vector, is one matrix product over B.  B is also kept
+    transposed (``bt``, P x (M + k)): gathering the columns of a subset is then a copy of
+    contiguous rows (35x faster than from B at 50,000 sorts), and the column-sum products
+    are faster on B (2x).
     """
 
     def __init__(self, z: np.ndarray, dense: bool) -> None:
@@ -83,6 +86,7 @@ class _Residual:
         self.diag_res = self.diag_r
         self.f = np.zeros((z.shape[1], 0))
         self.b = self.z
+        self.bt = np.ascontiguousarray(self.z.T)
         self.s = np.ones(z.shape[0])
 
     def add_factor(self, loadings: np.ndarray) -> None:
@@ -90,6 +94,7 @@ class _Residual:
         self.diag_res = self.diag_r - np.einsum("ij,ij->i", self.f, self.f)
         if self.r is None:
             self.b = np.vstack([self.z, self.f.T])
+            self.bt = np.ascontiguousarray(self.b.T)
             self.s = np.concatenate([np.ones(self.z.shape[0]), -np.ones(self.f.shape[1])])
 
     def colsums(self, d: np.ndarray) -> np.ndarray:
@@ -103,16 +108,15 @@ class _Block:
     """The residual restricted to the variables a (sorted): what one reflection run needs.
 
     Dense residuals are only ever used whole (their rows cost nothing to fetch).  On the
-    factored path ``sbt`` holds the columns S b_i as rows, for the bound in ``_reflect_block``.
+    factored path ``bt`` holds the columns b_i of B as rows: its transpose is the block's B.
     """
 
     def __init__(self, res: _Residual, a: np.ndarray) -> None:
         whole = a.size == res.diag_res.size
         self.res = res
         self.a = a
-        self.b = res.b if whole else np.ascontiguousarray(res.b[:, a])
+        self.bt = res.bt if whole else res.bt[a]
         self.s2 = 2.0 * res.s
-        self.sbt = None if whole else np.ascontiguousarray((self.b * res.s[:, None]).T)
 
     def twice_rows(self, idx: np.ndarray, out: np.ndarray) -> None:
         """Write 2 x rows idx of the block, diagonal entries set to 0, into out (len(idx) x |a|).
@@ -124,7 +128,7 @@ class _Block:
             np.subtract(res.r[idx], res.f[idx] @ res.f.T, out=out)
             out *= 2.0
         else:
-            np.matmul(self.b[:, idx].T * self.s2, self.b, out=out)
+            np.matmul(self.bt[idx] * self.s2, self.bt.T, out=out)
         out[np.arange(idx.size), idx] = 0.0
 
 
@@ -217,7 +221,7 @@ def _reflect(res: _Residual, cache: _RowCache, first: bool) -> tuple[np.ndarray,
     n = p if res.r is not None else min(p, max(ACTIVE_MIN, p // ACTIVE_SHARE))
     d = np.ones(p)
     c = res.colsums(d)
-    norms = np.sqrt(np.einsum("ij,ij->j", res.b, res.b)) if n < p else None
+    norms = np.sqrt(np.einsum("ij,ij->i", res.bt, res.bt)) if n < p else None
     while c.min() <= tol:
         if n < p:
             a = np.sort(np.argpartition(c, n - 1)[:n])
@@ -252,7 +256,7 @@ def _reflect_block(
     c and d (the block's sums and signs) are updated in place; returns how many reflections
     were made.  Every sum outside the block was >= floor when the block was chosen and those
     variables are not reflected here, so after reflections j with signs d_j each has moved
-    by 2 |b_i^T w| <= reach |w|, w = sum d_j S b_j (Cauchy-Schwarz, reach = 2 max |b_i|
+    by 2 |b_i^T S w| <= reach |w|, w = sum d_j b_j (Cauchy-Schwarz, reach = 2 max |b_i|
     outside): while floor - reach |w| stays above the block's smallest sum (plus the
     tolerance, and a margin for rounding) the next reflection is the same as on all P.
 
@@ -265,7 +269,8 @@ def _reflect_block(
     one of ~P/2 reflections a factor (measured: 80 x 50,000 took 187 s instead of ~40 s).
     """
     g = d * c
-    w = np.zeros(block.b.shape[0])
+    w = np.zeros(block.bt.shape[1])
+    bounded = reach > 0
     slack = tol + 1e-10 * c.size
     flips = 0
     while True:
@@ -278,12 +283,12 @@ def _reflect_block(
         step = cache.twice_row(j, c)
         if d[j] > 0:
             np.subtract(g, step, out=g)
-            if block.sbt is not None:
-                np.add(w, block.sbt[j], out=w)
+            if bounded:
+                np.add(w, block.bt[j], out=w)
         else:
             np.add(g, step, out=g)
-            if block.sbt is not None:
-                np.subtract(w, block.sbt[j], out=w)
+            if bounded:
+                np.subtract(w, block.bt[j], out=w)
         d[j] = -d[j]
         np.multiply(d, g, out=c)
         flips += 1
