@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/analysis.py                       # every size, PCA and centroid
     .venv/bin/python benchmarks/analysis.py 80x10000              # one size
     .venv/bin/python benchmarks/analysis.py 80x50000 centroid     # one size, one extraction
+    .venv/bin/python benchmarks/analysis.py --repeat 3 80x10000   # best of 3 runs
 
 Data: a forced quasi-normal grid, sorts drawn from 4 viewpoints (15% of them reversed) plus
 as much noise; 5 factors, varimax, automatic flags.  Each case runs in a fresh process so
@@ -10,8 +11,9 @@ its memory figure is its own: "peak RSS" is the process's maximum resident set s
 (resource.getrusage, ru_maxrss) including the interpreter, numpy and the input matrix;
 "base" is the RSS just before analyse() was called, so peak - base is what the analysis
 itself added.  The header gives the load average and the BLAS library, kernel and threads
-(numpy's OpenBLAS; OPENBLAS_NUM_THREADS sets them): on a busy machine the figures are noisy,
-so repeat and keep the best, and say what the load was.
+(numpy's OpenBLAS; OPENBLAS_NUM_THREADS sets them), and each row the 1-minute load average
+when that case finished: on a busy machine the figures are noisy, so repeat (``--repeat N``
+keeps the best time of N fresh processes, and the largest peak) and say what the load was.
 """
 
 from __future__ import annotations
@@ -88,26 +90,40 @@ def main() -> None:
         print(json.dumps(one(n, p, sys.argv[3])))
         return
     args = sys.argv[1:]
+    repeat = 1
+    if "--repeat" in args:
+        at = args.index("--repeat")
+        repeat = int(args[at + 1])
+        del args[at : at + 2]
     extractions = [a for a in args if a in EXTRACTIONS] or EXTRACTIONS
     sizes = [tuple(int(v) for v in a.split("x")) for a in args if a not in EXTRACTIONS] or SIZES
     print("qsort.analysis.analyse, 5 factors, varimax; time in-process, no file I/O")
     print(f"load average {' '.join(f'{v:.2f}' for v in os.getloadavg())} on {os.cpu_count()} CPUs; {_blas()}")
     print("memory: peak RSS of a fresh process (resource ru_maxrss); base = RSS before analyse")
+    print(f"time: best of {repeat} run(s)")
     print(
-        f"{'statements x sorts':>20} {'extraction':>10} {'time s':>9} {'peak RSS MB':>12} {'base MB':>8} {'flagged':>8}"
+        f"{'statements x sorts':>20} {'extraction':>10} {'time s':>9} {'peak RSS MB':>12} {'base MB':>8} "
+        f"{'flagged':>8} {'load':>5}"
     )
     for n, p in sizes:
         for extraction in extractions:
-            out = subprocess.run(
-                [sys.executable, __file__, "--one", f"{n}x{p}", extraction],
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            r = json.loads(out.stdout)
+            runs = [
+                json.loads(
+                    subprocess.run(
+                        [sys.executable, __file__, "--one", f"{n}x{p}", extraction],
+                        capture_output=True,
+                        text=True,
+                        check=True,
+                    ).stdout
+                )
+                for _ in range(repeat)
+            ]
+            best = min(r["seconds"] for r in runs)
+            peak = max(r["peak_rss_mb"] for r in runs)
+            r = runs[0]
             print(
-                f"{f'{n} x {p:,}':>20} {extraction:>10} {r['seconds']:>9.3f} "
-                f"{r['peak_rss_mb']:>12.0f} {r['base_rss_mb']:>8.0f} {r['flagged']:>8}",
+                f"{f'{n} x {p:,}':>20} {extraction:>10} {best:>9.3f} {peak:>12.0f} {r['base_rss_mb']:>8.0f} "
+                f"{r['flagged']:>8} {os.getloadavg()[0]:>5.2f}",
                 flush=True,
             )
 
