@@ -8,7 +8,9 @@ arithmetic runs on the factors so that nothing of size P x P is ever built:
   (O(M^2 P) instead of O(P^3)).
 - Centroid: the residual after factors F is ``R - F F^T``; its column sums are
   ``Z^T (Z d) - F (F^T d)`` and any needed row ``z_j^T Z - f_j F^T``, computed a block of
-  candidate rows at a time and kept for the rest of the factor's reflection loop.
+  candidate rows at a time and kept for the rest of the factor's reflection loop.  Above
+  ``ACTIVE_MIN`` sorts the loop reflects among the variables with the smallest sums only,
+  with a bound that proves the order stays qmethod's (``_reflect``).
 """
 
 from __future__ import annotations
@@ -86,7 +88,7 @@ class _Residual:
         self.diag_res = self.diag_r
         self.f = np.zeros((z.shape[1], 0))
         self.b = self.z
-        self.bt = np.ascontiguousarray(self.z.T)
+        self.bt = None if dense else np.ascontiguousarray(self.z.T)
         self.s = np.ones(z.shape[0])
 
     def add_factor(self, loadings: np.ndarray) -> None:
@@ -112,11 +114,11 @@ class _Block:
     """
 
     def __init__(self, res: _Residual, a: np.ndarray) -> None:
-        whole = a.size == res.diag_res.size
         self.res = res
         self.a = a
-        self.bt = res.bt if whole else res.bt[a]
-        self.s2 = 2.0 * res.s
+        if res.r is None:
+            self.bt = res.bt if a.size == res.diag_res.size else res.bt[a]
+            self.s2 = 2.0 * res.s
 
     def twice_rows(self, idx: np.ndarray, out: np.ndarray) -> None:
         """Write 2 x rows idx of the block, diagonal entries set to 0, into out (len(idx) x |a|).
@@ -258,25 +260,25 @@ def _reflect_block(
     variables are not reflected here, so after reflections j with signs d_j each has moved
     by 2 |b_i^T S w| <= reach |w|, w = sum d_j b_j (Cauchy-Schwarz, reach = 2 max |b_i|
     outside): while floor - reach |w| stays above the block's smallest sum (plus the
-    tolerance, and a margin for rounding) the next reflection is the same as on all P.
+    tolerance, and 1e-10 n for rounding) the next reflection is the same as on all P.
 
     Reflecting j changes every other sum by -2 d_i d_j M_ij, so the sums are updated with
     row j (from the cache) instead of being recomputed.  The loop keeps g = D c, the
     unreflected sums, and c = d * g: a reflection adds or subtracts the cached 2 M_j to g,
     one numpy pass with the same rounding as updating c (the factors +-1 and 2 are exact),
     then one pass makes c and one finds its minimum.  These passes stay numpy ufuncs, not
-    BLAS calls: a threaded BLAS axpy on a busy machine waits on a descheduled thread at every
-    one of ~P/2 reflections a factor (measured: 80 x 50,000 took 187 s instead of ~40 s).
+    BLAS calls: OpenBLAS threads an axpy above 10,000 elements, and on a busy machine such a
+    call waits on a descheduled thread, erratically up to 4x slower (analysis README).
     """
     g = d * c
-    w = np.zeros(block.bt.shape[1])
     bounded = reach > 0
+    w = np.zeros(block.bt.shape[1]) if bounded else None
     slack = tol + 1e-10 * c.size
     flips = 0
     while True:
         j = int(np.argmin(c))
         low = c[j]
-        if low > tol or floor - reach * np.sqrt(w @ w) <= low + slack:
+        if low > tol or (bounded and floor - reach * np.sqrt(w @ w) <= low + slack):
             return flips
         if first:
             j = int(np.argmax(c <= low + tol))
