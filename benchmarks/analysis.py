@@ -14,6 +14,8 @@ itself added.  The header gives the load average and the BLAS library, kernel an
 (numpy's OpenBLAS; OPENBLAS_NUM_THREADS sets them), and each row the 1-minute load average
 when that case finished: on a busy machine the figures are noisy, so repeat (``--repeat N``
 keeps the best time of N fresh processes, and the largest peak) and say what the load was.
+With other processes holding the cores, two BLAS threads slow every matrix product (the
+centroid makes thousands) several-fold: compare with OPENBLAS_NUM_THREADS=1.
 """
 
 from __future__ import annotations
