@@ -38,6 +38,51 @@ def test_the_dense_and_factored_paths_agree(n, p, k) -> None:
     np.testing.assert_allclose(extract.eigenvalues(z, dense=True), extract.eigenvalues(z), atol=1e-10)
 
 
+def test_the_centroid_is_unchanged_when_its_row_cache_must_drop_rows(monkeypatch) -> None:
+    # two blocks of 8 rows: rows are dropped and fetched again many times in every factor
+    z = corr.factor(synthetic_sorts(40, 600, views=4, seed=6), [str(i) for i in range(600)])
+    expected = extract.centroid(z, 4, dense=True)
+    monkeypatch.setattr(extract, "ROWS_PER_FETCH", 8)
+    monkeypatch.setattr(extract, "ROW_CACHE_BYTES", 2 * 8 * 8 * 600)
+    np.testing.assert_allclose(extract.centroid(z, 4, dense=True), expected, atol=1e-12)
+    np.testing.assert_allclose(extract.centroid(z, 4, dense=False), expected, atol=1e-10)
+
+
+def _centroid_and_reflections(monkeypatch, z, k, *, dense):
+    """The loadings and every variable reflected, in order (all factors)."""
+    order: list[int] = []
+    original = extract._RowCache.twice_row
+
+    def record(cache, j, c):
+        order.append(int(cache.source.a[j]))
+        return original(cache, j, c)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(extract._RowCache, "twice_row", record)
+        return extract.centroid(z, k, dense=dense), order
+
+
+def test_the_centroid_reflects_in_the_same_order_among_the_smallest_sums_only(monkeypatch) -> None:
+    # 50 of 800 variables at a time: the bound on the others is tested and the set renewed often
+    z = corr.factor(synthetic_sorts(40, 800, views=4, seed=8), [str(i) for i in range(800)])
+    expected, order = _centroid_and_reflections(monkeypatch, z, 4, dense=True)
+    monkeypatch.setattr(extract, "ACTIVE_MIN", 50)
+    monkeypatch.setattr(extract, "ACTIVE_SHARE", 10**6)
+    loadings, reflected = _centroid_and_reflections(monkeypatch, z, 4, dense=False)
+    assert reflected == order
+    np.testing.assert_allclose(loadings, expected, atol=1e-10)
+
+
+def test_the_centroid_widens_its_set_when_more_sums_tie_than_it_holds(monkeypatch) -> None:
+    # every sort ten times: groups of ten equal sums, more than the 4 variables of the set
+    x = np.tile(synthetic_sorts(30, 60, views=3, seed=2), (1, 10))
+    z = corr.factor(x, [str(i) for i in range(600)])
+    expected = extract.centroid(z, 3, dense=True)
+    monkeypatch.setattr(extract, "ACTIVE_MIN", 4)
+    monkeypatch.setattr(extract, "ACTIVE_SHARE", 10**6)
+    np.testing.assert_allclose(extract.centroid(z, 3, dense=False), expected, atol=1e-10)
+
+
 def test_spearman_and_kendall_match_scipy(lipset) -> None:
     x = lipset.values
     rho = corr.matrix(corr.factor(x, lipset.sort_ids, "spearman"))
