@@ -28,12 +28,13 @@ run: install
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py seed_demo
 	@if [ -n "$$CELERY_BROKER_URL" ]; then \
 		echo "Starting a Celery worker on $$CELERY_BROKER_URL"; \
-		DEBUG=$${DEBUG:-1} $(BIN)/celery -A qsort worker --loglevel=INFO --concurrency=2 & \
+		DEBUG=$${DEBUG:-1} OPENBLAS_NUM_THREADS=1 $(BIN)/celery -A qsort worker --loglevel=INFO --concurrency=2 & \
 	fi; \
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
+# One BLAS thread per worker process (see docker-compose.yml).
 worker: install
-	$(BIN)/celery -A qsort worker --loglevel=INFO
+	OPENBLAS_NUM_THREADS=1 $(BIN)/celery -A qsort worker --loglevel=INFO
 
 services:
 	@bash scripts/ensure-services.sh
