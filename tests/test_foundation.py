@@ -138,3 +138,12 @@ def test_ensure_database_creates_a_missing_postgresql_database_once():
     finally:
         admin.execute(f"DROP DATABASE IF EXISTS {name}")
         admin.close()
+
+
+def test_collectstatic_writes_gzip_copies_for_whitenoise_to_serve(tmp_path, settings):
+    settings.STATIC_ROOT = tmp_path
+    call_command("collectstatic", "--noinput", verbosity=0)
+    for name in ("js/participate.js", "css/qsort.css", "vendor/sortable-1.15.7.min.js"):
+        original, packed = tmp_path / name, tmp_path / f"{name}.gz"
+        assert packed.exists(), name
+        assert packed.stat().st_size < original.stat().st_size / 2
