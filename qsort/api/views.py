@@ -335,12 +335,6 @@ class AnalysisDetail(Endpoint, generics.RetrieveAPIView):
 
 
 # --- exports -----------------------------------------------------------------------------
-def _attachment(export: exchange.Export) -> HttpResponse:
-    response = HttpResponse(export.body, content_type=export.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
-    return response
-
-
 FILE_RESPONSE = {
     (200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY, description="The file."),
     404: OpenApiResponse(description="No such study or file."),
@@ -361,7 +355,7 @@ class StudyExport(Endpoint, APIView):
                 % {"file": file, "files": ", ".join(exchange.STUDY_FILES)}
             )
         try:
-            return _attachment(exchange.export_study_file(study, file, request.user, via_api=True))
+            return exchange.export_study_file(study, file, request.user, via_api=True).as_response()
         except exchange.ExportUnavailable as unavailable:
             raise Conflict({"detail": str(unavailable)}) from None
 
@@ -378,6 +372,6 @@ class RunExport(Endpoint, APIView):
                 % {"file": file, "files": ", ".join(exchange.RUN_FILES)}
             )
         try:
-            return _attachment(exchange.export_run_file(run, file, request.user, via_api=True))
+            return exchange.export_run_file(run, file, request.user, via_api=True).as_response()
         except exchange.ExportUnavailable as unavailable:
             raise Conflict({"detail": str(unavailable)}) from None

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
 
 from qsort.analysis import AnalysisInputError, read_sorts_text
@@ -49,6 +50,12 @@ class Export:
     filename: str
     content_type: str
     body: bytes
+
+    def as_response(self) -> HttpResponse:
+        """The file as a download, for the web pages and the API alike."""
+        response = HttpResponse(self.body, content_type=self.content_type)
+        response["Content-Disposition"] = f'attachment; filename="{self.filename}"'
+        return response
 
 
 # --- loading -----------------------------------------------------------------------------

@@ -48,12 +48,6 @@ STUDY_DOWNLOADS = [
 RECENT_DOWNLOADS = 10
 
 
-def _attachment(export: services.Export) -> HttpResponse:
-    response = HttpResponse(export.body, content_type=export.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
-    return response
-
-
 def _page(request: HttpRequest, study: Study, **extra) -> HttpResponse:
     role = study.user_role
     can_download = role_allows(role, Can.DOWNLOAD)
@@ -92,7 +86,7 @@ def download_study_file(request: HttpRequest, slug: str, file: str) -> HttpRespo
     if file not in services.STUDY_FILES:
         raise Http404("No such export.")
     try:
-        return _attachment(services.export_study_file(study, file, request.user))
+        return services.export_study_file(study, file, request.user).as_response()
     except services.ExportUnavailable as unavailable:
         messages.error(request, str(unavailable))
         return redirect("exchange:data", slug=slug)
@@ -106,7 +100,7 @@ def download_run_file(request: HttpRequest, slug: str, run_id: int, file: str) -
     if file not in services.RUN_FILES:
         raise Http404("No such export.")
     try:
-        return _attachment(services.export_run_file(run, file, request.user))
+        return services.export_run_file(run, file, request.user).as_response()
     except services.ExportUnavailable as unavailable:
         messages.error(request, str(unavailable))
         return redirect("exchange:data", slug=slug)
