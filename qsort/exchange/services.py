@@ -32,6 +32,7 @@ from qsort.studies.models import (
     SortValue,
     Statement,
     Study,
+    participant_label,
 )
 from qsort.studies.services import SortAlreadySubmitted, submit_sort
 from qsort.studies.validation import SortRules, validate_sort
@@ -86,7 +87,7 @@ def load_study_data(study: Study) -> StudyData:
         answers[sort_id][question_id] = text
     records = tuple(
         SortRecord(
-            label=code or f"P{participant_id:04d}",  # Participant.label, without loading participants
+            label=participant_label(code, participant_id),
             submitted_at=submitted_at,
             values=tuple(values[sort_id].get(number, 0) for number in numbers),
             comments=comments.get(sort_id, {}),

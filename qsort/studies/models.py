@@ -327,6 +327,13 @@ class Collaborator(models.Model):
         return f"{self.user} ({self.role}) on {self.study}"
 
 
+def participant_label(code: str, pk: int) -> str:
+    """What researchers see of a participant: the code, or a neutral number. Never the token.
+
+    A plain function so exports can label rows fetched with values_list, without the model."""
+    return code or f"P{pk:04d}"
+
+
 def new_participant_token() -> str:
     """192 random bits, URL-safe: unguessable personal links."""
     return secrets.token_urlsafe(24)
@@ -380,7 +387,7 @@ class Participant(models.Model):
     @property
     def label(self) -> str:
         """What researchers see: the code, or a neutral number. Never the token."""
-        return self.code or f"P{self.pk:04d}"
+        return participant_label(self.code, self.pk)
 
     @property
     def is_completed(self) -> bool:
