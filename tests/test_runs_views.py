@@ -26,12 +26,6 @@ def run_url(run, suffix: str = "") -> str:
 
 
 @pytest.fixture
-def sorted_study(study):
-    add_sorts(study, 9)
-    return study
-
-
-@pytest.fixture
 def done_run(sorted_study, owner):
     run = AnalysisRun.objects.create(study=sorted_study, created_by=owner, parameters={**PCA3})
     return execute(run)
