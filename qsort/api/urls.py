@@ -19,6 +19,7 @@ urlpatterns = [
     path("sessions/<int:session_id>/summary/", sessions.SessionSummary.as_view(), name="session-summary"),
     path("participate/<str:token>/sort/", views.SubmitSort.as_view(), name="submit-sort"),
     path("analyses/<int:run_id>/", views.AnalysisDetail.as_view(), name="analysis"),
+    path("analyses/<int:run_id>/retry/", views.AnalysisRetry.as_view(), name="analysis-retry"),
     path("analyses/<int:run_id>/export/<str:file>", views.RunExport.as_view(), name="analysis-export"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
