@@ -17,6 +17,7 @@ urlpatterns = [
     path("studies/<slug:slug>/export/<str:file>", views.StudyExport.as_view(), name="study-export"),
     path("participate/<str:token>/sort/", views.SubmitSort.as_view(), name="submit-sort"),
     path("analyses/<int:run_id>/", views.AnalysisDetail.as_view(), name="analysis"),
+    path("analyses/<int:run_id>/retry/", views.AnalysisRetry.as_view(), name="analysis-retry"),
     path("analyses/<int:run_id>/export/<str:file>", views.RunExport.as_view(), name="analysis-export"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),

@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from qsort.studies.access import Can, study_for
+from qsort.studies.access import Can, access_for, study_for
 from qsort.studies.models import Collaborator, Participant, PostSortQuestion, Study, StudyNotReady
 from qsort.workspace.forms import CollaboratorForm, QuestionForm, StudyCreateForm, StudySettingsForm
 from qsort.workspace.services import duplicate_study, move, renumber_positions, studies_for_list
@@ -65,11 +65,13 @@ def study_new(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def overview(request: HttpRequest, slug: str) -> HttpResponse:
-    study = study_for(request.user, slug, Can.VIEW)
+    access = access_for(request.user, slug, Can.VIEW)
+    study = access.study
     by_stage = dict(study.participants.order_by().values_list("stage").annotate(n=Count("id")))
     stages = [(label, by_stage.get(value, 0)) for value, label in Participant.Stage.choices]
     grid = study.grid()
     context = {
+        "access": access,
         "study": study,
         "tab": "overview",
         "stages": stages,
@@ -139,7 +141,8 @@ def study_archive(request: HttpRequest, slug: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def study_delete(request: HttpRequest, slug: str) -> HttpResponse:
     """Deleting removes every sort: the owner confirms by typing the study's address."""
-    study = study_for(request.user, slug, Can.MANAGE)
+    access = access_for(request.user, slug, Can.MANAGE)
+    study = access.study
     error = ""
     if request.method == "POST":
         if request.POST.get("confirm_slug", "").strip() != study.slug:
@@ -149,7 +152,9 @@ def study_delete(request: HttpRequest, slug: str) -> HttpResponse:
             study.delete()
             messages.success(request, _("“%(title)s” and all its data are deleted.") % {"title": title})
             return redirect("workspace:studies")
-    return render(request, "workspace/study_delete.html", {"study": study, "tab": "overview", "error": error})
+    return render(
+        request, "workspace/study_delete.html", {"access": access, "study": study, "tab": "overview", "error": error}
+    )
 
 
 # --- settings and post-sort questions ----------------------------------------------------------
@@ -158,13 +163,14 @@ def study_delete(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def study_settings(request: HttpRequest, slug: str) -> HttpResponse:
-    study = study_for(request.user, slug, Can.EDIT)
+    access = access_for(request.user, slug, Can.EDIT)
+    study = access.study
     form = StudySettingsForm(request.POST or None, instance=study)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, _("Settings saved."))
         return redirect(study_url(study, "settings"))
-    return render(request, "workspace/settings.html", _questions_context(study, form=form))
+    return render(request, "workspace/settings.html", _questions_context(study, form=form, access=access))
 
 
 def _questions_context(study: Study, **extra) -> dict:
@@ -203,13 +209,14 @@ def question_add(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def question_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    study = study_for(request.user, slug, Can.EDIT)
+    access = access_for(request.user, slug, Can.EDIT)
+    study = access.study
     question = get_object_or_404(PostSortQuestion, study=study, pk=pk)
     form = QuestionForm(request.POST or None, instance=question, prefix=f"q{pk}")
     if request.method == "POST" and form.is_valid():
         form.save()
         return _questions(request, study)
-    context = {"study": study, "tab": "settings", "question": question, "form": form}
+    context = {"access": access, "study": study, "tab": "settings", "question": question, "form": form}
     if not request.htmx:
         return render(request, "workspace/question_edit.html", context)
     response = render(request, "workspace/settings.html#question_edit", context)
@@ -247,7 +254,8 @@ def question_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def team(request: HttpRequest, slug: str) -> HttpResponse:
-    study = study_for(request.user, slug, Can.MANAGE)
+    access = access_for(request.user, slug, Can.MANAGE)
+    study = access.study
     form = CollaboratorForm(request.POST or None, study=study)
     if request.method == "POST" and form.is_valid():
         user = form.cleaned_data["username"]
@@ -260,7 +268,8 @@ def team(request: HttpRequest, slug: str) -> HttpResponse:
             messages.success(request, _("%(name)s joined the team.") % {"name": user.username})
         return redirect(study_url(study, "team"))
     members = study.collaborators.select_related("user").order_by("role", "user__username")
-    return render(request, "workspace/team.html", {"study": study, "tab": "team", "form": form, "members": members})
+    context = {"access": access, "study": study, "tab": "team", "form": form, "members": members}
+    return render(request, "workspace/team.html", context)
 
 
 @login_required
