@@ -10,3 +10,5 @@ urlpatterns = [
     path("", include("qsort.exchange.urls")),
     path("", include("qsort.workspace.urls")),
 ]
+
+handler500 = "qsort.errors.server_error"
