@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "qsort.workspace",
     "qsort.runs",
     "qsort.exchange",
+    "qsort.rooms",
     "qsort.api",
 ]
 
