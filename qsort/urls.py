@@ -11,3 +11,5 @@ urlpatterns = [
     path("", include("qsort.rooms.urls")),
     path("", include("qsort.workspace.urls")),
 ]
+
+handler500 = "qsort.errors.server_error"
