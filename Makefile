@@ -36,13 +36,14 @@ run: install
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py seed_demo
 	@if [ -n "$$CELERY_BROKER_URL" ]; then \
 		echo "Starting a Celery worker on $$CELERY_BROKER_URL"; \
-		DEBUG=$${DEBUG:-1} OPENBLAS_NUM_THREADS=1 $(BIN)/celery -A qsort worker --loglevel=INFO --concurrency=2 & \
+		DEBUG=$${DEBUG:-1} OPENBLAS_NUM_THREADS=1 $(BIN)/celery -A qsort worker -B -s var/celerybeat-schedule --loglevel=INFO --concurrency=2 & \
 	fi; \
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-# One BLAS thread per worker process (see docker-compose.yml).
+# One BLAS thread per worker process (see docker-compose.yml). -B runs beat, whose sweep re-sends
+# runs lost with a broker outage and takes over a killed worker's run: run exactly one beat.
 worker: install
-	OPENBLAS_NUM_THREADS=1 $(BIN)/celery -A qsort worker --loglevel=INFO
+	OPENBLAS_NUM_THREADS=1 $(BIN)/celery -A qsort worker -B -s var/celerybeat-schedule --loglevel=INFO
 
 services:
 	@bash scripts/ensure-services.sh

@@ -22,7 +22,7 @@ from qsort.exchange import writers
 from qsort.exchange.tables import Cell, Table
 from qsort.runs.models import AnalysisRun, Bootstrap
 from qsort.runs.services import RunRefused
-from qsort.runs.stability import evidence_for_run, latest_bootstrap
+from qsort.runs.stability import evidence_for_run, has_factors, latest_bootstrap
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -231,6 +231,12 @@ def bootstrap_tables(boot: Mapping[str, Any], texts: list[str] | None = None) ->
     return tables
 
 
+def report_docx_or_refusal(run: AnalysisRun) -> bytes:
+    if not has_factors(run.result):
+        raise RunRefused("This analysis has no factors to report.")
+    return report_docx(run)
+
+
 def _finished_bootstrap(run: AnalysisRun) -> Bootstrap:
     job = latest_bootstrap(run)
     if job is None:
@@ -432,5 +438,5 @@ RUN_REPORT_FILES: dict[str, tuple[str, Callable[[AnalysisRun], bytes]]] = {
             bootstrap_tables(_finished_bootstrap(run).result, run.result.get("statement_texts"))
         ),
     ),
-    "report.docx": (DOCX_TYPE, report_docx),
+    "report.docx": (DOCX_TYPE, report_docx_or_refusal),
 }

@@ -50,6 +50,16 @@ def run_sorts(run: AnalysisRun) -> tuple[StudySorts, np.ndarray]:
     return sorts, sorts.data[:, [column[label] for label in wanted]]
 
 
+def has_factors(result: Any) -> bool:
+    """A stored analysis JSON with loadings to work from (not an empty or foreign object)."""
+    return (
+        isinstance(result, dict)
+        and all(key in result for key in ("sorts", "statements", "loadings", "flags", "zscores", "factor_arrays"))
+        and bool(result.get("unrotated_loadings"))
+        and bool(result["unrotated_loadings"][0])
+    )
+
+
 # --- bootstrap jobs ----------------------------------------------------------------------
 def clean_bootstrap_request(
     run: AnalysisRun, *, steps: Any = None, seed: Any = None, resamples: Any = None
@@ -58,7 +68,7 @@ def clean_bootstrap_request(
     RunRefused with a message for the researcher. Resamples come 1-based, as qmboots lists them."""
     if run.status != AnalysisRun.Status.DONE or run.result is None:
         raise RunRefused(_("Only a finished analysis can be bootstrapped."))
-    if len(run.result["unrotated_loadings"][0]) < 1:
+    if not has_factors(run.result):
         raise RunRefused(_("This analysis has no factors to bootstrap."))
     n_sorts = len(run.result["sorts"])
     if resamples is not None:
