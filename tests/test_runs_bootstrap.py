@@ -230,3 +230,16 @@ def test_the_schema_lists_the_new_endpoints(client_for, owner):
         "/api/studies/{slug}/factor-evidence/",
     ):
         assert path in schema["paths"], path
+
+
+def test_the_run_form_preselects_the_suggested_number_of_factors(client, owner, sorted_study):
+    from django.utils.html import escape
+
+    from qsort.runs.stability import evidence_for_study
+
+    client.force_login(owner)
+    page = client.get(f"/studies/{sorted_study.slug}/results/").content.decode()
+    panel = evidence_for_study(sorted_study)
+    assert f'name="factors" value="{panel["suggested"]}"' in page
+    for criterion in panel["criteria"]:
+        assert escape(f"{criterion['name']} {criterion['factors']}") in page

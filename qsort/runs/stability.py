@@ -128,21 +128,29 @@ def latest_bootstrap(run: AnalysisRun) -> Bootstrap | None:
 
 
 # --- number-of-factors evidence ----------------------------------------------------------
-def _study_state(study: Study) -> str:
+def _study_state(study: Study) -> tuple[int, str]:
+    """The number of sorts, and a key that changes whenever a sort is added or withdrawn."""
     state = study.sorts.aggregate(count=Count("id"), newest=Max("id"))
-    return f"{state['count']}:{state['newest']}"
+    return state["count"], f"{state['count']}:{state['newest']}"
 
 
-def evidence_for_study(study: Study, factors: int = MAX_FACTORS) -> dict[str, Any] | None:
+def _evidence_key(study: Study, state: str, factors: int) -> str:
+    return f"qsort:evidence:{study.pk}:{state}:{factors}"
+
+
+def evidence_for_study(
+    study: Study, factors: int = MAX_FACTORS, *, state: tuple[int, str] | None = None
+) -> dict[str, Any] | None:
     """The panel for the study's current sorts (a trial PCA + varimax with `factors`), cached
     until a sort is added or withdrawn. None when there are fewer than two sorts."""
-    key = f"qsort:evidence:{study.pk}:{_study_state(study)}:{factors}"
+    count, version = state or _study_state(study)
+    if count < 2:
+        return None
+    key = _evidence_key(study, version, factors)
     cached = cache.get(key)
     if cached is not None:
         return cached
     sorts = load_sorts(study)
-    if sorts.data.shape[1] < 2:
-        return None
     try:
         panel = study_evidence(
             sorts.data,
@@ -157,6 +165,22 @@ def evidence_for_study(study: Study, factors: int = MAX_FACTORS) -> dict[str, An
         raise RunRefused(str(error)[:1].upper() + str(error)[1:]) from None
     cache.set(key, panel, timeout=EVIDENCE_CACHE_SECONDS)
     return panel
+
+
+#: Up to this many sorts the results page computes a missing panel itself (well under a second
+#: on an idle core); above, it shows a cached panel only (the API computes and caches one).
+EVIDENCE_INLINE_MAX_SORTS = 300
+
+
+def evidence_for_results_page(study: Study) -> dict[str, Any] | None:
+    """The panel the run form takes its suggested number from, if it is cheap or cached."""
+    state = _study_state(study)
+    if state[0] > EVIDENCE_INLINE_MAX_SORTS:
+        return cache.get(_evidence_key(study, state[1], MAX_FACTORS))
+    try:
+        return evidence_for_study(study, state=state)
+    except RunRefused:  # e.g. a sort with one value everywhere: starting a run says so in words
+        return None
 
 
 def evidence_for_run(run: AnalysisRun) -> dict[str, Any]:
