@@ -16,12 +16,6 @@ from qsort.studies.services import submit_sort
 TINY_SORT = {1: -1, 2: -1, 3: 0, 4: 0, 5: 1, 6: 1}
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    """The personas' passwords are hashed on every test; MD5 keeps the suite quick (tests only)."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def tiny_sort() -> dict[int, int]:
     """A valid sort of the `study` fixture (statement number -> value)."""
@@ -29,7 +23,7 @@ def tiny_sort() -> dict[int, int]:
 
 
 @pytest.fixture
-def sorted_study(study):
+def one_sort_study(study):
     """The `study` fixture with one completed sort (participant P01): its deck is locked."""
     participant = study.invite(codes=["P01"])[0]
     submit_sort(participant, TINY_SORT.items())
@@ -37,9 +31,10 @@ def sorted_study(study):
 
 
 @pytest.fixture
-def done_run(sorted_study):
+def stored_run(one_sort_study):
+    """A finished run row with a small stored result (not computed): for access and download tests."""
     return AnalysisRun.objects.create(
-        study=sorted_study, status="done", progress=100, parameters={"factors": 1}, result={"answer": 42}
+        study=one_sort_study, status="done", progress=100, parameters={"factors": 1}, result={"answer": 42}
     )
 
 

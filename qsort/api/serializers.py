@@ -190,6 +190,11 @@ class AnalysisRequestSerializer(serializers.Serializer):
 
 class AnalysisRunSerializer(serializers.ModelSerializer):
     study = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    stale = serializers.BooleanField(
+        source="is_stale",
+        read_only=True,
+        help_text="Queued or running without progress for too long (its worker is gone): POST retry/ to re-queue.",
+    )
     result = serializers.SerializerMethodField()
 
     class Meta:
@@ -200,6 +205,7 @@ class AnalysisRunSerializer(serializers.ModelSerializer):
             "status",
             "progress",
             "stage",
+            "stale",
             "parameters",
             "error",
             "created_at",

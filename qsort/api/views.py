@@ -344,6 +344,28 @@ class AnalysisDetail(Endpoint, generics.RetrieveAPIView):
         return _run_for(self.request, self.kwargs["run_id"], Can.VIEW)
 
 
+class AnalysisRetry(Endpoint, APIView):
+    """Re-queue a failed or stale run (same parameters, same id); 409 for any other run."""
+
+    @extend_schema(
+        request=None,
+        responses={
+            202: inline_serializer(
+                "AnalysisRequeued", {"id": serializers.IntegerField(), "status": serializers.CharField()}
+            ),
+            409: OpenApiTypes.OBJECT,
+        },
+    )
+    def post(self, request: Request, run_id: int) -> Response:
+        from qsort.runs.services import retry  # the runs room owns the workflow
+
+        run = _run_for(request, run_id, Can.ANALYSE)
+        if not run.can_retry:
+            raise Conflict({"detail": _("Only a failed run, or one that stopped making progress, can be retried.")})
+        retry(run)
+        return Response({"id": run.pk, "status": AnalysisRun.Status.QUEUED}, status=status.HTTP_202_ACCEPTED)
+
+
 # --- exports -----------------------------------------------------------------------------
 FILE_RESPONSE = {
     (200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY, description="The file."),

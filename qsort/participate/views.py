@@ -116,6 +116,7 @@ def _js_text() -> dict[str, str]:
         "saving": _("Saving…"),
         "saved": _("Saved"),
         "offline": _("Not saved yet: no connection. We keep trying, your cards stay here."),
+        "paused": _("Saving paused, we will retry. Your cards stay here."),
         "stale": _("This sort was changed in another window. Please reload this page to continue."),
         "counter": _("Card %(index)s of %(total)s"),
         "presorted": _("You put statement %(number)s on the %(pile)s pile."),

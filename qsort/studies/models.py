@@ -88,6 +88,13 @@ class Study(models.Model):
         default=False, help_text=_("Re-run the latest analysis when a new sort is completed.")
     )
     language = models.CharField(max_length=10, default="en", choices=settings.LANGUAGES)
+    room_shows_comments = models.BooleanField(
+        default=False,
+        help_text=_(
+            "The discussion board of a session shows the group's comments on extreme cards, without "
+            "saying who wrote them."
+        ),
+    )
     archived = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -108,6 +115,7 @@ class Study(models.Model):
         "comments_required",
         "auto_reanalyse",
         "language",
+        "room_shows_comments",
     )
 
     class Meta:
