@@ -151,7 +151,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "/studies/"
+LOGIN_REDIRECT_URL = "workspace:studies"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en"

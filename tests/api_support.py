@@ -9,6 +9,7 @@ import schemathesis
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from qsort.rooms.models import Session
 from qsort.runs.models import AnalysisRun
 from qsort.studies.models import Collaborator
 from qsort.studies.services import submit_sort
@@ -53,7 +54,7 @@ def client_for():
 
 
 @pytest.fixture
-def live_api(live_server, owner, researcher, facilitator, stranger, fast_passwords):
+def live_api(live_server, owner, researcher, facilitator, stranger):
     """A live server with one study of every kind of object, and the schema it serves."""
     from tests.conftest import make_study
 
@@ -62,6 +63,7 @@ def live_api(live_server, owner, researcher, facilitator, stranger, fast_passwor
     waiting, done = study.invite(codes=["P01", "P02"])
     submit_sort(done, {1: -1, 2: -1, 3: 0, 4: 0, 5: 1, 6: 1}.items())
     run = AnalysisRun.objects.create(study=study, status="done", progress=100, parameters={}, result={"x": 1})
+    session = Session.objects.create(study=study, name="Focus group", seats=4)
     schema = requests.get(f"{live_server.url}/api/schema/?format=json", timeout=10).json()
     api = schemathesis.openapi.from_dict(schema)
     api.known = {  # real path parameters, so generated bodies reach the code behind them
@@ -69,6 +71,7 @@ def live_api(live_server, owner, researcher, facilitator, stranger, fast_passwor
         "run_id": run.pk,
         "token": waiting.token,
         "number": 1,
+        "session_id": session.pk,
     }
     api.base_url = live_server.url
     api.token = Token.objects.get_or_create(user=owner)[0].key

@@ -10,7 +10,7 @@ from qsort.exchange.models import DownloadLog
 from qsort.studies.access import ALLOWED, Can
 
 pytestmark = pytest.mark.django_db
-pytest_plugins = ["tests.api_support"]  # fast_passwords, one_sort_study, stored_run, client_for
+pytest_plugins = ["tests.api_support"]  # one_sort_study, stored_run, client_for
 
 
 # (method, url, body, capability, status for a role that has the capability)

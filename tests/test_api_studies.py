@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 from qsort.studies.models import Participant, Sort, Study
 
 pytestmark = pytest.mark.django_db
-pytest_plugins = ["tests.api_support"]  # fast_passwords, one_sort_study, stored_run, client_for, tiny_sort
+pytest_plugins = ["tests.api_support"]  # one_sort_study, stored_run, client_for, tiny_sort
 
 
 def test_a_script_creates_and_opens_a_study(client_for, owner):

@@ -6,10 +6,4 @@ class RunsConfig(AppConfig):
     label = "runs"
 
     def ready(self) -> None:
-        from django.db.models.signals import pre_delete
-
-        from qsort.runs.services import rerun_without_sort
-        from qsort.studies.models import Sort
-
-        # A withdrawn (deleted) sort leaves no trace in stored runs, whichever door deleted it.
-        pre_delete.connect(rerun_without_sort, sender=Sort, dispatch_uid="runs.rerun_without_sort")
+        from qsort.runs import receivers  # noqa: F401  (connects the receivers)

@@ -251,18 +251,17 @@ def recover_runs() -> dict[str, int]:
     return {"failed": failed, "taken_over": len(taken_over), "resent": len(resend)}
 
 
-def rerun_without_sort(sender: type[Sort], instance: Sort, origin: object = None, **_kwargs: Any) -> None:
+def rerun_without_sort(sort: Sort, *, origin: object = None) -> None:
     """Withdrawal: no stored run keeps anything of a withdrawn participant's sort.
 
     Their label, loadings and flags sit in a run's result, and their sort shaped every factor
     array and z-score in it, so redacting rows would not be enough: each run that used the sort
     (or names it in a flag override or an error, or is running with it loaded) loses its result
     and is queued again, same id and parameters minus their overrides. Until the re-run finishes
-    the run has no result, so no page or download can show the old one. Connected to Sort's
-    pre_delete (runs/apps.py), so every door that deletes a sort does this; deleting the whole
-    study skips it (its runs go too).
+    the run has no result, so no page or download can show the old one. Called on Sort's
+    pre_delete (runs/receivers.py), so every door that deletes a sort does this; deleting the
+    whole study (`origin`) skips it: its runs go too.
     """
-    sort = instance
     if isinstance(origin, Study) or getattr(origin, "model", None) is Study:
         return  # the whole study is being deleted: its runs go with it
     label = sort.participant.label

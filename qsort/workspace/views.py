@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -26,10 +27,6 @@ def home(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("workspace:studies")
     return render(request, "workspace/home.html")
-
-
-def study_url(study: Study, page: str = "") -> str:
-    return f"/studies/{study.slug}/{page + '/' if page else ''}"
 
 
 # --- the list --------------------------------------------------------------------------------
@@ -55,7 +52,7 @@ def study_new(request: HttpRequest) -> HttpResponse:
         study.slug = Study.objects.unique_slug(study.title)
         study.save()
         messages.success(request, _("Study created. Now add its statements."))
-        return redirect(study_url(study, "deck"))
+        return redirect("workspace:deck", slug=study.slug)
     return render(request, "workspace/study_new.html", {"form": form})
 
 
@@ -97,7 +94,7 @@ def study_open(request: HttpRequest, slug: str) -> HttpResponse:
         messages.error(request, _("The study cannot open yet: %(why)s") % {"why": refusal})
     else:
         messages.success(request, _("The study is open: participants can now sort."))
-    return redirect(study_url(study))
+    return redirect(study)
 
 
 @login_required
@@ -106,7 +103,7 @@ def study_close(request: HttpRequest, slug: str) -> HttpResponse:
     study = study_for(request.user, slug, Can.EDIT)
     study.close()
     messages.success(request, _("The study is closed: links no longer accept sorts."))
-    return redirect(study_url(study))
+    return redirect(study)
 
 
 @login_required
@@ -118,7 +115,7 @@ def study_duplicate(request: HttpRequest, slug: str) -> HttpResponse:
         request,
         _("This is a copy of “%(title)s”: a draft with the same texts, deck and grid.") % {"title": study.title},
     )
-    return redirect(study_url(copy, "settings"))
+    return redirect("workspace:settings", slug=copy.slug)
 
 
 @login_required
@@ -169,7 +166,7 @@ def study_settings(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, _("Settings saved."))
-        return redirect(study_url(study, "settings"))
+        return redirect("workspace:settings", slug=study.slug)
     return render(request, "workspace/settings.html", _questions_context(study, form=form, access=access))
 
 
@@ -189,7 +186,7 @@ def _questions(request: HttpRequest, study: Study, **extra) -> HttpResponse:
         return render(request, "workspace/settings.html#questions", _questions_context(study, **extra))
     if extra.get("error"):
         messages.error(request, extra["error"])
-    return redirect(study_url(study, "settings") + "#questions")
+    return redirect(reverse("workspace:settings", args=[study.slug]) + "#questions")
 
 
 @login_required
@@ -266,7 +263,7 @@ def team(request: HttpRequest, slug: str) -> HttpResponse:
             messages.error(request, _("%(name)s is on the team already.") % {"name": user.username})
         else:
             messages.success(request, _("%(name)s joined the team.") % {"name": user.username})
-        return redirect(study_url(study, "team"))
+        return redirect("workspace:team", slug=study.slug)
     members = study.collaborators.select_related("user").order_by("role", "user__username")
     context = {"access": access, "study": study, "tab": "team", "form": form, "members": members}
     return render(request, "workspace/team.html", context)
@@ -291,4 +288,4 @@ def team_change(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         )
     else:
         messages.error(request, _("Choose a role."))
-    return redirect(study_url(study, "team"))
+    return redirect("workspace:team", slug=study.slug)

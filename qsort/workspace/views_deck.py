@@ -20,7 +20,6 @@ from qsort.workspace.decks import BadImport, preview_import, rows_from_csv, rows
 from qsort.workspace.forms import GridForm, ImportForm, StatementForm
 from qsort.workspace.grids import MAX_HALF_RANGE, MIN_HALF_RANGE, suggest_capacities
 from qsort.workspace.services import move, renumber_positions, reorder
-from qsort.workspace.views import study_url
 
 
 def _deck_context(study: Study, **extra) -> dict:
@@ -41,7 +40,7 @@ def _deck(request: HttpRequest, study: Study, *, error: str = "", **extra) -> Ht
         return render(request, "workspace/deck.html#deck", _deck_context(study, error=error, **extra))
     if error:
         messages.error(request, error)
-    return redirect(study_url(study, "deck"))
+    return redirect("workspace:deck", slug=study.slug)
 
 
 @login_required
@@ -160,7 +159,7 @@ def deck_import(request: HttpRequest, slug: str) -> HttpResponse:
             # The deck with its new statements, and (out of band) an empty import form again.
             return render(request, "workspace/deck.html#deck", _deck_context(study, imported=len(to_add)))
         messages.success(request, _("%(n)d statements imported.") % {"n": len(to_add)})
-        return redirect(study_url(study, "deck"))
+        return redirect("workspace:deck", slug=study.slug)
 
     form = ImportForm(request.POST, request.FILES)
     rows, error = [], ""
@@ -259,7 +258,7 @@ def grid(request: HttpRequest, slug: str) -> HttpResponse:
                     study.save(update_fields=["distribution", "updated_at"])
             except DeckLocked:
                 messages.error(request, _("The grid cannot change any more: participants have sorted on it."))
-                return redirect(study_url(study, "grid"))
+                return redirect("workspace:grid", slug=study.slug)
             total = sum(form.capacities.values())
             if study.is_forced and total != n_statements:
                 messages.warning(
@@ -272,7 +271,7 @@ def grid(request: HttpRequest, slug: str) -> HttpResponse:
                 )
             else:
                 messages.success(request, _("Grid saved."))
-            return redirect(study_url(study, "grid"))
+            return redirect("workspace:grid", slug=study.slug)
         capacities = _posted_capacities(request, posted_range or MIN_HALF_RANGE)
     else:
         initial = _grid_initial(study)

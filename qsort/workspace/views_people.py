@@ -21,7 +21,6 @@ from qsort.studies.services import SortAlreadySubmitted
 from qsort.studies.validation import SortInvalid, SortRules, signed, validate_sort
 from qsort.workspace.forms import InviteForm, PaperSortForm
 from qsort.workspace.services import enter_paper_sort
-from qsort.workspace.views import study_url
 
 PARTICIPANTS_PER_PAGE = 100
 NEW_LINKS_SESSION_KEY = "workspace_new_links"
@@ -81,7 +80,7 @@ def participants_invite(request: HttpRequest, slug: str) -> HttpResponse:
         for errors in form.errors.values():
             for error in errors:
                 messages.error(request, error)
-    return redirect(study_url(study, "participants"))
+    return redirect("workspace:participants", slug=study.slug)
 
 
 @login_required
@@ -135,7 +134,7 @@ def participant_withdraw(request: HttpRequest, slug: str, pk: int) -> HttpRespon
             )
             % {"label": label},
         )
-        return redirect(study_url(study, "participants"))
+        return redirect("workspace:participants", slug=study.slug)
     has_sort = hasattr(participant, "sort")
     return render(
         request,
@@ -186,7 +185,7 @@ def paper_sort(request: HttpRequest, slug: str) -> HttpResponse:
         if not request.htmx and form.is_valid():
             problems = problems or _store_paper_sort(request, study, chosen, form.cleaned_data["code"], placements)
             if not problems:
-                return redirect(study_url(study, "paper-sort"))
+                return redirect("workspace:paper_sort", slug=study.slug)
         if request.htmx:
             context = {"problems": problems, "placed": placed, "n_statements": len(numbers), "checked": True}
             return render(request, "workspace/paper_sort.html#feedback", context)
