@@ -150,10 +150,19 @@ def test_a_running_bootstrap_stops_at_its_next_batch(owner, run):
     assert job.status == "cancelled" and job.finished_at is not None and job.result is None
 
 
-def test_a_run_whose_sorts_were_withdrawn_is_not_bootstrapped(owner, run):
-    job = Bootstrap.objects.create(run=run, steps=10, seed=1)
-    run.study.sorts.first().delete()
-    job = finish(job.pk)
+def test_a_withdrawal_deletes_the_runs_bootstraps_and_a_run_without_result_is_not_bootstrapped(owner, run):
+    done = finish(Bootstrap.objects.create(run=run, steps=10, seed=1).pk)
+    assert done.status == "done"
+    run.study.sorts.first().delete()  # withdrawal: the run is queued again without its result
+    assert not Bootstrap.objects.filter(run=run).exists()
+    job = finish(Bootstrap.objects.create(run=run, steps=10, seed=1).pk)
+    assert job.status == "failed" and "no result at the moment" in job.error
+
+
+def test_a_bootstrap_of_sorts_no_longer_in_the_study_is_refused(owner, run):
+    run.result = {**run.result, "sorts": [*run.result["sorts"][:-1], "GONE"]}
+    run.save(update_fields=["result"])
+    job = finish(Bootstrap.objects.create(run=run, steps=10, seed=1).pk)
     assert job.status == "failed" and "no longer in the study" in job.error
 
 

@@ -426,18 +426,20 @@ class FactorEvidence(Endpoint, APIView):
         responses={200: OpenApiTypes.OBJECT},
     )
     def get(self, request: Request, slug: str) -> Response:
-        from qsort.runs.services import MAX_FACTORS, RunRefused
+        from qsort.runs.services import RunRefused
         from qsort.runs.stability import evidence_for_study
 
         study = self.study()
         try:
-            factors = int(request.query_params.get("factors", MAX_FACTORS))
+            factors = int(request.query_params.get("factors", AnalysisRun.MAX_FACTORS))
         except ValueError:
             raise ValidationError(
-                {"factors": [_("A whole number from 1 to %(max)d.") % {"max": MAX_FACTORS}]}
+                {"factors": [_("A whole number from 1 to %(max)d.") % {"max": AnalysisRun.MAX_FACTORS}]}
             ) from None
-        if not 1 <= factors <= MAX_FACTORS:
-            raise ValidationError({"factors": [_("A whole number from 1 to %(max)d.") % {"max": MAX_FACTORS}]})
+        if not 1 <= factors <= AnalysisRun.MAX_FACTORS:
+            raise ValidationError(
+                {"factors": [_("A whole number from 1 to %(max)d.") % {"max": AnalysisRun.MAX_FACTORS}]}
+            )
         try:
             panel = evidence_for_study(study, factors)
         except RunRefused as refused:

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from qsort.analysis import AnalysisInputError
 from qsort.analysis.evidence import factor_evidence, study_evidence
 from qsort.runs.models import AnalysisRun, Bootstrap
-from qsort.runs.services import MAX_FACTORS, PUBLISH_RETRY_POLICY, RunRefused, StudySorts, load_sorts
+from qsort.runs.services import PUBLISH_RETRY_POLICY, RunRefused, StudySorts, load_sorts
 from qsort.studies.models import Study
 
 #: A bootstrap of this many steps is what the form offers; qmboots' papers use 1,000-2,000.
@@ -38,6 +38,8 @@ def run_sorts(run: AnalysisRun) -> tuple[StudySorts, np.ndarray]:
     Completed sorts never change, but one can be withdrawn after the run: then the run's data
     is gone and a bootstrap would not be of this run, so it is refused.
     """
+    if run.status != AnalysisRun.Status.DONE or not has_factors(run.result):
+        raise RunRefused(_("This analysis has no result at the moment (it is %(status)s).") % {"status": run.status})
     sorts = load_sorts(run.study)
     column = {label: q for q, label in enumerate(sorts.sort_ids)}
     wanted = run.result["sorts"]
@@ -139,7 +141,7 @@ def _evidence_key(study: Study, state: str, factors: int) -> str:
 
 
 def evidence_for_study(
-    study: Study, factors: int = MAX_FACTORS, *, state: tuple[int, str] | None = None
+    study: Study, factors: int = AnalysisRun.MAX_FACTORS, *, state: tuple[int, str] | None = None
 ) -> dict[str, Any] | None:
     """The panel for the study's current sorts (a trial PCA + varimax with `factors`), cached
     until a sort is added or withdrawn. None when there are fewer than two sorts."""
@@ -176,7 +178,7 @@ def evidence_for_results_page(study: Study) -> dict[str, Any] | None:
     """The panel the run form takes its suggested number from, if it is cheap or cached."""
     state = _study_state(study)
     if state[0] > EVIDENCE_INLINE_MAX_SORTS:
-        return cache.get(_evidence_key(study, state[1], MAX_FACTORS))
+        return cache.get(_evidence_key(study, state[1], AnalysisRun.MAX_FACTORS))
     try:
         return evidence_for_study(study, state=state)
     except RunRefused:  # e.g. a sort with one value everywhere: starting a run says so in words
@@ -184,14 +186,16 @@ def evidence_for_results_page(study: Study) -> dict[str, Any] | None:
 
 
 def evidence_for_run(run: AnalysisRun) -> dict[str, Any]:
-    """The panel for a finished run: its own loadings and flags (results never change: cached)."""
-    key = f"qsort:evidence:run:{run.pk}"
+    """The panel for a finished run: its own loadings and flags, cached until the run is re-run
+    (a withdrawal re-runs it under the same id, so the key holds when it finished)."""
+    finished = run.finished_at.timestamp() if run.finished_at else 0
+    key = f"qsort:evidence:run:{run.pk}:{finished}"
     cached = cache.get(key)
     if cached is not None:
         return cached
+    _, data = run_sorts(run)
     result = run.result
     k = len(result["unrotated_loadings"][0])
-    _, data = run_sorts(run)
     panel = factor_evidence(
         data,
         unrotated=np.array(result["unrotated_loadings"], dtype=float),

@@ -172,7 +172,6 @@ def run_bootstrap(bootstrap_id: int) -> None:
     job = Bootstrap.objects.select_related("run__study").get(pk=bootstrap_id)
     rows = Bootstrap.objects.filter(pk=bootstrap_id)
     run = job.run
-    result = run.result
 
     def progress(done: int, total: int) -> None:
         rows.update(progress=min(99, 100 * done // total))
@@ -182,6 +181,7 @@ def run_bootstrap(bootstrap_id: int) -> None:
 
     try:
         sorts, data = run_sorts(run)
+        result = run.result
         k = len(result["unrotated_loadings"][0])
         options = {"resamples": job.resamples} if job.resamples is not None else {"steps": job.steps, "seed": job.seed}
         boot = bootstrap(
