@@ -23,9 +23,6 @@ from qsort.studies.models import Participant, SortValue, Study
 
 logger = logging.getLogger(__name__)
 
-EXTRACTIONS = ("pca", "centroid")
-ROTATIONS = ("varimax", "none")
-MAX_FACTORS = 8
 # One quick retry (a pooled connection may be stale after a Redis restart), then give up: a
 # request must not hang on a broker outage. Measured: ~0.15 s when Redis refuses connections.
 PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
@@ -123,11 +120,11 @@ def clean_parameters(study: Study, parameters: dict[str, Any], *, n_sorts: int |
             _("With %(n)d statements an analysis can find at most %(max)d factors.")
             % {"n": n_statements, "max": n_statements - 1}
         )
-    if factors > MAX_FACTORS:
-        raise RunRefused(_("Choose at most %(max)d factors.") % {"max": MAX_FACTORS})
-    if parameters.get("extraction") not in EXTRACTIONS:
+    if factors > AnalysisRun.MAX_FACTORS:
+        raise RunRefused(_("Choose at most %(max)d factors.") % {"max": AnalysisRun.MAX_FACTORS})
+    if parameters.get("extraction") not in AnalysisRun.Extraction.values:
         raise RunRefused(_("Choose PCA or centroid extraction."))
-    if parameters.get("rotation") not in ROTATIONS:
+    if parameters.get("rotation") not in AnalysisRun.Rotation.values:
         raise RunRefused(_("Choose varimax or no rotation."))
     for first, second, _angle in parameters.get("pair_rotations", []):
         if not (1 <= first <= factors and 1 <= second <= factors) or first == second:
