@@ -14,7 +14,6 @@ from django.db.models import Count, F, Window
 from django.db.models.functions import RowNumber
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -33,7 +32,7 @@ from qsort.runs.services import (
     scree_eigenvalues,
     start_run,
 )
-from qsort.studies.access import Can, role_allows, study_for
+from qsort.studies.access import Access, Can, access_for, study_for
 from qsort.studies.models import SortComment, Study
 
 HISTORY_LENGTH = 50
@@ -81,7 +80,8 @@ def _run_of(study: Study, run_id: int) -> AnalysisRun:
 @login_required
 def results(request: HttpRequest, slug: str) -> HttpResponse:
     """Start a run (with the scree of the current sorts to choose K), and the run history."""
-    study = study_for(request.user, slug, Can.ANALYSE if request.method == "POST" else Can.VIEW)
+    access = access_for(request.user, slug, Can.ANALYSE if request.method == "POST" else Can.VIEW)
+    study = access.study
     form = RunForm(request.POST or None)
     if form.is_valid():
         try:
@@ -96,6 +96,7 @@ def results(request: HttpRequest, slug: str) -> HttpResponse:
         request,
         "runs/results.html",
         {
+            "access": access,
             "study": study,
             "tab": "results",
             "form": form,
@@ -103,7 +104,7 @@ def results(request: HttpRequest, slug: str) -> HttpResponse:
             "latest": runs[0] if runs else None,
             "eigenvalues": eigenvalues[: MAX_FACTORS + 2],
             "scree": charts.scree(eigenvalues) if eigenvalues else "",
-            "can_analyse": role_allows(study.user_role, Can.ANALYSE),
+            "can_analyse": access.can_analyse,
         },
     )
 
@@ -137,15 +138,15 @@ def _axis(request: HttpRequest, name: str, default: int, k: int) -> int:
     return value if 1 <= value <= k else default
 
 
-def _done_page(request: HttpRequest, slug: str, run_id: int, page: str) -> tuple[Study, AnalysisRun, Dashboard]:
+def _done_page(request: HttpRequest, slug: str, run_id: int, page: str) -> tuple[Access, AnalysisRun, Dashboard]:
     """A finished run with the result fields `page` shows; a run still working has only its
     overview (which shows the progress), so its other pages send people there."""
-    study = study_for(request.user, slug, Can.VIEW)
+    access = access_for(request.user, slug, Can.VIEW)
     runs = AnalysisRun.objects.with_result_fields(*PAGE_FIELDS[page]).select_related("created_by")
-    run = get_object_or_404(runs, pk=run_id, study=study)
+    run = get_object_or_404(runs, pk=run_id, study=access.study)
     if run.status != AnalysisRun.Status.DONE:
-        raise RunNotDone(study, run)
-    return study, run, Dashboard({name: getattr(run, f"result_{name}") for name in PAGE_FIELDS[page]})
+        raise RunNotDone(access.study, run)
+    return access, run, Dashboard({name: getattr(run, f"result_{name}") for name in PAGE_FIELDS[page]})
 
 
 class RunNotDone(Exception):
@@ -161,17 +162,17 @@ def run_page(page: str):
         @wraps(view)
         def wrapper(request: HttpRequest, slug: str, run_id: int, **kwargs) -> HttpResponse:
             try:
-                study, run, dashboard = _done_page(request, slug, run_id, page)
+                access, run, dashboard = _done_page(request, slug, run_id, page)
             except RunNotDone as not_done:
                 return not_done.response
             context = {
-                "study": study,
+                "access": access,
+                "study": access.study,
                 "tab": "results",
                 "run": run,
                 "dashboard": dashboard,
-                "can_analyse": role_allows(study.user_role, Can.ANALYSE),
-                "can_download": role_allows(study.user_role, Can.DOWNLOAD),
-                "glossary_url": reverse("runs:report", args=[study.slug, run.pk]) + "#glossary",
+                "can_analyse": access.can_analyse,
+                "can_download": access.can_download,
             }
             return view(request, context, **kwargs)
 
@@ -183,17 +184,18 @@ def run_page(page: str):
 @login_required
 def run(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
     """One run: its progress while it works, then its overview. htmx polls the `run-body` partial."""
-    study = study_for(request.user, slug, Can.VIEW)
+    access = access_for(request.user, slug, Can.VIEW)
+    study = access.study
     runs = AnalysisRun.objects.select_related("created_by")
     run = get_object_or_404(runs.defer("result"), pk=run_id, study=study)
     context = {
+        "access": access,
         "study": study,
         "tab": "results",
         "run": run,
         "section": "overview",
-        "can_analyse": role_allows(study.user_role, Can.ANALYSE),
-        "can_download": role_allows(study.user_role, Can.DOWNLOAD),
-        "glossary_url": reverse("runs:report", args=[study.slug, run.pk]) + "#glossary",
+        "can_analyse": access.can_analyse,
+        "can_download": access.can_download,
     }
     if run.status == AnalysisRun.Status.DONE:
         fields = PAGE_FIELDS["overview"]

@@ -15,5 +15,5 @@ def add_judgements(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("runs", "0002_queued_at_and_automatic")]
+    dependencies = [("runs", "0003_run_claim_and_heartbeat")]
     operations = [migrations.RunPython(add_judgements, migrations.RunPython.noop)]
