@@ -109,6 +109,17 @@ class AnalysisRun(models.Model):
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
 
+    class Extraction(models.TextChoices):
+        PCA = "pca", _("Principal components (PCA)")
+        CENTROID = "centroid", _("Centroid (Brown)")
+
+    class Rotation(models.TextChoices):
+        VARIMAX = "varimax", _("Varimax")
+        NONE = "none", _("None")
+
+    # PQMethod extracts at most 8 factors (7 by centroid); more is never interpretable in a Q study.
+    MAX_FACTORS = 8
+
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="analysis_runs")
     # factors, extraction, rotation, correlation, flag overrides, pair rotations, ...
     parameters = models.JSONField(default=dict)

@@ -24,7 +24,6 @@ from qsort.runs.dashboard import PAGE_FIELDS, SORT_STATUSES, Comment, Dashboard,
 from qsort.runs.glossary import GLOSSARY
 from qsort.runs.models import AnalysisRun, cut_items
 from qsort.runs.services import (
-    MAX_FACTORS,
     RunRefused,
     derive_run,
     flag_overrides_for,
@@ -43,20 +42,16 @@ COMMENTS_SHOWN = 5
 
 
 class RunForm(forms.Form):
-    factors = forms.IntegerField(label=gettext_lazy("Number of factors"), min_value=1, max_value=MAX_FACTORS, initial=3)
-    extraction = forms.ChoiceField(
-        label=gettext_lazy("Extraction"),
-        choices=[("pca", gettext_lazy("Principal components (PCA)")), ("centroid", gettext_lazy("Centroid (Brown)"))],
+    factors = forms.IntegerField(
+        label=gettext_lazy("Number of factors"), min_value=1, max_value=AnalysisRun.MAX_FACTORS, initial=3
     )
-    rotation = forms.ChoiceField(
-        label=gettext_lazy("Rotation"),
-        choices=[("varimax", gettext_lazy("Varimax")), ("none", gettext_lazy("None"))],
-    )
+    extraction = forms.ChoiceField(label=gettext_lazy("Extraction"), choices=AnalysisRun.Extraction.choices)
+    rotation = forms.ChoiceField(label=gettext_lazy("Rotation"), choices=AnalysisRun.Rotation.choices)
 
 
 class RotationForm(forms.Form):
-    first = forms.IntegerField(label=gettext_lazy("Factor"), min_value=1, max_value=MAX_FACTORS)
-    second = forms.IntegerField(label=gettext_lazy("and factor"), min_value=1, max_value=MAX_FACTORS)
+    first = forms.IntegerField(label=gettext_lazy("Factor"), min_value=1, max_value=AnalysisRun.MAX_FACTORS)
+    second = forms.IntegerField(label=gettext_lazy("and factor"), min_value=1, max_value=AnalysisRun.MAX_FACTORS)
     angle = forms.FloatField(label=gettext_lazy("Angle (degrees)"), min_value=-180, max_value=180)
 
     def __init__(self, *args, factors: int, **kwargs) -> None:
@@ -102,7 +97,7 @@ def results(request: HttpRequest, slug: str) -> HttpResponse:
             "form": form,
             "runs": runs,
             "latest": runs[0] if runs else None,
-            "eigenvalues": eigenvalues[: MAX_FACTORS + 2],
+            "eigenvalues": eigenvalues[: AnalysisRun.MAX_FACTORS + 2],
             "scree": charts.scree(eigenvalues) if eigenvalues else "",
             "can_analyse": access.can_analyse,
         },
