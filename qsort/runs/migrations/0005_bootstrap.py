@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('runs', '0003_run_claim_and_heartbeat'),
+        ('runs', '0004_result_judgements'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
