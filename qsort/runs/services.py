@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from qsort.analysis import correlation, extraction
 from qsort.runs import background
 from qsort.runs.models import MAX_ATTEMPTS, AnalysisRun
-from qsort.studies.models import Participant, SortValue, Study
+from qsort.studies.models import Participant, Sort, SortValue, Study
 
 logger = logging.getLogger(__name__)
 
@@ -246,6 +246,38 @@ def recover_runs() -> dict[str, int]:
         logger.warning("Analysis run %s: re-sent to a worker", run_id)
         enqueue(AnalysisRun(pk=run_id))
     return {"failed": failed, "taken_over": len(taken_over), "resent": len(resend)}
+
+
+def rerun_without_sort(sort: Sort, *, origin: object = None) -> None:
+    """Withdrawal: no stored run keeps anything of a withdrawn participant's sort.
+
+    Their label, loadings and flags sit in a run's result, and their sort shaped every factor
+    array and z-score in it, so redacting rows would not be enough: each run that used the sort
+    (or names it in a flag override or an error, or is running with it loaded) loses its result
+    and is queued again, same id and parameters minus their overrides. Until the re-run finishes
+    the run has no result, so no page or download can show the old one. Called on Sort's
+    pre_delete (runs/receivers.py), so every door that deletes a sort does this; deleting the
+    whole study (`origin`) skips it: its runs go too.
+    """
+    if isinstance(origin, Study) or getattr(origin, "model", None) is Study:
+        return  # the whole study is being deleted: its runs go with it
+    label = sort.participant.label
+    affected = []
+    for run in AnalysisRun.objects.filter(study_id=sort.study_id).only("id", "status", "result", "parameters", "error"):
+        overrides = run.parameters.get("flag_overrides", [])
+        if (
+            run.status == AnalysisRun.Status.RUNNING
+            or (run.result is not None and label in run.result.get("sorts", []))
+            or any(override[0] == label for override in overrides)
+            or label in run.error
+        ):
+            parameters = {**run.parameters, "flag_overrides": [o for o in overrides if o[0] != label]}
+            affected.append(run.pk)
+            AnalysisRun.objects.filter(pk=run.pk).update(
+                **REQUEUED, result=None, parameters=parameters, attempts=0, queued_at=timezone.now()
+            )
+    for run_id in affected:
+        enqueue(AnalysisRun(pk=run_id))
 
 
 def reanalyse_after_new_sort(study_id: int) -> AnalysisRun | None:
