@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from celery.exceptions import SoftTimeLimitExceeded
 from django.db import connection
 from django.utils import timezone
 
@@ -201,6 +202,17 @@ def test_the_sweep_requeues_lost_runs_resends_lost_messages_and_fails_hopeless_r
     assert states[busy.pk].claim == "alive"
     for run in (lost, unsent):
         assert execute(run).status == "done"
+
+
+@pytest.mark.django_db
+def test_an_analysis_stopped_at_the_time_limit_fails_with_a_message(sorted_study, owner, monkeypatch):
+    def never_ends(*args, **kwargs):
+        raise SoftTimeLimitExceeded()  # what Celery raises in the task at soft_time_limit
+
+    monkeypatch.setattr("qsort.runs.tasks.analyse", never_ends)
+    run = execute(AnalysisRun.objects.create(study=sorted_study, created_by=owner, parameters=PARAMETERS))
+    assert run.status == "failed" and run.error.startswith("The analysis took longer than 30 minutes")
+    assert run_analysis.soft_time_limit == 30 * 60 and run_analysis.time_limit == 31 * 60
 
 
 # --- the API shows stale runs and retries them ----------------------------------------------------

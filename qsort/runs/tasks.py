@@ -14,7 +14,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import worker_ready
+from django.conf import settings
 from django.db import connection
 from django.db.models import F, Q
 from django.utils import timezone
@@ -64,7 +66,13 @@ def recover_on_start(**_kwargs) -> None:
     recover_runs.delay()
 
 
-@shared_task(ignore_result=True)
+# An analysis that never ends (an engine loop that does not converge) must still end "failed":
+# the soft limit stops it with a message; the hard one, a minute later, ends its worker process.
+@shared_task(
+    ignore_result=True,
+    soft_time_limit=settings.QSORT_RUN_TIME_LIMIT_SECONDS,
+    time_limit=settings.QSORT_RUN_TIME_LIMIT_SECONDS + 60,
+)
 def run_analysis(run_id: int) -> None:
     # A conditional UPDATE claims the run: a duplicate delivery finds it taken and does nothing;
     # a redelivery after its worker died finds the heartbeat stopped and takes it over.
@@ -119,6 +127,19 @@ def _analyse(run_id: int, rows) -> None:
         rows.update(
             status=AnalysisRun.Status.FAILED,
             error=message[:1].upper() + message[1:],
+            claim="",
+            finished_at=timezone.now(),
+        )
+        return
+    except SoftTimeLimitExceeded:
+        logger.error("Analysis run %s stopped at the time limit", run_id)
+        rows.update(
+            status=AnalysisRun.Status.FAILED,
+            error=_(
+                "The analysis took longer than %(minutes)d minutes and was stopped. Try fewer factors or "
+                "PCA extraction; if it happens again, tell us."
+            )
+            % {"minutes": settings.QSORT_RUN_TIME_LIMIT_SECONDS // 60},
             claim="",
             finished_at=timezone.now(),
         )
