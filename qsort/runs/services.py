@@ -202,7 +202,7 @@ def enqueue(run: AnalysisRun, *, countdown: float | None = None) -> None:
     if settings.QSORT_RUNS_IN_PROCESS:
 
         def send() -> None:
-            background.submit(run.pk, delay=countdown or 0)
+            background.submit(run_analysis, run.pk, delay=countdown or 0)
             recover_runs()  # without beat, each enqueue is the moment to pick up what a restart left
     else:
 
