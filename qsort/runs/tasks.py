@@ -124,38 +124,31 @@ def _analyse(run_id: int, rows) -> None:
         ).to_json()
     except ValueError as error:  # the engine's input errors are written for researchers, as clauses
         message = str(error)
-        rows.update(
-            status=AnalysisRun.Status.FAILED,
-            error=message[:1].upper() + message[1:],
-            claim="",
-            finished_at=timezone.now(),
-        )
+        _fail(rows, message[:1].upper() + message[1:])
         return
     except SoftTimeLimitExceeded:
         logger.error("Analysis run %s stopped at the time limit", run_id)
-        rows.update(
-            status=AnalysisRun.Status.FAILED,
-            error=_(
+        _fail(
+            rows,
+            _(
                 "The analysis took longer than %(minutes)d minutes and was stopped. Try fewer factors or "
                 "PCA extraction; if it happens again, tell us."
             )
             % {"minutes": settings.QSORT_RUN_TIME_LIMIT_SECONDS // 60},
-            claim="",
-            finished_at=timezone.now(),
         )
         return
     except Exception:
         logger.exception("Analysis run %s failed", run_id)
-        rows.update(
-            status=AnalysisRun.Status.FAILED,
-            error=_(
-                "The analysis stopped because of an unexpected error. Please try again; if it fails again, tell us."
-            ),
-            claim="",
-            finished_at=timezone.now(),
+        _fail(
+            rows,
+            _("The analysis stopped because of an unexpected error. Please try again; if it fails again, tell us."),
         )
         return
     result["statement_texts"] = sorts.statement_texts
     rows.update(
         status=AnalysisRun.Status.DONE, result=result, stage="", progress=100, claim="", finished_at=timezone.now()
     )
+
+
+def _fail(rows, message: str) -> None:
+    rows.update(status=AnalysisRun.Status.FAILED, error=message, claim="", finished_at=timezone.now())
