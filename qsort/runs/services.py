@@ -60,13 +60,13 @@ def one_snapshot() -> Iterator[None]:
     query and its values query failed the run. Inside an outer transaction (tests) the snapshot
     is that transaction's own and cannot be changed any more, so it is left as it is.
     """
-    if connection.in_atomic_block or connection.vendor != "postgresql":
-        with transaction.atomic():
-            yield
+    if connection.in_atomic_block:
+        yield
         return
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        if connection.vendor == "postgresql":  # SQLite's transactions are serializable already
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         yield
 
 
