@@ -34,7 +34,9 @@ class StudySettingsForm(forms.ModelForm):
             "consent_text",
             "welcome_text",
             "thank_you_text",
+            "support_text",
             "language",
+            "show_statement_numbers",
             "open_link_enabled",
             "comments_required",
         ]
@@ -43,12 +45,15 @@ class StudySettingsForm(forms.ModelForm):
             "label_agree": _("Label of the right pole"),
             "open_link_enabled": _("Open link"),
             "comments_required": _("Ask for a comment on the cards at both ends (required)"),
+            "support_text": _("Support text (shown when a participant takes a break)"),
+            "show_statement_numbers": _("Show statement numbers to participants"),
         }
         widgets = {
             "condition_of_instruction": forms.Textarea(attrs={"rows": 2}),
             "consent_text": forms.Textarea(attrs={"rows": 5}),
             "welcome_text": forms.Textarea(attrs={"rows": 3}),
             "thank_you_text": forms.Textarea(attrs={"rows": 3}),
+            "support_text": forms.Textarea(attrs={"rows": 3}),
         }
 
 
