@@ -1,13 +1,16 @@
-"""The Data page: who sees what, downloads logged, imports previewed then applied all-or-nothing."""
+"""The Data page: who sees what, downloads logged, imports previewed then applied on confirmation."""
 
 from __future__ import annotations
+
+import html
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from qsort.exchange import pqmethod
 from qsort.exchange.models import DownloadLog
-from qsort.studies.models import Sort, Study
+from qsort.studies.models import DeckLocked, Sort, Study
 
 pytestmark = pytest.mark.django_db
 pytest_plugins = ["tests.api_support"]
@@ -20,23 +23,23 @@ def test_anonymous_visitors_are_sent_to_login(client, study):
         assert response["Location"].startswith("/accounts/login/")
 
 
-def test_strangers_get_404_everywhere(client, stranger, done_run):
+def test_strangers_get_404_everywhere(client, stranger, stored_run):
     client.force_login(stranger)
     for url in (
         "/studies/tiny/data/",
         "/studies/tiny/data/sorts.csv",
-        f"/studies/tiny/data/runs/{done_run.pk}/result.json",
+        f"/studies/tiny/data/runs/{stored_run.pk}/result.json",
     ):
         assert client.get(url).status_code == 404
     assert client.post("/studies/tiny/data/import/statements/", {"text": "x"}).status_code == 404
     assert not DownloadLog.objects.exists()
 
 
-def test_researchers_see_downloads_but_no_imports(client, researcher, done_run):
+def test_researchers_see_downloads_but_no_imports(client, researcher, stored_run):
     client.force_login(researcher)
     page = client.get("/studies/tiny/data/").content.decode()
     assert "/studies/tiny/data/sorts.csv" in page
-    assert f"/studies/tiny/data/runs/{done_run.pk}/report.xlsx" in page
+    assert f"/studies/tiny/data/runs/{stored_run.pk}/report.xlsx" in page
     assert "/data/import/" not in page
     assert client.post("/studies/tiny/data/import/statements/", {"text": "x"}).status_code == 403
 
@@ -50,28 +53,33 @@ def test_facilitators_see_imports_but_cannot_download(client, facilitator, study
     assert not DownloadLog.objects.exists()
 
 
-def test_a_download_is_served_as_an_attachment_and_logged(client, researcher, done_run):
+def test_a_download_is_served_as_an_attachment_and_logged(client, researcher, stored_run):
     client.force_login(researcher)
     response = client.get("/studies/tiny/data/study.dat")
     assert response.status_code == 200
     assert response["Content-Disposition"] == 'attachment; filename="TINY.DAT"'
     assert response.content.startswith(b"  0  1  6 Tiny study\r\n")
-    response = client.get(f"/studies/tiny/data/runs/{done_run.pk}/result.json")
+    response = client.get(f"/studies/tiny/data/runs/{stored_run.pk}/result.json")
     assert response.json() == {"answer": 42}
     logs = list(DownloadLog.objects.order_by("id").values_list("user__username", "file", "run", "via_api"))
-    assert logs == [("resea", "study.dat", None, False), ("resea", "result.json", done_run.pk, False)]
+    assert logs == [("resea", "study.dat", None, False), ("resea", "result.json", stored_run.pk, False)]
     page = client.get("/studies/tiny/data/").content.decode()
     assert "study.dat" in page and "resea" in page  # the recent downloads table
     assert client.get("/studies/tiny/data/passwords.txt").status_code == 404
 
 
-def test_an_unfinished_run_cannot_be_downloaded(client, researcher, done_run):
-    done_run.status, done_run.result = "running", None
-    done_run.save()
+def test_an_unfinished_run_cannot_be_downloaded(client, researcher, stored_run):
+    stored_run.status, stored_run.result = "running", None
+    stored_run.save()
     client.force_login(researcher)
-    response = client.get(f"/studies/tiny/data/runs/{done_run.pk}/report.xlsx", follow=True)
+    response = client.get(f"/studies/tiny/data/runs/{stored_run.pk}/report.xlsx", follow=True)
     assert "no result yet" in response.content.decode()
     assert not DownloadLog.objects.exists()
+
+
+def previewed(page: str) -> list[str]:
+    """The statements a preview's confirm button would send."""
+    return [html.unescape(value) for value in re.findall(r'name="statement" value="([^"]*)"', page)]
 
 
 def test_statements_import_shows_a_preview_and_saves_only_on_confirm(client, facilitator, study):
@@ -82,27 +90,28 @@ def test_statements_import_shows_a_preview_and_saves_only_on_confirm(client, fac
     assert "2 statements will be added" in page
     assert "Seventh &lt;b&gt;bold&lt;/b&gt;" in page  # shown as text
     assert study.statements.count() == 6
-    response = client.post("/studies/tiny/data/import/statements/", {"confirm": "1"}, follow=True)
+    confirmed = {"statement": previewed(page)}
+    response = client.post("/studies/tiny/data/import/statements/confirm/", confirmed, follow=True)
     assert "2 statements added to the deck." in response.content.decode()
     assert list(study.statements.filter(number__gt=6).values_list("text", flat=True)) == [
         "Seventh <b>bold</b>",
         "Eighth",
     ]
-    response = client.post("/studies/tiny/data/import/statements/", {"confirm": "1"})
-    assert "The preview has expired" in response.content.decode()
+    response = client.post("/studies/tiny/data/import/statements/confirm/", confirmed, follow=True)
+    assert "0 statements added to the deck." in response.content.decode()  # confirming again adds nothing
     assert study.statements.count() == 8
 
 
-def test_a_preview_with_problems_cannot_be_confirmed(client, facilitator, study):
+def test_a_preview_says_which_lines_are_skipped_and_why(client, facilitator, study):
     client.force_login(facilitator)
     response = client.post("/studies/tiny/data/import/statements/", {"text": "New\n\nStatement number 1\n"})
     page = response.content.decode()
-    assert "2 problems: nothing was saved" in page
-    assert "Line 2 is empty." in page and "Line 3 is already statement 1 of the deck." in page
-    assert "Import these statements" not in page
-    response = client.post("/studies/tiny/data/import/statements/", {"confirm": "1"})
-    assert "Line 2 is empty." in response.content.decode()
+    assert "1 statement will be added" in page
+    assert "Empty line. Skipped." in page and "Already in the deck. Skipped." in page
+    assert previewed(page) == ["New"]
     assert study.statements.count() == 6
+    client.post("/studies/tiny/data/import/statements/confirm/", {"statement": previewed(page)})
+    assert list(study.statements.filter(number__gt=6).values_list("text", flat=True)) == ["New"]
 
 
 def test_uploads_over_the_limit_are_refused_with_a_message(client, facilitator, study, settings):
@@ -171,13 +180,13 @@ def test_an_htmx_preview_returns_only_the_imports_card(client, facilitator, stud
 
 
 def test_the_data_page_costs_the_same_queries_however_many_downloads_and_runs(
-    client, researcher, done_run, django_assert_max_num_queries
+    client, researcher, stored_run, django_assert_max_num_queries
 ):
     from qsort.runs.models import AnalysisRun
 
     client.force_login(researcher)
     for _ in range(5):
-        AnalysisRun.objects.create(study=done_run.study, status="done", progress=100, parameters={}, result={})
+        AnalysisRun.objects.create(study=stored_run.study, status="done", progress=100, parameters={}, result={})
         client.get("/studies/tiny/data/sorts.csv")
     with django_assert_max_num_queries(12):
         page = client.get("/studies/tiny/data/").content.decode()
@@ -188,8 +197,9 @@ def test_a_sort_arriving_between_preview_and_confirm_cancels_the_import(client, 
     from qsort.studies.services import submit_sort
 
     client.force_login(facilitator)
-    client.post("/studies/tiny/data/import/statements/", {"text": "Seventh\n"})
+    page = client.post("/studies/tiny/data/import/statements/", {"text": "Seventh\n"}).content.decode()
     submit_sort(study.invite(codes=["LATE"])[0], tiny_sort.items())  # the deck locks meanwhile
-    page = client.post("/studies/tiny/data/import/statements/", {"confirm": "1"}).content.decode()
-    assert "The deck is locked because participants have already sorted it." in page
+    confirmed = {"statement": previewed(page)}
+    page = client.post("/studies/tiny/data/import/statements/confirm/", confirmed, follow=True).content.decode()
+    assert str(DeckLocked()) in html.unescape(page)
     assert study.statements.count() == 6

@@ -24,8 +24,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from qsort.studies.models import Participant, SortDraft, Study
-from qsort.studies.services import MAX_ANSWER_LENGTH, MAX_COMMENT_LENGTH
+from qsort.studies.models import Answer, Participant, SortComment, SortDraft, Study
 from qsort.studies.validation import SortRules, signed, validate_sort
 
 PILES = ("disagree", "neutral", "agree")
@@ -141,8 +140,8 @@ def clean_state(rules: DraftRules, payload: object) -> dict[str, Any]:
         if column:
             grid[str(value)] = column
 
-    comments = _texts(payload.get("comments", {}), rules.numbers, MAX_COMMENT_LENGTH, problems)
-    answers = _texts(payload.get("answers", {}), rules.question_ids, MAX_ANSWER_LENGTH, problems)
+    comments = _texts(payload.get("comments", {}), rules.numbers, SortComment.MAX_LENGTH, problems)
+    answers = _texts(payload.get("answers", {}), rules.question_ids, Answer.MAX_LENGTH, problems)
     if problems:
         raise DraftRejected(list(dict.fromkeys(problems)))
     return {"version": version, "presort": presort, "grid": grid, "comments": comments, "answers": answers}
@@ -150,6 +149,8 @@ def clean_state(rules: DraftRules, payload: object) -> dict[str, Any]:
 
 def save_draft(participant: Participant, state: dict[str, Any]) -> bool:
     """Store a clean draft unless a newer one is already stored; False when it was stale.
+
+    True for a repeat of the stored draft, so a retried request is not taken for a conflict.
 
     One conditional UPDATE decides, so two tabs or a slow request racing a fast one can never
     replace newer work with older work.
@@ -162,7 +163,9 @@ def save_draft(participant: Participant, state: dict[str, Any]) -> bool:
                 with transaction.atomic():
                     SortDraft.objects.create(participant=participant, state=state)
             except IntegrityError:
-                return False  # a draft exists and holds this version or a newer one
+                # A draft exists and holds this version or a newer one. The same draft again is
+                # a retry whose first answer was lost on the way: it is saved, say so.
+                return SortDraft.objects.filter(participant=participant, state=state).exists()
         Participant.objects.filter(pk=participant.pk).update(last_saved_at=now)
     return True
 

@@ -18,7 +18,6 @@ from qsort.runs import charts
 from qsort.runs.dashboard import Comment, Dashboard
 from qsort.runs.models import AnalysisRun
 from qsort.runs.services import (
-    MAX_FACTORS,
     RunRefused,
     derive_run,
     flag_overrides_for,
@@ -26,27 +25,23 @@ from qsort.runs.services import (
     scree_eigenvalues,
     start_run,
 )
-from qsort.studies.access import Can, role_allows, study_for
+from qsort.studies.access import Can, access_for, study_for
 from qsort.studies.models import SortComment, Study
 
 HISTORY_LENGTH = 50
 
 
 class RunForm(forms.Form):
-    factors = forms.IntegerField(label=gettext_lazy("Number of factors"), min_value=1, max_value=MAX_FACTORS, initial=3)
-    extraction = forms.ChoiceField(
-        label=gettext_lazy("Extraction"),
-        choices=[("pca", gettext_lazy("Principal components (PCA)")), ("centroid", gettext_lazy("Centroid (Brown)"))],
+    factors = forms.IntegerField(
+        label=gettext_lazy("Number of factors"), min_value=1, max_value=AnalysisRun.MAX_FACTORS, initial=3
     )
-    rotation = forms.ChoiceField(
-        label=gettext_lazy("Rotation"),
-        choices=[("varimax", gettext_lazy("Varimax")), ("none", gettext_lazy("None"))],
-    )
+    extraction = forms.ChoiceField(label=gettext_lazy("Extraction"), choices=AnalysisRun.Extraction.choices)
+    rotation = forms.ChoiceField(label=gettext_lazy("Rotation"), choices=AnalysisRun.Rotation.choices)
 
 
 class RotationForm(forms.Form):
-    first = forms.IntegerField(label=gettext_lazy("Factor"), min_value=1, max_value=MAX_FACTORS)
-    second = forms.IntegerField(label=gettext_lazy("and factor"), min_value=1, max_value=MAX_FACTORS)
+    first = forms.IntegerField(label=gettext_lazy("Factor"), min_value=1, max_value=AnalysisRun.MAX_FACTORS)
+    second = forms.IntegerField(label=gettext_lazy("and factor"), min_value=1, max_value=AnalysisRun.MAX_FACTORS)
     angle = forms.FloatField(label=gettext_lazy("Angle (degrees)"), min_value=-180, max_value=180)
 
     def __init__(self, *args, factors: int, **kwargs) -> None:
@@ -70,7 +65,8 @@ def _run_of(study: Study, run_id: int) -> AnalysisRun:
 @login_required
 def results(request: HttpRequest, slug: str) -> HttpResponse:
     """Start a run (with the scree of the current sorts to choose K), and the run history."""
-    study = study_for(request.user, slug, Can.ANALYSE if request.method == "POST" else Can.VIEW)
+    access = access_for(request.user, slug, Can.ANALYSE if request.method == "POST" else Can.VIEW)
+    study = access.study
     form = RunForm(request.POST or None)
     if form.is_valid():
         try:
@@ -85,14 +81,15 @@ def results(request: HttpRequest, slug: str) -> HttpResponse:
         request,
         "runs/results.html",
         {
+            "access": access,
             "study": study,
             "tab": "results",
             "form": form,
             "runs": runs,
             "latest": runs[0] if runs else None,
-            "eigenvalues": eigenvalues[: MAX_FACTORS + 2],
+            "eigenvalues": eigenvalues[: AnalysisRun.MAX_FACTORS + 2],
             "scree": charts.scree(eigenvalues) if eigenvalues else "",
-            "can_analyse": role_allows(study.user_role, Can.ANALYSE),
+            "can_analyse": access.can_analyse,
         },
     )
 
@@ -118,14 +115,16 @@ def _axis(request: HttpRequest, name: str, default: int, k: int) -> int:
 def run(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
     """One run: its progress while it works, then its dashboard. htmx polls the `run-body`
     partial; the loadings plot and the rotation preview are partials of the same page."""
-    study = study_for(request.user, slug, Can.VIEW)
+    access = access_for(request.user, slug, Can.VIEW)
+    study = access.study
     run = get_object_or_404(AnalysisRun.objects.for_dashboard().select_related("created_by"), pk=run_id, study=study)
     context = {
+        "access": access,
         "study": study,
         "tab": "results",
         "run": run,
-        "can_analyse": role_allows(study.user_role, Can.ANALYSE),
-        "can_download": role_allows(study.user_role, Can.DOWNLOAD),
+        "can_analyse": access.can_analyse,
+        "can_download": access.can_download,
     }
     if run.status == AnalysisRun.Status.DONE:
         dashboard = Dashboard(run.dashboard_result, _comments(study))

@@ -12,10 +12,13 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Count, Max, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from qsort.studies import deck
 
 # PQMethod's .DAT header can describe grid values from -6 to +13; the grid editor offers
 # symmetric ranges up to -6..+6, so every stored grid value lives in this window.
@@ -37,6 +40,18 @@ class DeckLocked(Exception):
 
 class StudyNotReady(Exception):
     """Raised when a study cannot be opened; the message says why."""
+
+
+class StatementsRefused(ValueError):
+    """New statements break the deck's rules (empty, too long, repeated, too many); one message each."""
+
+    def __init__(self, messages: list[str]) -> None:
+        super().__init__(" ".join(messages))
+        self.messages = messages
+
+
+class StatusRefused(ValueError):
+    """A change of status the study's life cycle does not allow; the message says why."""
 
 
 class StudyQuerySet(models.QuerySet):
@@ -65,6 +80,11 @@ class Study(models.Model):
     class Distribution(models.TextChoices):
         FORCED = "forced", _("Forced (every column must be filled exactly)")
         FREE = "free", _("Free (columns are a guide; any number of cards per column)")
+
+    # A Q-set has 20-80 statements; 500 leaves room for piloting without letting a paste run away.
+    MAX_STATEMENTS = 500
+    # Personal links created at once, from the Participants page or the API.
+    MAX_INVITES = 500
 
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=80, unique=True)
@@ -96,6 +116,13 @@ class Study(models.Model):
         default=False, help_text=_("Re-run the latest analysis when a new sort is completed.")
     )
     language = models.CharField(max_length=10, default="en", choices=settings.LANGUAGES)
+    room_shows_comments = models.BooleanField(
+        default=False,
+        help_text=_(
+            "The discussion board of a session shows the group's comments on extreme cards, without "
+            "saying who wrote them."
+        ),
+    )
     archived = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -118,6 +145,7 @@ class Study(models.Model):
         "comments_required",
         "auto_reanalyse",
         "language",
+        "room_shows_comments",
     )
 
     class Meta:
@@ -131,6 +159,9 @@ class Study(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("workspace:overview", args=[self.slug])
 
     # --- roles -----------------------------------------------------------------------
     def role_of(self, user) -> str | None:
@@ -155,12 +186,63 @@ class Study(models.Model):
     def next_statement_number(self) -> int:
         return (self.statements.aggregate(m=Max("number"))["m"] or 0) + 1
 
+    @classmethod
+    def judge_statements(
+        cls, rows: Iterable[tuple[int, int | None, str]], existing: Iterable[str] = ()
+    ) -> list[deck.ImportRow]:
+        """Each (line, number, text) row with the reason it cannot join a deck holding `existing`."""
+        return deck.judge(rows, existing, max_length=Statement.MAX_LENGTH, max_statements=cls.MAX_STATEMENTS)
+
+    def preview_statements(self, rows: Iterable[tuple[int, int | None, str]]) -> list[deck.ImportRow]:
+        """What an import would add to this deck, row by row, before anything is saved."""
+        return self.judge_statements(rows, self.statements.values_list("text", flat=True))
+
     def add_statement(self, text: str) -> Statement:
+        return self.add_statements([text])[0]
+
+    def add_statements(self, texts: Iterable[str]) -> list[Statement]:
+        """Append statements, numbered after the last one; all or none (StatementsRefused says why)."""
         with transaction.atomic():
             Study.objects.select_for_update().filter(pk=self.pk).first()
             self.ensure_deck_unlocked()
-            number = self.next_statement_number()
-            return Statement.objects.create(study=self, number=number, text=text, position=number)
+            return self._create_statements(list(self.statements.values_list("text", flat=True)), texts)
+
+    def import_statements(self, texts: Iterable[str]) -> list[Statement]:
+        """A confirmed import: adds the texts the deck's rules still accept now (its preview showed
+        the others as skipped), so confirming twice or after another import adds nothing twice."""
+        with transaction.atomic():
+            Study.objects.select_for_update().filter(pk=self.pk).first()
+            rows = self.preview_statements((n, None, text) for n, text in enumerate(texts, start=1))
+            return self.add_statements(row.text for row in rows if row.importable)
+
+    def replace_deck(self, texts: Iterable[str]) -> list[Statement]:
+        """A whole new deck, numbered 1..N; refused once anyone has sorted (DeckLocked)."""
+        with transaction.atomic():
+            Study.objects.select_for_update().filter(pk=self.pk).first()
+            self.ensure_deck_unlocked()
+            self.statements.all().delete()
+            return self._create_statements([], texts)
+
+    @classmethod
+    def statement_problems(cls, texts: Iterable[str], existing: Iterable[str] = ()) -> list[str]:
+        """Why these statements cannot all join a deck holding `existing` ("Statement 3: ..."), if they cannot."""
+        rows = cls.judge_statements(((n, None, text) for n, text in enumerate(texts, start=1)), existing)
+        return [
+            gettext("Statement %(line)d: %(problem)s") % {"line": row.line, "problem": row.problem}
+            for row in sorted(rows, key=lambda row: row.line)
+            if not row.importable
+        ]
+
+    def _create_statements(self, existing: list[str], texts: Iterable[str]) -> list[Statement]:
+        # Called with the study row locked and the deck checked unlocked, so one insert is safe.
+        texts = list(texts)
+        if refused := self.statement_problems(texts, existing):
+            raise StatementsRefused(refused)
+        first = self.next_statement_number()
+        return Statement.objects.bulk_create(
+            Statement(study=self, number=number, position=number, text=deck.tidy(text))
+            for number, text in enumerate(texts, start=first)
+        )
 
     # --- grid ------------------------------------------------------------------------
     @property
@@ -219,10 +301,22 @@ class Study(models.Model):
         self.status = self.Status.CLOSED
         self.save(update_fields=["status", "updated_at"])
 
+    def set_status(self, status: str) -> None:
+        """The one life cycle, for the pages and the API: a study opens when it is ready
+        (StudyNotReady says why not), closes at any time, and never goes back to draft."""
+        if status == self.status:
+            return
+        if status == self.Status.OPEN:
+            self.open()
+        elif status == self.Status.CLOSED:
+            self.close()
+        else:
+            raise StatusRefused(gettext("A study cannot go back to draft."))
+
     @property
     def open_link(self) -> str:
         """The study-wide link that creates a new participant per visitor (when enabled)."""
-        return f"{settings.SITE_URL}/s/{self.slug}/"
+        return settings.SITE_URL + reverse("participate:open_link", args=[self.slug])
 
     @property
     def accepts_sorts(self) -> bool:
@@ -278,6 +372,8 @@ class Statement(models.Model):
     number = models.PositiveIntegerField()
     text = models.TextField()
     position = models.PositiveIntegerField(default=0)
+
+    MAX_LENGTH = 1000  # characters: a card is read at a glance
 
     class Meta:
         ordering = ["study", "number"]
@@ -397,6 +493,10 @@ class Participant(models.Model):
     def __str__(self) -> str:
         return self.label
 
+    def get_absolute_url(self) -> str:
+        """The personal link's path: a credential, so never logged or shown to researchers."""
+        return reverse("participate:personal_link", args=[self.token])
+
     @property
     def label(self) -> str:
         """What researchers see: the code, or a neutral number. Never the token."""
@@ -408,7 +508,7 @@ class Participant(models.Model):
 
     @property
     def link(self) -> str:
-        return f"{settings.SITE_URL}/p/{self.token}/"
+        return settings.SITE_URL + self.get_absolute_url()
 
     def withdraw(self) -> None:
         """The right to withdraw: the participant and every answer they gave are deleted."""
@@ -489,6 +589,8 @@ class SortComment(models.Model):
     statement = models.ForeignKey(Statement, on_delete=models.RESTRICT, related_name="comments")
     text = models.TextField()
 
+    MAX_LENGTH = 2000  # characters, from the participant page, the API and imports alike
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["sort", "statement"], name="sortcomment_once_per_statement"),
@@ -503,6 +605,8 @@ class Answer(models.Model):
     sort = models.ForeignKey(Sort, on_delete=models.CASCADE, related_name="answers")
     question = models.ForeignKey(PostSortQuestion, on_delete=models.CASCADE, related_name="answers")
     text = models.TextField()
+
+    MAX_LENGTH = 4000  # characters, from the participant page, the API and imports alike
 
     class Meta:
         constraints = [

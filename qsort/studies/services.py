@@ -11,12 +11,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from qsort.studies.models import Answer, Participant, Sort, SortComment, SortValue, Study
+from qsort.studies.signals import sort_completed
 from qsort.studies.validation import SortInvalid, SortRules, check_sort, signed
 
 logger = logging.getLogger(__name__)
-
-MAX_COMMENT_LENGTH = 2000
-MAX_ANSWER_LENGTH = 4000
 
 
 class SortAlreadySubmitted(Exception):
@@ -54,10 +52,10 @@ def _clean_comments(study: Study, comments: Mapping[Any, Any], values: Mapping[i
                 _("A comment is attached to statement %(number)d, which is not part of this study.")
                 % {"number": number}
             )
-        elif len(text) > MAX_COMMENT_LENGTH:
+        elif len(text) > SortComment.MAX_LENGTH:
             problems.append(
                 _("The comment on statement %(number)d is longer than %(limit)d characters.")
-                % {"number": number, "limit": MAX_COMMENT_LENGTH}
+                % {"number": number, "limit": SortComment.MAX_LENGTH}
             )
         else:
             cleaned[number] = text
@@ -86,10 +84,10 @@ def _clean_answers(study: Study, answers: Mapping[Any, Any], *, enforce_required
         except (TypeError, ValueError, KeyError):
             problems.append(_("'%(raw)s' is not a question of this study.") % {"raw": raw_id})
             continue
-        if len(text) > MAX_ANSWER_LENGTH:
+        if len(text) > Answer.MAX_LENGTH:
             problems.append(
                 _("The answer to '%(question)s' is longer than %(limit)d characters.")
-                % {"question": question.text[:40], "limit": MAX_ANSWER_LENGTH}
+                % {"question": question.text[:40], "limit": Answer.MAX_LENGTH}
             )
         elif text:
             cleaned[question.pk] = text
@@ -165,18 +163,20 @@ def submit_sort(
         participant.started_at = participant.started_at or now
         participant.save(update_fields=["stage", "completed_at", "last_saved_at", "consented_at", "started_at"])
         Study.objects.filter(pk=study.pk).update(updated_at=now)
-        transaction.on_commit(lambda: sort_completed(study.pk))
+        transaction.on_commit(lambda: announce_sort_completed(study.pk))
     return sort, True
 
 
-def sort_completed(study_id: int) -> None:
-    """Side effects of a new completed sort, after commit (the analysis room hooks in here).
+def announce_sort_completed(study_id: int) -> None:
+    """Tell the rooms built on studies (re-analysis lives in `runs`) that a sort was completed.
 
     Never raises into the participant's request: a broker outage must not fail a submission.
     """
-    from qsort.runs.services import reanalyse_after_new_sort  # runs builds on studies, not the reverse
-
-    try:
-        reanalyse_after_new_sort(study_id)
-    except Exception:
-        logger.exception("Automatic re-analysis of study %s could not be queued", study_id)
+    for receiver, outcome in sort_completed.send_robust(sender=Sort, study_id=study_id):
+        if isinstance(outcome, Exception):
+            logger.error(
+                "%s failed after a sort of study %s was completed",
+                getattr(receiver, "__qualname__", receiver),
+                study_id,
+                exc_info=outcome,
+            )

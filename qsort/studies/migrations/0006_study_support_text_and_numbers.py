@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('studies', '0004_languages_with_translations'),
+        ('studies', '0005_study_room_shows_comments'),
     ]
 
     operations = [
