@@ -7,8 +7,6 @@ capability 403). Token authentication comes first so an anonymous client gets 40
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
@@ -28,13 +26,10 @@ from qsort.exchange import services as exchange
 from qsort.runs.models import AnalysisRun
 from qsort.studies.access import Access, Can, access_for, study_for
 from qsort.studies.models import (
-    Answer,
     Collaborator,
     DeckLocked,
     Participant,
     Sort,
-    SortComment,
-    SortValue,
     Statement,
     StatementsRefused,
     StatusRefused,
@@ -42,7 +37,7 @@ from qsort.studies.models import (
     StudyNotReady,
 )
 from qsort.studies.services import SortAlreadySubmitted, StudyNotAcceptingSorts, submit_sort
-from qsort.studies.validation import SortInvalid, SortRules, validate_sort
+from qsort.studies.validation import SortInvalid
 
 AUTHENTICATION = [TokenAuthentication, SessionAuthentication]
 
@@ -204,43 +199,23 @@ class SortList(Endpoint, generics.ListAPIView):
     read_capability = Can.DOWNLOAD
 
     def get_queryset(self):
-        return (
-            Sort.objects.filter(study=self.study())
-            .select_related("participant")
-            .order_by("submitted_at", "id")
-            .only("id", "submitted_at", "entered_by_id", "participant__code", "participant__id")
-        )
+        return Sort.objects.filter(study=self.study()).order_by("submitted_at", "id").only("id")
 
     def list(self, request: Request, *args, **kwargs) -> Response:
         page = self.paginate_queryset(self.get_queryset())
-        ids = [sort.pk for sort in page]
-        values: dict[int, dict[str, int]] = defaultdict(dict)
-        for sort_id, number, value in SortValue.objects.filter(sort_id__in=ids).values_list(
-            "sort_id", "statement__number", "value"
-        ):
-            values[sort_id][str(number)] = value
-        comments: dict[int, dict[str, str]] = defaultdict(dict)
-        for sort_id, number, text in SortComment.objects.filter(sort_id__in=ids).values_list(
-            "sort_id", "statement__number", "text"
-        ):
-            comments[sort_id][str(number)] = text
-        answers: dict[int, dict[str, str]] = defaultdict(dict)
-        for sort_id, question_id, text in Answer.objects.filter(sort_id__in=ids).values_list(
-            "sort_id", "question_id", "text"
-        ):
-            answers[sort_id][str(question_id)] = text
-        rows = [
+        rows = exchange.sort_rows(Sort.objects.filter(pk__in=[sort.pk for sort in page]))
+        body = [
             {
-                "participant": sort.participant.label,
-                "values": values[sort.pk],
-                "comments": comments[sort.pk],
-                "answers": answers[sort.pk],
-                "submitted_at": sort.submitted_at,
-                "entered_by_facilitator": sort.entered_by_id is not None,
+                "participant": row.label,
+                "values": {str(number): value for number, value in row.values.items()},
+                "comments": {str(number): text for number, text in row.comments.items()},
+                "answers": {str(question): text for question, text in row.answers.items()},
+                "submitted_at": row.submitted_at,
+                "entered_by_facilitator": row.entered_by_facilitator,
             }
-            for sort in page
+            for row in rows
         ]
-        return self.get_paginated_response(s.SortSerializer(rows, many=True).data)
+        return self.get_paginated_response(s.SortSerializer(body, many=True).data)
 
 
 class SubmitSort(APIView):
@@ -272,9 +247,9 @@ class SubmitSort(APIView):
                 participant, data["values"].items(), comments=data["comments"], answers=data["answers"]
             )
         except SortInvalid as invalid:
-            # The validator's messages name statements; say which field they are about.
-            _values, value_problems = validate_sort(SortRules.for_study(participant.study), data["values"].items())
-            raise ValidationError({"values" if value_problems else "non_field_errors": invalid.messages}) from None
+            raise ValidationError(
+                {"values" if invalid.about_placements else "non_field_errors": invalid.messages}
+            ) from None
         except (SortAlreadySubmitted, StudyNotAcceptingSorts) as refused:
             raise Conflict({"detail": str(refused)}) from None
         body = {"status": "completed", "created": created, "submitted_at": sort.submitted_at}

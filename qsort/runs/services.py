@@ -156,14 +156,20 @@ def derive_run(run: AnalysisRun, user, **changes: Any) -> AnalysisRun:
     return start_run(run.study, user, {**run.parameters, **changes})
 
 
-def flag_overrides_for(run: AnalysisRun, wanted: set[tuple[int, int]]) -> list[list[Any]]:
+def flag_overrides_for(
+    run: AnalysisRun, wanted: set[tuple[int, int]], *, shown: set[int] | None = None
+) -> list[list[Any]]:
     """The overrides that turn this run's flags into `wanted` ((sort index, factor) pairs).
 
-    Earlier overrides are kept unless contradicted, so re-running keeps every hand choice.
+    With `shown` (sort indices: the page of the table the researcher saw), only those sorts'
+    flags change. Earlier overrides are kept unless contradicted, so re-running keeps every
+    hand choice.
     """
     result = run.result
     overrides = {(sort, factor): flag for sort, factor, flag in run.parameters.get("flag_overrides", [])}
     for index, (sort_id, flags) in enumerate(zip(result["sorts"], result["flags"], strict=True)):
+        if shown is not None and index not in shown:
+            continue
         for factor, flagged in enumerate(flags, start=1):
             if ((index, factor) in wanted) != flagged:
                 overrides[(sort_id, factor)] = not flagged
