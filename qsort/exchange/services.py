@@ -24,6 +24,8 @@ from qsort.exchange.dataset import SortRecord, StudyData
 from qsort.exchange.models import DownloadLog
 from qsort.exchange.safety import restore, safe_filename
 from qsort.runs.models import AnalysisRun
+from qsort.runs.report import RUN_REPORT_FILES
+from qsort.runs.services import RunRefused
 from qsort.studies.models import (
     Answer,
     Participant,
@@ -170,6 +172,10 @@ RUN_FILES: dict[str, tuple[str, Callable[[dict, StudyData], bytes]]] = {
 }
 
 
+#: Every file a run offers: the tables above, and the run room's bootstrap files and report.
+RUN_FILE_NAMES: tuple[str, ...] = (*RUN_FILES, *RUN_REPORT_FILES)
+
+
 def _download_name(slug: str, name: str) -> str:
     stem, extension = name.rsplit(".", 1)
     if extension in {"dat", "sta"}:
@@ -187,11 +193,18 @@ def export_study_file(study: Study, name: str, user, *, via_api: bool = False) -
 
 
 def export_run_file(run: AnalysisRun, name: str, user, *, via_api: bool = False) -> Export:
-    """Build an export of a finished run's stored result and log the download."""
-    content_type, build = RUN_FILES[name]
+    """Build an export of a finished run (raises KeyError for an unknown name) and log the download."""
     if run.status != AnalysisRun.Status.DONE or run.result is None:
         raise ExportUnavailable(_("This analysis has no result yet (it is %(status)s).") % {"status": run.status})
-    body = build(run.result, load_study_data(run.study))
+    if name in RUN_REPORT_FILES:
+        content_type, build_from_run = RUN_REPORT_FILES[name]
+        try:
+            body = build_from_run(run)
+        except RunRefused as refused:
+            raise ExportUnavailable(str(refused)) from None
+    else:
+        content_type, build = RUN_FILES[name]
+        body = build(run.result, load_study_data(run.study))
     DownloadLog.objects.create(study=run.study, run=run, user=user, file=name, via_api=via_api)
     return Export(_download_name(f"{run.study.slug}-run{run.pk}", name), content_type, body)
 

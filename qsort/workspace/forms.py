@@ -31,7 +31,9 @@ class StudySettingsForm(forms.ModelForm):
             "consent_text",
             "welcome_text",
             "thank_you_text",
+            "support_text",
             "language",
+            "show_statement_numbers",
             "open_link_enabled",
             "comments_required",
             "room_shows_comments",
@@ -41,6 +43,8 @@ class StudySettingsForm(forms.ModelForm):
             "label_agree": _("Label of the right pole"),
             "open_link_enabled": _("Open link"),
             "comments_required": _("Ask for a comment on the cards at both ends (required)"),
+            "support_text": _("Support text (shown when a participant takes a break)"),
+            "show_statement_numbers": _("Show statement numbers to participants"),
             "room_shows_comments": _("Show comments on a session's discussion board (anonymously)"),
         }
         widgets = {
@@ -48,6 +52,7 @@ class StudySettingsForm(forms.ModelForm):
             "consent_text": forms.Textarea(attrs={"rows": 5}),
             "welcome_text": forms.Textarea(attrs={"rows": 3}),
             "thank_you_text": forms.Textarea(attrs={"rows": 3}),
+            "support_text": forms.Textarea(attrs={"rows": 3}),
         }
 
 

@@ -184,8 +184,12 @@ def _grid_initial(study: Study, half_range: int | None = None, *, suggest: bool 
 
 
 def _picture(study: Study, capacities: dict[int, int], n_statements: int) -> dict:
+    """The picture of a shape; `saved` says whether it is the study's stored grid, so a suggested
+    or typed shape is never mistaken for one that is kept."""
     total = sum(capacities.values())
+    stored = study.grid()
     return {
+        "saved": bool(stored) and {v: c for v, c in capacities.items() if c} == {v: c for v, c in stored.items() if c},
         "columns": [(value, capacity, range(capacity)) for value, capacity in sorted(capacities.items())],
         "total": total,
         "n_statements": n_statements,
