@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -26,6 +27,7 @@ from rest_framework.views import APIView
 from qsort.api import serializers as s
 from qsort.exchange import services as exchange
 from qsort.runs.models import AnalysisRun
+from qsort.runs.services import correlations_of
 from qsort.studies.access import Access, Can, access_for, study_for
 from qsort.studies.models import (
     Answer,
@@ -326,22 +328,57 @@ class AnalysisList(Endpoint, generics.ListCreateAPIView):
         return Response({"id": run.pk, "status": run.status}, status=status.HTTP_201_CREATED)
 
 
-def _run_for(request: Request, run_id: int, capability: Can) -> AnalysisRun:
-    """The run if the user may `capability` its study; a stranger cannot tell it exists."""
-    run = AnalysisRun.objects.filter(pk=run_id).select_related("study").first()
+def _run_for(request: Request, run_id: int, capability: Can, runs: QuerySet | None = None) -> AnalysisRun:
+    """The run if the user may `capability` its study; a stranger cannot tell it exists.  Its
+    result stays in the database unless `runs` loads it."""
+    runs = AnalysisRun.objects.defer("result") if runs is None else runs
+    run = runs.filter(pk=run_id).select_related("study").first()
     if run is None:
         raise NotFound(_("No such analysis."))
     run.study = study_for(request.user, run.study.slug, capability)
     return run
 
 
+INCLUDES = ("correlations",)
+
+
 class AnalysisDetail(Endpoint, generics.RetrieveAPIView):
-    """Status and progress; when done, the result in the analysis JSON (shared/analysis-json.md)."""
+    """Status and progress; when done, the result in the analysis JSON (shared/analysis-json.md)
+    without the sorts x sorts `correlations` (a million numbers at 1,000 sorts) unless asked for
+    with `?include=correlations`."""
 
     serializer_class = s.AnalysisRunSerializer
 
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "include",
+                str,
+                description="`correlations`: add the sorts x sorts correlation matrix to the result "
+                "(computed from the sorts; null above 1,000 sorts).",
+            )
+        ]
+    )
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
     def get_object(self) -> AnalysisRun:
-        return _run_for(self.request, self.kwargs["run_id"], Can.VIEW)
+        wanted = {item.strip() for item in self.request.query_params.get("include", "").split(",") if item.strip()}
+        if unknown := sorted(wanted - set(INCLUDES)):
+            raise ValidationError(
+                {
+                    "include": [
+                        _("Nothing called %(names)s to include. Available: %(available)s.")
+                        % {"names": ", ".join(unknown), "available": ", ".join(INCLUDES)}
+                    ]
+                }
+            )
+        run = _run_for(self.request, self.kwargs["run_id"], Can.VIEW, AnalysisRun.objects.without_correlations())
+        run.result = run.stored_result
+        if "correlations" in wanted and run.result is not None:
+            full = AnalysisRun.objects.filter(pk=run.pk).values_list("result", flat=True).get()
+            run.result = {**run.result, "correlations": correlations_of(run.study, full)}
+        return run
 
 
 class AnalysisRetry(Endpoint, APIView):

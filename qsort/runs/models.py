@@ -52,15 +52,21 @@ class AnalysisRunQuerySet(models.QuerySet):
             status=AnalysisRun.Status.RUNNING, sign_of_life__lt=worker_lost_before()
         )
 
-    def for_dashboard(self) -> AnalysisRunQuerySet:
-        """Runs with their result minus the sorts x sorts correlation matrix, which the dashboard
-        never shows and which, at 1,000 sorts, is a million numbers to decode per page view."""
+    def without_correlations(self, name: str = "stored_result") -> AnalysisRunQuerySet:
+        """Runs with `stored_result` (or `name`): the result minus any sorts x sorts correlation
+        matrix, with `result` itself deferred.  Runs no longer store the matrix (it is computed
+        when asked for: services.correlations_of); older runs kept it, and at 1,000 sorts it is a
+        million numbers to decode for pages and API answers that never show it."""
         if connection.vendor == "postgresql":
             # A constant expression, no user input: jsonb's "-" drops one key server-side.
             result = RawSQL(f"{AnalysisRun._meta.db_table}.result - 'correlations'", (), models.JSONField())  # noqa: S611
         else:
             result = F("result")
-        return self.annotate(dashboard_result=result).defer("result")
+        return self.annotate(**{name: result}).defer("result")
+
+    def for_dashboard(self) -> AnalysisRunQuerySet:
+        """`dashboard_result`: the result as the dashboard reads it (see without_correlations)."""
+        return self.without_correlations("dashboard_result")
 
 
 class AnalysisRun(models.Model):
