@@ -10,6 +10,7 @@ from datetime import datetime
 
 import numpy as np
 import openpyxl
+import orjson
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -58,7 +59,7 @@ def test_the_api_detail_leaves_the_matrix_out_unless_asked(client_for, new_run):
     assert detail.status_code == 200
     assert "correlations" not in detail.json()["result"]
     assert detail.json()["result"]["loadings"] == new_run.result["loadings"]
-    assert detail.content == json.dumps(detail.json(), separators=(",", ":"), ensure_ascii=False).encode()
+    assert detail.content == orjson.dumps(detail.json())  # compact: no spaces, no indentation
     full = client.get(f"/api/analyses/{new_run.pk}/?include=correlations").json()["result"]
     assert full["correlations"] == engine_result(new_run.study)["correlations"]
     refused = client.get(f"/api/analyses/{new_run.pk}/?include=correlations,everything")
@@ -160,3 +161,19 @@ def test_load_sorts_without_postgresql_arrays_gives_the_same_matrix(study, monke
     portable = load_sorts(study)
     np.testing.assert_array_equal(portable.data, with_arrays.data)
     assert portable.sort_ids == with_arrays.sort_ids
+
+
+@pytest.mark.parametrize("entry", ["from qsort.wsgi import application", "import django; django.setup()"])
+def test_a_web_process_uses_one_blas_thread(entry):
+    """gunicorn loads qsort.wsgi; runserver (`make run`) and the worker load the settings first."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        f"{entry}; import numpy, threadpoolctl; print(max(i['num_threads'] for i in threadpoolctl.threadpool_info()))"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
+    env["DJANGO_SETTINGS_MODULE"] = "qsort.settings"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
+    assert out.strip() == "1"
