@@ -8,12 +8,20 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from qsort.runs.models import AnalysisRun
-from qsort.studies.models import GRID_MAX_VALUE, GRID_MIN_VALUE, Participant, Statement, Study
-
-MAX_NEW_PARTICIPANTS = 1000
+from qsort.studies.models import (
+    GRID_MAX_VALUE,
+    GRID_MIN_VALUE,
+    Answer,
+    Participant,
+    SortComment,
+    Statement,
+    Study,
+)
 
 
 class StatementSerializer(serializers.ModelSerializer):
+    text = serializers.CharField(max_length=Statement.MAX_LENGTH)
+
     class Meta:
         model = Statement
         fields = ["number", "text"]
@@ -123,9 +131,9 @@ class ParticipantSerializer(serializers.ModelSerializer):
 
 
 class NewParticipantsSerializer(serializers.Serializer):
-    count = serializers.IntegerField(min_value=0, max_value=MAX_NEW_PARTICIPANTS, default=0)
+    count = serializers.IntegerField(min_value=0, max_value=Study.MAX_INVITES, default=0)
     codes = serializers.ListField(
-        child=serializers.CharField(max_length=40), max_length=MAX_NEW_PARTICIPANTS, default=list
+        child=serializers.CharField(max_length=40), max_length=Study.MAX_INVITES, default=list
     )
 
     def validate(self, attrs: dict) -> dict:
@@ -156,8 +164,12 @@ class SortSerializer(serializers.Serializer):
 
 class SubmitSortSerializer(serializers.Serializer):
     values = serializers.DictField(child=serializers.IntegerField(min_value=-99, max_value=99))
-    comments = serializers.DictField(child=serializers.CharField(allow_blank=True, max_length=4000), default=dict)
-    answers = serializers.DictField(child=serializers.CharField(allow_blank=True, max_length=8000), default=dict)
+    comments = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, max_length=SortComment.MAX_LENGTH), default=dict
+    )
+    answers = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, max_length=Answer.MAX_LENGTH), default=dict
+    )
 
 
 class SubmittedSortSerializer(serializers.Serializer):
@@ -167,9 +179,9 @@ class SubmittedSortSerializer(serializers.Serializer):
 
 
 class AnalysisRequestSerializer(serializers.Serializer):
-    factors = serializers.IntegerField(min_value=1, max_value=8)
-    extraction = serializers.ChoiceField(choices=["pca", "centroid"], default="pca")
-    rotation = serializers.ChoiceField(choices=["varimax", "none"], default="varimax")
+    factors = serializers.IntegerField(min_value=1, max_value=AnalysisRun.MAX_FACTORS)
+    extraction = serializers.ChoiceField(choices=AnalysisRun.Extraction.values, default=AnalysisRun.Extraction.PCA)
+    rotation = serializers.ChoiceField(choices=AnalysisRun.Rotation.values, default=AnalysisRun.Rotation.VARIMAX)
     flags = serializers.ListField(
         child=serializers.ListField(min_length=3, max_length=3),
         default=list,

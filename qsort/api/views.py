@@ -42,6 +42,8 @@ from qsort.studies.models import (
     SortComment,
     SortValue,
     Statement,
+    StatementsRefused,
+    StatusRefused,
     Study,
     StudyNotReady,
 )
@@ -83,27 +85,19 @@ def _apply_study_changes(study: Study, data: dict) -> None:
     study.save()
     try:
         if "statements" in data:
-            study.ensure_deck_unlocked()
-            study.statements.all().delete()
-            Statement.objects.bulk_create(
-                Statement(study=study, number=n, position=n, text=item["text"])
-                for n, item in enumerate(data["statements"], start=1)
-            )
+            study.replace_deck(item["text"] for item in data["statements"])
         if "grid" in data:
             study.set_grid(data["grid"])
     except DeckLocked as locked:
         field = "statements" if "statements" in data else "grid"
         raise Conflict({field: [str(locked)]}) from None
-    new_status = data.get("status")
-    if new_status == Study.Status.OPEN and study.status != Study.Status.OPEN:
+    except StatementsRefused as refused:
+        raise ValidationError({"statements": refused.messages}) from None
+    if "status" in data:
         try:
-            study.open()
-        except StudyNotReady as problem:
+            study.set_status(data["status"])
+        except (StudyNotReady, StatusRefused) as problem:
             raise ValidationError({"status": [str(problem)]}) from None
-    elif new_status == Study.Status.CLOSED and study.status == Study.Status.OPEN:
-        study.close()
-    elif new_status == Study.Status.DRAFT and study.status != Study.Status.DRAFT:
-        raise ValidationError({"status": [_("A study cannot go back to draft.")]})
 
 
 class StudyList(Endpoint, generics.ListCreateAPIView):
@@ -160,6 +154,8 @@ class StatementList(Endpoint, generics.ListCreateAPIView):
             serializer.instance = self.study().add_statement(serializer.validated_data["text"])
         except DeckLocked as locked:
             raise Conflict({"text": [str(locked)]}) from None
+        except StatementsRefused as refused:
+            raise ValidationError({"text": refused.messages}) from None
 
 
 class StatementDetail(Endpoint, generics.RetrieveUpdateAPIView):

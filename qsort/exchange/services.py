@@ -7,8 +7,6 @@ inside one transaction and stores sorts through `submit_sort`, so the one valida
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,7 +26,6 @@ from qsort.runs.models import AnalysisRun
 from qsort.runs.services import correlations_of
 from qsort.studies.models import (
     Answer,
-    DeckLocked,
     Participant,
     Sort,
     SortComment,
@@ -137,8 +134,8 @@ class RunSource:
 
     def part(self, *keys: str) -> dict[str, Any]:
         """Only these keys of the stored result (the database extracts them)."""
-        row = AnalysisRun.objects.filter(pk=self.run.pk).values_list(*(f"result__{key}" for key in keys)).get()
-        return dict(zip(keys, row, strict=True))
+        run = AnalysisRun.objects.with_result_fields(*keys).get(pk=self.run.pk)
+        return {key: getattr(run, f"result_{key}") for key in keys}
 
     @cached_property
     def result(self) -> dict[str, Any]:
@@ -227,6 +224,7 @@ def preview_pqmethod(sta: bytes, dat: bytes) -> StudyImport:
     plan = StudyImport()
     statements, sta_problems = pqmethod.read_sta(sta)
     plan.problems += [f".STA {problem}" for problem in sta_problems]
+    plan.problems += [f".STA {problem}" for problem in Study.statement_problems(statements)]
     dat_file, dat_problems = pqmethod.read_dat(dat)
     plan.problems += [f".DAT {problem}" for problem in dat_problems]
     plan.statements = statements
@@ -269,68 +267,12 @@ def create_study_from_pqmethod(plan: StudyImport, owner, title: str = "") -> Stu
         distribution=Study.Distribution.FORCED if plan.forced else Study.Distribution.FREE,
         condition_of_instruction=_("Imported from PQMethod files: add the condition of instruction in Settings."),
     )
-    Statement.objects.bulk_create(
-        Statement(study=study, number=n, position=n, text=text) for n, text in enumerate(plan.statements, start=1)
-    )
+    study.replace_deck(plan.statements)
     study.set_grid(plan.grid)
     participants = study.invite(codes=[name for name, _values in plan.sorts])
     for participant, (_name, values) in zip(participants, plan.sorts, strict=True):
         submit_sort(participant, enumerate(values, start=1), entered_by=owner)
     return study
-
-
-@dataclass
-class StatementsImport:
-    statements: list[str] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-
-
-def preview_statements(study: Study, data: bytes) -> StatementsImport:
-    """Statements from a CSV with a `text` column (`number,text`, `id,text`) or one per line."""
-    plan = StatementsImport()
-    if study.deck_locked:
-        plan.problems.append(_("The deck is locked because participants have already sorted it."))
-        return plan
-    text = pqmethod.decode(data)
-    rows = list(csv.reader(io.StringIO(text)))
-    header = [cell.strip().lower() for cell in rows[0]] if rows else []
-    if "text" in header:
-        column, first_line, rows = header.index("text"), 2, rows[1:]
-        lines = [(row[column] if column < len(row) else "") for row in rows]
-    else:
-        first_line, lines = 1, text.splitlines()
-    existing = {t.strip().casefold(): n for n, t in study.statements.values_list("number", "text")}
-    seen: dict[str, int] = {}
-    while lines and not lines[-1].strip():
-        lines.pop()
-    for line_number, raw in enumerate(lines, start=first_line):
-        statement = restore(raw.strip())
-        key = statement.casefold()
-        if not statement:
-            plan.problems.append(_("Line %(line)d is empty.") % {"line": line_number})
-        elif key in seen:
-            plan.problems.append(_("Line %(line)d repeats line %(first)d.") % {"line": line_number, "first": seen[key]})
-        elif key in existing:
-            plan.problems.append(
-                _("Line %(line)d is already statement %(number)d of the deck.")
-                % {"line": line_number, "number": existing[key]}
-            )
-        else:
-            seen[key] = line_number
-            plan.statements.append(statement)
-    if not lines:
-        plan.problems.append(_("The file holds no statements."))
-    return plan
-
-
-@transaction.atomic
-def apply_statements(study: Study, plan: StatementsImport) -> list[Statement]:
-    if plan.problems:
-        raise ValueError("; ".join(plan.problems))
-    try:
-        return [study.add_statement(text) for text in plan.statements]
-    except DeckLocked as locked:  # a first sort arrived since the preview
-        raise ImportFailed(str(locked)) from None
 
 
 @dataclass

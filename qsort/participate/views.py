@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from qsort.participate import services
 from qsort.participate.services import PILES, DraftRejected, DraftRules, Stage, StepRefused
-from qsort.studies.models import Participant, SortDraft, Statement, Study
+from qsort.studies.models import Answer, Participant, SortComment, SortDraft, Statement, Study
 from qsort.studies.services import SortAlreadySubmitted, StudyNotAcceptingSorts, extreme_statements, submit_sort
 from qsort.studies.validation import SortInvalid, signed
 
@@ -247,6 +247,8 @@ def _review(
         errors=errors or [],
         state=state,
         text=_js_text(),
+        comment_max_length=SortComment.MAX_LENGTH,
+        answer_max_length=Answer.MAX_LENGTH,
     )
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, models
 from django.db.models import F, Q
 from django.db.models.expressions import RawSQL
+from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -45,6 +47,18 @@ STAGES = {
 }
 
 
+def _rows_path(rows: Sequence[int]) -> str:
+    """A jsonpath selecting these array items, runs of consecutive indices as `a to b`."""
+    parts, start = [], None
+    for i, index in enumerate(rows):
+        if start is None:
+            start = index
+        if i + 1 == len(rows) or rows[i + 1] != index + 1:
+            parts.append(str(start) if start == index else f"{start} to {index}")
+            start = None
+    return "$[" + ",".join(parts) + "]"
+
+
 class AnalysisRunQuerySet(models.QuerySet):
     def lost_worker(self) -> AnalysisRunQuerySet:
         """Running runs whose worker stopped beating (claimed before any beat: the claim time)."""
@@ -52,9 +66,9 @@ class AnalysisRunQuerySet(models.QuerySet):
             status=AnalysisRun.Status.RUNNING, sign_of_life__lt=worker_lost_before()
         )
 
-    def without_correlations(self, name: str = "stored_result") -> AnalysisRunQuerySet:
-        """Runs with `stored_result` (or `name`): the result minus any sorts x sorts correlation
-        matrix, with `result` itself deferred.  Runs no longer store the matrix (it is computed
+    def without_correlations(self) -> AnalysisRunQuerySet:
+        """Runs with `stored_result`: the result minus any sorts x sorts correlation matrix, with
+        `result` itself deferred.  Runs no longer store the matrix (it is computed
         when asked for: services.correlations_of); older runs kept it, and at 1,000 sorts it is a
         million numbers to decode for pages and API answers that never show it."""
         if connection.vendor == "postgresql":
@@ -62,11 +76,42 @@ class AnalysisRunQuerySet(models.QuerySet):
             result = RawSQL(f"{AnalysisRun._meta.db_table}.result - 'correlations'", (), models.JSONField())  # noqa: S611
         else:
             result = F("result")
-        return self.annotate(**{name: result}).defer("result")
+        return self.annotate(stored_result=result).defer("result")
 
-    def for_dashboard(self) -> AnalysisRunQuerySet:
-        """`dashboard_result`: the result as the dashboard reads it (see without_correlations)."""
-        return self.without_correlations("dashboard_result")
+    # A result is the whole analysis JSON (at 20,000 sorts several MB): pages select the
+    # fields, rows or columns they show, and PostgreSQL cuts them out server-side.
+
+    def with_result_fields(self, *names: str) -> AnalysisRunQuerySet:
+        """Each named top-level field of the result as `run.result_<name>`; the rest stays put."""
+        return self.defer("result").annotate(**{f"result_{name}": KeyTransform(name, "result") for name in names})
+
+    def with_result_items(
+        self, name: str, *, alias: str = "", rows: Sequence[int] | None = None, column: int | None = None
+    ) -> AnalysisRunQuerySet:
+        """`run.items_<alias or name>`: the result array's `rows` (indices, at least one), or one
+        `column` of every row.
+
+        On PostgreSQL a jsonpath query; elsewhere (SQLite for `make run`) the whole field,
+        cut in Python by `cut_items`.
+        """
+        if connection.vendor != "postgresql":
+            return self.annotate(**{f"items_{alias or name}": KeyTransform(name, "result")})
+        path = f"$[*][{int(column)}]" if column is not None else _rows_path([int(r) for r in rows or ()])
+        table = AnalysisRun._meta.db_table
+        # The path is built from integers only; the field name is a constant of the caller.
+        expression = RawSQL(  # noqa: S611
+            f"jsonb_path_query_array({table}.result -> %s, %s::jsonpath)", (name, path), models.JSONField()
+        )
+        return self.annotate(**{f"items_{alias or name}": expression})
+
+
+def cut_items(items: list, *, rows: Sequence[int] | None = None, column: int | None = None) -> list:
+    """`with_result_items`' selection for a database that returned the whole array (SQLite)."""
+    if connection.vendor == "postgresql":
+        return items
+    if column is not None:
+        return [row[column] for row in items]
+    return [items[i] for i in rows or () if i < len(items)]
 
 
 class AnalysisRun(models.Model):
@@ -75,6 +120,17 @@ class AnalysisRun(models.Model):
         RUNNING = "running", _("Running")
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
+
+    class Extraction(models.TextChoices):
+        PCA = "pca", _("Principal components (PCA)")
+        CENTROID = "centroid", _("Centroid (Brown)")
+
+    class Rotation(models.TextChoices):
+        VARIMAX = "varimax", _("Varimax")
+        NONE = "none", _("None")
+
+    # PQMethod extracts at most 8 factors (7 by centroid); more is never interpretable in a Q study.
+    MAX_FACTORS = 8
 
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="analysis_runs")
     # factors, extraction, rotation, correlation, flag overrides, pair rotations, ...

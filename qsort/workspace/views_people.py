@@ -127,7 +127,12 @@ def participant_withdraw(request: HttpRequest, slug: str, pk: int) -> HttpRespon
         label = participant.label
         participant.withdraw()
         messages.success(
-            request, _("%(label)s is withdrawn: their link, sort, comments and answers are deleted.") % {"label": label}
+            request,
+            _(
+                "%(label)s is withdrawn: their link, sort, comments and answers are deleted, and every "
+                "analysis that used their sort is re-run without it."
+            )
+            % {"label": label},
         )
         return redirect("workspace:participants", slug=study.slug)
     has_sort = hasattr(participant, "sort")
