@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from qsort.analysis import correlation, extraction
 from qsort.analysis.engine import CORRELATIONS_LIMIT
 from qsort.runs import background
-from qsort.runs.models import MAX_ATTEMPTS, AnalysisRun
+from qsort.runs.models import MAX_ATTEMPTS, AnalysisRun, Bootstrap
 from qsort.studies.models import Sort, SortValue, Study, participant_label
 
 logger = logging.getLogger(__name__)
@@ -311,7 +311,8 @@ def rerun_without_sort(sort: Sort, *, origin: object = None) -> None:
     Their label, loadings and flags sit in a run's result, and their sort shaped every factor
     array and z-score in it, so redacting rows would not be enough: each run that used the sort
     (or names it in a flag override or an error, or is running with it loaded) loses its result
-    and is queued again, same id and parameters minus their overrides. Until the re-run finishes
+    and is queued again, same id and parameters minus their overrides (its bootstraps are deleted:
+    they resampled the sort and list its loadings). Until the re-run finishes
     the run has no result, so no page or download can show the old one. Called on Sort's
     pre_delete (runs/receivers.py), so every door that deletes a sort does this; deleting the
     whole study (`origin`) skips it: its runs go too.
@@ -333,6 +334,8 @@ def rerun_without_sort(sort: Sort, *, origin: object = None) -> None:
             AnalysisRun.objects.filter(pk=run.pk).update(
                 **REQUEUED, result=None, parameters=parameters, attempts=0, queued_at=timezone.now()
             )
+    # A bootstrap of such a run resampled the withdrawn sort and lists its loadings: it goes too.
+    Bootstrap.objects.filter(run_id__in=affected).delete()
     for run_id in affected:
         enqueue(AnalysisRun(pk=run_id))
 
