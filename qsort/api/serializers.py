@@ -12,6 +12,7 @@ from qsort.studies.models import (
     GRID_MAX_VALUE,
     GRID_MIN_VALUE,
     Answer,
+    GridColumn,
     Participant,
     SortComment,
     Statement,
@@ -30,7 +31,7 @@ class StatementSerializer(serializers.ModelSerializer):
 
 class GridColumnSerializer(serializers.Serializer):
     value = serializers.IntegerField(min_value=GRID_MIN_VALUE, max_value=GRID_MAX_VALUE)
-    capacity = serializers.IntegerField(min_value=0, max_value=200)
+    capacity = serializers.IntegerField(min_value=0, max_value=GridColumn.MAX_CAPACITY)
 
 
 class GridField(serializers.ListField):

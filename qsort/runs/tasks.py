@@ -17,7 +17,9 @@ from typing import Any
 
 import numpy as np
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import worker_ready
+from django.conf import settings
 from django.db import connection
 from django.db.models import F, Q
 from django.utils import timezone
@@ -90,7 +92,13 @@ def recover_on_start(**_kwargs) -> None:
     recover_runs.delay()
 
 
-@shared_task(ignore_result=True)
+# An analysis that never ends (an engine loop that does not converge) must still end "failed":
+# the soft limit stops it with a message; the hard one, a minute later, ends its worker process.
+@shared_task(
+    ignore_result=True,
+    soft_time_limit=settings.QSORT_RUN_TIME_LIMIT_SECONDS,
+    time_limit=settings.QSORT_RUN_TIME_LIMIT_SECONDS + 60,
+)
 def run_analysis(run_id: int) -> None:
     # A conditional UPDATE claims the run: a duplicate delivery finds it taken and does nothing;
     # a redelivery after its worker died finds the heartbeat stopped and takes it over.
@@ -130,22 +138,24 @@ def _analyse(run_id: int, rows) -> None:
         result = analyse_sorts(sorts, parameters, progress).to_json()
     except ValueError as error:  # the engine's input errors are written for researchers, as clauses
         message = str(error)
-        rows.update(
-            status=AnalysisRun.Status.FAILED,
-            error=message[:1].upper() + message[1:],
-            claim="",
-            finished_at=timezone.now(),
+        _fail(rows, message[:1].upper() + message[1:])
+        return
+    except SoftTimeLimitExceeded:
+        logger.error("Analysis run %s stopped at the time limit", run_id)
+        _fail(
+            rows,
+            _(
+                "The analysis took longer than %(minutes)d minutes and was stopped. Try fewer factors or "
+                "PCA extraction; if it happens again, tell us."
+            )
+            % {"minutes": settings.QSORT_RUN_TIME_LIMIT_SECONDS // 60},
         )
         return
     except Exception:
         logger.exception("Analysis run %s failed", run_id)
-        rows.update(
-            status=AnalysisRun.Status.FAILED,
-            error=_(
-                "The analysis stopped because of an unexpected error. Please try again; if it fails again, tell us."
-            ),
-            claim="",
-            finished_at=timezone.now(),
+        _fail(
+            rows,
+            _("The analysis stopped because of an unexpected error. Please try again; if it fails again, tell us."),
         )
         return
     # Not stored: the sorts x sorts matrix was 98 % of a 1,000-sort run; correlations_of computes
@@ -155,6 +165,10 @@ def _analyse(run_id: int, rows) -> None:
     rows.update(
         status=AnalysisRun.Status.DONE, result=result, stage="", progress=100, claim="", finished_at=timezone.now()
     )
+
+
+def _fail(rows, message: str) -> None:
+    rows.update(status=AnalysisRun.Status.FAILED, error=message, claim="", finished_at=timezone.now())
 
 
 #: Below this many sort slots (steps x sorts) one process is faster than starting a pool.
