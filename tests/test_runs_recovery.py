@@ -306,6 +306,7 @@ def start_worker_process(name: str, slow: float, *extra: str) -> subprocess.Pope
         "DATABASE_URL": f"postgres://{settings['USER']}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}",
         "QSORT_RUN_HEARTBEAT_SECONDS": "1",
         "SLOW_ANALYSIS_SECONDS": str(slow),
+        "QSORT_TEST_QUEUE": app.conf.task_default_queue,
     }
     return subprocess.Popen([sys.executable, str(REPO / "tests" / "slow_worker.py"), name, *extra], env=env, cwd=REPO)
 
