@@ -7,11 +7,12 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from qsort.runs.models import AnalysisRun
+from qsort.runs.models import AnalysisRun, Bootstrap
 from qsort.studies.models import (
     GRID_MAX_VALUE,
     GRID_MIN_VALUE,
     Answer,
+    GridColumn,
     Participant,
     SortComment,
     Statement,
@@ -30,7 +31,7 @@ class StatementSerializer(serializers.ModelSerializer):
 
 class GridColumnSerializer(serializers.Serializer):
     value = serializers.IntegerField(min_value=GRID_MIN_VALUE, max_value=GRID_MAX_VALUE)
-    capacity = serializers.IntegerField(min_value=0, max_value=200)
+    capacity = serializers.IntegerField(min_value=0, max_value=GridColumn.MAX_CAPACITY)
 
 
 class GridField(serializers.ListField):
@@ -230,3 +231,47 @@ class AnalysisRunSerializer(serializers.ModelSerializer):
     def get_result(self, run: AnalysisRun) -> dict | None:
         """The analysis JSON (shared/analysis-json.md) once the run is done."""
         return run.result if run.status == AnalysisRun.Status.DONE else None
+
+
+class BootstrapRequestSerializer(serializers.Serializer):
+    """Either `steps` (and an optional `seed`) or explicit `resamples`; the runs room checks them."""
+
+    steps = serializers.IntegerField(required=False, help_text="Bootstrap steps (default 1,000, at most 5,000).")
+    seed = serializers.IntegerField(
+        required=False, min_value=0, help_text="Seed of the resamples; drawn and stored when absent."
+    )
+    resamples = serializers.ListField(
+        child=serializers.ListField(child=serializers.IntegerField()),
+        required=False,
+        help_text="One list per step of 1-based sort positions (the run's sort order), as qmboots lists them.",
+    )
+
+    def validate(self, data: dict) -> dict:
+        if "resamples" in data and ("steps" in data or "seed" in data):
+            raise serializers.ValidationError(_("Give either resamples, or steps and a seed, not both."))
+        return data
+
+
+class BootstrapSerializer(serializers.ModelSerializer):
+    result = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Bootstrap
+        fields = [
+            "id",
+            "run",
+            "status",
+            "progress",
+            "steps",
+            "seed",
+            "error",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "result",
+        ]
+        read_only_fields = fields
+
+    def get_result(self, job: Bootstrap) -> dict | None:
+        """The bootstrap JSON (qsort/analysis/README.md, "Bootstrap JSON") once the job is done."""
+        return job.result if job.status == Bootstrap.Status.DONE else None

@@ -223,3 +223,62 @@ def result_parts(run_id: int, parts: dict[str, Part]) -> dict[str, Any]:
     return {
         name: json.loads(value) if isinstance(value, str) else value for name, value in zip(parts, row, strict=True)
     }
+
+
+class Bootstrap(models.Model):
+    """A bootstrap of one finished run (qmboots' procedure, qsort.analysis.bootstrap).
+
+    Either ``steps`` with a ``seed`` (drawn and stored when not given, so the bootstrap can be
+    repeated) or explicit ``resamples`` (0-based sort indices per step). ``result`` holds the
+    bootstrap JSON (qsort/analysis/README.md, "Bootstrap JSON"). ``cancel_requested`` is how a
+    web request stops a running job: the worker checks it between batches.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    run = models.ForeignKey(AnalysisRun, on_delete=models.CASCADE, related_name="bootstraps")
+    steps = models.PositiveIntegerField()
+    seed = models.BigIntegerField(null=True, blank=True)
+    resamples = models.JSONField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)
+    cancel_requested = models.BooleanField(default=False)
+    result = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="bootstraps"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["queued", "running", "done", "failed", "cancelled"]),
+                name="bootstrap_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(progress__gte=0) & Q(progress__lte=100), name="bootstrap_progress_0_100"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="done") | Q(result__isnull=False), name="bootstrap_done_has_result"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Bootstrap {self.pk} of run {self.run_id} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {self.Status.DONE, self.Status.FAILED, self.Status.CANCELLED}
+
+    @property
+    def can_cancel(self) -> bool:
+        return self.status in {self.Status.QUEUED, self.Status.RUNNING}

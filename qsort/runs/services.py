@@ -4,6 +4,8 @@ queueing (never failing a request because the broker is down) and automatic re-a
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -11,14 +13,14 @@ from typing import Any
 import numpy as np
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from qsort.analysis import correlation, extraction
 from qsort.runs import background
-from qsort.runs.models import MAX_ATTEMPTS, AnalysisRun
+from qsort.runs.models import MAX_ATTEMPTS, AnalysisRun, Bootstrap
 from qsort.studies.models import Participant, Sort, SortValue, Study
 
 logger = logging.getLogger(__name__)
@@ -29,7 +31,7 @@ PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 
 # Automatic re-analysis waits this long after a sort, so a burst of sorts shares one run, and
 # starts at most once per interval per study; only the newest few automatic runs are kept.
 AUTO_REANALYSE_DELAY = timedelta(seconds=30)
-AUTO_REANALYSE_MIN_INTERVAL = timedelta(minutes=2)
+AUTO_REANALYSE_MIN_INTERVAL = timedelta(minutes=1)
 AUTOMATIC_RUNS_KEPT = 3
 # A queued run still waiting this long after it was due is sent again by the sweep.
 RESEND_AFTER = timedelta(seconds=30)
@@ -50,24 +52,43 @@ class StudySorts:
     distribution: list[int] | None
 
 
+@contextmanager
+def one_snapshot() -> Iterator[None]:
+    """Reads that must agree see the database at one moment (PostgreSQL's REPEATABLE READ).
+
+    Found by benchmarks/load.py: a sort committed (or withdrawn) between load_sorts' participant
+    query and its values query failed the run. Inside an outer transaction (tests) the snapshot
+    is that transaction's own and cannot be changed any more, so it is left as it is.
+    """
+    if connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic():
+        if connection.vendor == "postgresql":  # SQLite's transactions are serializable already
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        yield
+
+
 def load_sorts(study: Study) -> StudySorts:
     """Three queries whatever the size: statements, participants (for labels), values.
 
     Sorts are labelled by participant label (code or neutral number), never by token, and kept
     in submission order so runs of the same data are comparable.
     """
-    statements = list(study.statements.order_by("number").values_list("id", "number", "text"))
+    with one_snapshot():
+        statements = list(study.statements.order_by("number").values_list("id", "number", "text"))
+        participants = list(
+            Participant.objects.filter(sort__study=study)
+            .order_by("sort__submitted_at", "sort__id")
+            .annotate(sort_pk=F("sort__id"))
+            .only("id", "code")
+        )
+        rows = SortValue.objects.filter(sort__study=study).values_list("sort_id", "statement_id", "value")
+        triples = np.array(list(rows), dtype=np.int64).reshape(-1, 3)
     row_of = {statement[0]: row for row, statement in enumerate(statements)}
-    participants = list(
-        Participant.objects.filter(sort__study=study)
-        .order_by("sort__submitted_at", "sort__id")
-        .annotate(sort_pk=F("sort__id"))
-        .only("id", "code")
-    )
     column_of = {participant.sort_pk: column for column, participant in enumerate(participants)}
     data = np.zeros((len(statements), len(participants)), dtype=np.int64)
-    rows = SortValue.objects.filter(sort__study=study).values_list("sort_id", "statement_id", "value")
-    triples = np.array(list(rows), dtype=np.int64).reshape(-1, 3)
     if triples.size:
         data[[row_of[s] for s in triples[:, 1]], [column_of[s] for s in triples[:, 0]]] = triples[:, 2]
     return StudySorts(
@@ -208,7 +229,7 @@ def enqueue(run: AnalysisRun, *, countdown: float | None = None) -> None:
     if settings.QSORT_RUNS_IN_PROCESS:
 
         def send() -> None:
-            background.submit(run.pk, delay=countdown or 0)
+            background.submit(run_analysis, run.pk, delay=countdown or 0)
             recover_runs()  # without beat, each enqueue is the moment to pick up what a restart left
     else:
 
@@ -260,7 +281,8 @@ def rerun_without_sort(sort: Sort, *, origin: object = None) -> None:
     Their label, loadings and flags sit in a run's result, and their sort shaped every factor
     array and z-score in it, so redacting rows would not be enough: each run that used the sort
     (or names it in a flag override or an error, or is running with it loaded) loses its result
-    and is queued again, same id and parameters minus their overrides. Until the re-run finishes
+    and is queued again, same id and parameters minus their overrides (its bootstraps are deleted:
+    they resampled the sort and list its loadings). Until the re-run finishes
     the run has no result, so no page or download can show the old one. Called on Sort's
     pre_delete (runs/receivers.py), so every door that deletes a sort does this; deleting the
     whole study (`origin`) skips it: its runs go too.
@@ -282,6 +304,10 @@ def rerun_without_sort(sort: Sort, *, origin: object = None) -> None:
             AnalysisRun.objects.filter(pk=run.pk).update(
                 **REQUEUED, result=None, parameters=parameters, attempts=0, queued_at=timezone.now()
             )
+    # A bootstrap of such a run resampled the withdrawn sort and lists its loadings: it goes too.
+    Bootstrap.objects.filter(run_id__in=affected).delete()
+    # A bootstrap resampled the old sorts and describes the old result: it goes with it.
+    Bootstrap.objects.filter(run_id__in=affected).delete()
     for run_id in affected:
         enqueue(AnalysisRun(pk=run_id))
 

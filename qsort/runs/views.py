@@ -32,6 +32,7 @@ from qsort.runs.services import (
     scree_eigenvalues,
     start_run,
 )
+from qsort.runs.stability import evidence_for_results_page
 from qsort.studies.access import Access, Can, access_for, study_for
 from qsort.studies.models import Participant, Sort, SortComment, Statement, Study, participant_label
 
@@ -78,7 +79,8 @@ def results(request: HttpRequest, slug: str) -> HttpResponse:
     """Start a run (with the scree of the current sorts to choose K), and the run history."""
     access = access_for(request.user, slug, Can.ANALYSE if request.method == "POST" else Can.VIEW)
     study = access.study
-    form = RunForm(request.POST or None)
+    evidence = evidence_for_results_page(study)
+    form = RunForm(request.POST or None, initial={"factors": evidence["suggested"]} if evidence else None)
     if form.is_valid():
         try:
             run = start_run(study, request.user, form.cleaned_data)
@@ -87,7 +89,8 @@ def results(request: HttpRequest, slug: str) -> HttpResponse:
         else:
             return redirect("runs:run", slug=study.slug, run_id=run.pk)
     runs = list(study.analysis_runs.defer("result").select_related("created_by")[:HISTORY_LENGTH])
-    eigenvalues = scree_eigenvalues(study)
+    # The evidence panel holds the same eigenvalues (one engine function): no second load.
+    eigenvalues = evidence["eigenvalues"] if evidence else scree_eigenvalues(study)
     return render(
         request,
         "runs/results.html",
@@ -101,6 +104,7 @@ def results(request: HttpRequest, slug: str) -> HttpResponse:
             "eigenvalues": eigenvalues[: AnalysisRun.MAX_FACTORS + 2],
             "scree": charts.scree(eigenvalues) if eigenvalues else "",
             "can_analyse": access.can_analyse,
+            "evidence": evidence,
         },
     )
 

@@ -96,6 +96,15 @@ class Study(models.Model):
     consent_text = models.TextField(blank=True)
     welcome_text = models.TextField(blank=True)
     thank_you_text = models.TextField(blank=True)
+    support_text = models.TextField(
+        blank=True,
+        help_text=_(
+            "Shown when a participant takes a break: e.g. who to call if sorting brought up difficult memories."
+        ),
+    )
+    show_statement_numbers = models.BooleanField(
+        default=False, help_text=_("Show participants each card's statement number (off: the text alone).")
+    )
     label_disagree = models.CharField(max_length=60, default="Most disagree")
     label_agree = models.CharField(max_length=60, default="Most agree")
     distribution = models.CharField(max_length=10, choices=Distribution.choices, default=Distribution.FORCED)
@@ -127,6 +136,8 @@ class Study(models.Model):
         "consent_text",
         "welcome_text",
         "thank_you_text",
+        "support_text",
+        "show_statement_numbers",
         "label_disagree",
         "label_agree",
         "distribution",
@@ -275,6 +286,8 @@ class Study(models.Model):
             )
         if not self.condition_of_instruction.strip():
             problems.append(gettext("The condition of instruction (the question participants sort by) is empty."))
+        if not self.consent_text.strip():
+            problems.append(gettext("The consent text is empty: participants must see what they agree to."))
         return problems
 
     def open(self) -> None:
@@ -336,6 +349,8 @@ class GridColumn(models.Model):
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="columns")
     value = models.SmallIntegerField()
     capacity = models.PositiveSmallIntegerField()
+
+    MAX_CAPACITY = 99  # cards one column can hold, on the grid page and through the API
 
     class Meta:
         ordering = ["study", "value"]

@@ -9,10 +9,8 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from qsort.studies.deck import tidy
-from qsort.studies.models import GRID_MIN_VALUE, Collaborator, PostSortQuestion, Statement, Study
+from qsort.studies.models import GRID_MIN_VALUE, Collaborator, GridColumn, PostSortQuestion, Statement, Study
 from qsort.workspace.grids import MAX_HALF_RANGE, MIN_HALF_RANGE
-
-MAX_CAPACITY = 99
 
 
 class StudyCreateForm(forms.ModelForm):
@@ -33,7 +31,9 @@ class StudySettingsForm(forms.ModelForm):
             "consent_text",
             "welcome_text",
             "thank_you_text",
+            "support_text",
             "language",
+            "show_statement_numbers",
             "open_link_enabled",
             "comments_required",
             "room_shows_comments",
@@ -43,6 +43,8 @@ class StudySettingsForm(forms.ModelForm):
             "label_agree": _("Label of the right pole"),
             "open_link_enabled": _("Open link"),
             "comments_required": _("Ask for a comment on the cards at both ends (required)"),
+            "support_text": _("Support text (shown when a participant takes a break)"),
+            "show_statement_numbers": _("Show statement numbers to participants"),
             "room_shows_comments": _("Show comments on a session's discussion board (anonymously)"),
         }
         widgets = {
@@ -50,6 +52,7 @@ class StudySettingsForm(forms.ModelForm):
             "consent_text": forms.Textarea(attrs={"rows": 5}),
             "welcome_text": forms.Textarea(attrs={"rows": 3}),
             "thank_you_text": forms.Textarea(attrs={"rows": 3}),
+            "support_text": forms.Textarea(attrs={"rows": 3}),
         }
 
 
@@ -89,7 +92,7 @@ class GridForm(forms.Form):
         super().__init__(*args, **kwargs)
         for value in range(GRID_MIN_VALUE, -GRID_MIN_VALUE + 1):
             self.fields[f"cap_{value}"] = forms.IntegerField(
-                label=f"{value:+d}" if value else "0", required=False, min_value=0, max_value=MAX_CAPACITY
+                label=f"{value:+d}" if value else "0", required=False, min_value=0, max_value=GridColumn.MAX_CAPACITY
             )
 
     def columns(self) -> list[int]:
