@@ -35,11 +35,28 @@ def statements_table(data: StudyData) -> Table:
     return Table("Statements", ("number", "text"), [(number, text) for number, text in data.statements])
 
 
+# Excel's limit: a worksheet has at most 16,384 columns (openpyxl refuses more).
+WORKSHEET_MAX_COLUMNS = 16_384
+
+
 def sorts_table(data: StudyData) -> Table:
     """Statements as rows, sorts as columns: the layout the R package qmethod reads."""
     header = ("statement_id", *(record.label for record in data.sorts))
     rows = [(number, *(record.values[i] for record in data.sorts)) for i, number in enumerate(data.numbers)]
     return Table("Sorts", header, rows)
+
+
+def sorts_sheet(data: StudyData) -> Table:
+    """The sorts for a worksheet: qmethod's layout while the sorts fit in its columns, else one
+    row per sort (and a note saying so) rather than a workbook that cannot be written."""
+    if len(data.sorts) < WORKSHEET_MAX_COLUMNS:
+        return sorts_table(data)
+    note = (
+        f"{len(data.sorts):,} sorts are more than a worksheet has columns: here each row is one sort "
+        "(sorts.csv has the statements-as-rows layout that qmethod reads)."
+    )
+    rows = [(record.label, *record.values) for record in data.sorts]
+    return Table("Sorts", ("participant", *(str(n) for n in data.numbers)), rows, note=note)
 
 
 def comments_table(data: StudyData) -> Table:
@@ -98,13 +115,14 @@ REPORT_CORRELATIONS_MAX_SORTS = 300
 
 def correlations_table(result: Mapping[str, Any]) -> Table:
     sorts = result["sorts"]
-    if result.get("correlations") is None:
-        return Table("Correlations", ("sort",), [], note="Not stored for this run (more than 1,000 sorts).")
     if len(sorts) > REPORT_CORRELATIONS_MAX_SORTS:
         note = (
             f"The {len(sorts):,} x {len(sorts):,} matrix is too large for a worksheet here: "
             "it is in the analysis result JSON (result.json, field 'correlations')."
         )
+        return Table("Correlations", ("sort",), [], note=note)
+    if result.get("correlations") is None:
+        note = "Not stored for this run (more than 1,000 sorts, or a sort it analysed has been withdrawn since)."
         return Table("Correlations", ("sort",), [], note=note)
     rows = [(sort, *row) for sort, row in zip(sorts, result["correlations"], strict=True)]
     return Table("Correlations", ("sort", *sorts), rows)
@@ -204,7 +222,7 @@ def report_tables(result: Mapping[str, Any], data: StudyData) -> list[Table]:
     analysed = runs_sorts(data, result)
     return [
         parameters_table(result),
-        sorts_table(analysed),
+        sorts_sheet(analysed),
         correlations_table(result),
         unrotated_loadings_table(result),
         rotated_loadings_table(result),

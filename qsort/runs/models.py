@@ -10,7 +10,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -54,6 +55,18 @@ class AnalysisRunQuerySet(models.QuerySet):
         return self.alias(sign_of_life=Coalesce("heartbeat_at", "started_at")).filter(
             status=AnalysisRun.Status.RUNNING, sign_of_life__lt=worker_lost_before()
         )
+
+    def without_correlations(self) -> AnalysisRunQuerySet:
+        """Runs with `stored_result`: the result minus any sorts x sorts correlation matrix, with
+        `result` itself deferred.  Runs no longer store the matrix (it is computed
+        when asked for: services.correlations_of); older runs kept it, and at 1,000 sorts it is a
+        million numbers to decode for pages and API answers that never show it."""
+        if connection.vendor == "postgresql":
+            # A constant expression, no user input: jsonb's "-" drops one key server-side.
+            result = RawSQL(f"{AnalysisRun._meta.db_table}.result - 'correlations'", (), models.JSONField())  # noqa: S611
+        else:
+            result = F("result")
+        return self.annotate(stored_result=result).defer("result")
 
 
 class AnalysisRun(models.Model):

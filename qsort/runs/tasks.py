@@ -54,6 +54,7 @@ def analyse_sorts(
         flag_overrides=[tuple(o) for o in parameters.get("flag_overrides", [])],
         pair_rotations=[tuple(r) for r in parameters.get("pair_rotations", [])],
         reflections=tuple(parameters.get("reflections", [])),
+        include_correlations=False,  # never stored: services.correlations_of computes it where shown
         progress=progress,
     )
 
@@ -157,6 +158,9 @@ def _analyse(run_id: int, rows) -> None:
             _("The analysis stopped because of an unexpected error. Please try again; if it fails again, tell us."),
         )
         return
+    # Not stored: the sorts x sorts matrix was 98 % of a 1,000-sort run; correlations_of computes
+    # it from the sorts where it is shown.  No key (rather than null) says "not stored".
+    del result["correlations"]
     result["statement_texts"] = sorts.statement_texts
     rows.update(
         status=AnalysisRun.Status.DONE, result=result, stage="", progress=100, claim="", finished_at=timezone.now()
