@@ -30,7 +30,7 @@ from qsort.analysis.bootstrap import BootstrapCancelled, bootstrap
 from qsort.runs import services
 from qsort.runs.models import AnalysisRun, Bootstrap, heartbeat_interval
 from qsort.runs.services import RunRefused, StudySorts, load_sorts
-from qsort.runs.stability import run_sorts
+from qsort.runs.stability import run_sorts, stored_result
 
 logger = logging.getLogger(__name__)
 
@@ -199,17 +199,17 @@ def run_bootstrap(bootstrap_id: int) -> None:
 
     try:
         sorts, data = run_sorts(run)
-        result = run.result
+        result = stored_result(run)
         k = len(result["unrotated_loadings"][0])
         options = {"resamples": job.resamples} if job.resamples is not None else {"steps": job.steps, "seed": job.seed}
         boot = bootstrap(
             data,
             result["statements"],
             result["sorts"],
-            target=np.array(result["loadings"], dtype=float)[:, :k],
-            original_flags=np.array(result["flags"], dtype=bool)[:, :k],
-            original_zscores=np.array(result["zscores"], dtype=float)[:, :k],
-            original_arrays=np.array(result["factor_arrays"], dtype=float)[:, :k],
+            target=np.array(result["loadings"], dtype=np.float64)[:, :k],
+            original_flags=np.array(result["flags"], dtype=np.bool_)[:, :k],
+            original_zscores=np.array(result["zscores"], dtype=np.float64)[:, :k],
+            original_arrays=np.array(result["factor_arrays"], dtype=np.float64)[:, :k],
             extraction=result["parameters"]["extraction"],
             rotation=result["parameters"]["rotation"],
             correlation=result["parameters"].get("correlation", "pearson"),
