@@ -136,21 +136,32 @@ def test_load_sorts_is_three_queries_and_keeps_submission_order(study, django_as
     assert sorts.statement_ids == [str(n) for n in data.numbers]
 
 
-def test_a_report_with_more_sorts_than_worksheet_columns_puts_sorts_in_rows() -> None:
-    n = tables.WORKSHEET_MAX_COLUMNS
+def _study_data(n_sorts: int, n_statements: int) -> StudyData:
     records = tuple(
-        SortRecord(label=f"P{i:05d}", submitted_at=datetime(2026, 1, 1), values=(i % 3 - 1, 0, 1 - i % 3))
-        for i in range(n)
+        SortRecord(label=f"P{i:05d}", submitted_at=datetime(2026, 1, 1), values=(0,) * n_statements)
+        for i in range(n_sorts)
     )
-    data = StudyData("Big", "big", ((1, "a"), (2, "b"), (3, "c")), {-1: 1, 0: 1, 1: 1}, (), records)
-    sheet = tables.sorts_sheet(data)
-    assert sheet.header == ("participant", "1", "2", "3")
-    assert len(sheet.rows) == n and sheet.rows[1] == ("P00001", 0, 0, 0)
-    assert "sorts.csv" in sheet.note
-    book = openpyxl.load_workbook(io.BytesIO(writers.xlsx_bytes([sheet])), read_only=True)
-    assert sum(1 for _ in book["Sorts"].iter_rows()) == n + 2  # note, header, one row per sort
-    fewer = StudyData("Big", "big", data.statements, data.grid, (), records[: n - 1])
-    assert tables.sorts_sheet(fewer).header[0] == "statement_id"  # qmethod's layout while it fits
+    statements = tuple((k + 1, f"s{k + 1}") for k in range(n_statements))
+    return StudyData("Big", "big", statements, {0: n_statements}, (), records)
+
+
+@pytest.mark.parametrize(
+    "sorts, statements, kept",
+    [
+        (2_000, 60, True),  # exactly the cell budget
+        (2_001, 60, False),  # one sort more: left out, said so
+        (tables.WORKSHEET_MAX_COLUMNS - 1, 2, True),  # the widest sheet a workbook takes
+        (tables.WORKSHEET_MAX_COLUMNS, 2, False),  # openpyxl would refuse it: a 500 before
+    ],
+)
+def test_the_reports_sorts_sheet_is_left_out_with_a_note_when_too_large(sorts, statements, kept) -> None:
+    sheet = tables.report_sorts_table(_study_data(sorts, statements))
+    if kept:
+        assert len(sheet.header) == sorts + 1 and len(sheet.rows) == statements and not sheet.note
+    else:
+        assert sheet.rows == [] and f"{sorts:,} sorts" in sheet.note and "sorts.csv" in sheet.note
+        workbook = openpyxl.load_workbook(io.BytesIO(writers.xlsx_bytes([sheet])))
+        assert next(workbook["Sorts"].iter_rows(values_only=True))[0] == sheet.note
 
 
 def test_load_sorts_without_postgresql_arrays_gives_the_same_matrix(study, monkeypatch):
@@ -177,3 +188,19 @@ def test_a_web_process_uses_one_blas_thread(entry):
     env["DJANGO_SETTINGS_MODULE"] = "qsort.settings"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
     assert out.strip() == "1"
+
+
+def test_the_api_list_of_runs_costs_the_same_queries_for_one_run_or_three(client_for, study):
+    add_sorts(study, 5)
+    execute(start_run(study, study.owner, PCA))
+    client = client_for(study.owner)
+    url = f"/api/studies/{study.slug}/analyses/"
+    client.get(url)
+    with CaptureQueriesContext(connection) as one:
+        assert len(client.get(url).json()["results"]) == 1
+    for _ in range(2):
+        execute(start_run(study, study.owner, PCA))
+    with CaptureQueriesContext(connection) as three:
+        listed = client.get(url).json()["results"]
+    assert len(listed) == 3 and all(run["result"]["factor_arrays"] for run in listed)
+    assert len(three.captured_queries) == len(one.captured_queries)

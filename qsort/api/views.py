@@ -273,7 +273,8 @@ class AnalysisList(Endpoint, generics.ListCreateAPIView):
     write_capability = Can.ANALYSE
 
     def get_queryset(self):
-        return AnalysisRun.objects.filter(study=self.study()).select_related("study").defer("result")
+        # Each run's result in the same query (not one query per run), minus any stored matrix.
+        return AnalysisRun.objects.filter(study=self.study()).select_related("study").without_correlations()
 
     @extend_schema(
         request=s.AnalysisRequestSerializer,
@@ -361,10 +362,9 @@ class AnalysisDetail(Endpoint, generics.RetrieveAPIView):
                 }
             )
         run = _run_for(self.request, self.kwargs["run_id"], Can.VIEW, AnalysisRun.objects.without_correlations())
-        run.result = run.stored_result
-        if "correlations" in wanted and run.result is not None:
+        if "correlations" in wanted and run.stored_result is not None:
             full = AnalysisRun.objects.filter(pk=run.pk).values_list("result", flat=True).get()
-            run.result = {**run.result, "correlations": correlations_of(run.study, full)}
+            run.stored_result = {**run.stored_result, "correlations": correlations_of(run.study, full)}
         return run
 
 

@@ -35,10 +35,6 @@ def statements_table(data: StudyData) -> Table:
     return Table("Statements", ("number", "text"), [(number, text) for number, text in data.statements])
 
 
-# Excel's limit: a worksheet has at most 16,384 columns (openpyxl refuses more).
-WORKSHEET_MAX_COLUMNS = 16_384
-
-
 def sorts_table(data: StudyData) -> Table:
     """Statements as rows, sorts as columns: the layout the R package qmethod reads."""
     header = ("statement_id", *(record.label for record in data.sorts))
@@ -46,17 +42,24 @@ def sorts_table(data: StudyData) -> Table:
     return Table("Sorts", header, rows)
 
 
-def sorts_sheet(data: StudyData) -> Table:
-    """The sorts for a worksheet: qmethod's layout while the sorts fit in its columns, else one
-    row per sort (and a note saying so) rather than a workbook that cannot be written."""
-    if len(data.sorts) < WORKSHEET_MAX_COLUMNS:
+# Excel's limit: a worksheet has at most 16,384 columns (openpyxl refuses more).
+WORKSHEET_MAX_COLUMNS = 16_384
+# The report's raw sorts, at most: 2,000 sorts of 60 statements. A worksheet cell costs about
+# 10 microseconds (openpyxl), so 20,000 such sorts would add 12 s to every download.
+REPORT_SORTS_MAX_CELLS = 120_000
+
+
+def report_sorts_table(data: StudyData) -> Table:
+    """The report's Sorts sheet: qmethod's layout, or a note saying where the sorts are when
+    there are more than a worksheet has columns or than a quick download holds."""
+    sorts, statements = len(data.sorts), len(data.numbers)
+    if sorts < WORKSHEET_MAX_COLUMNS and sorts * statements <= REPORT_SORTS_MAX_CELLS:
         return sorts_table(data)
     note = (
-        f"{len(data.sorts):,} sorts are more than a worksheet has columns: here each row is one sort "
-        "(sorts.csv has the statements-as-rows layout that qmethod reads)."
+        f"{sorts:,} sorts of {statements} statements are left out of this workbook "
+        "(too many for a worksheet to hold quickly): the study's sorts.csv has every one of them."
     )
-    rows = [(record.label, *record.values) for record in data.sorts]
-    return Table("Sorts", ("participant", *(str(n) for n in data.numbers)), rows, note=note)
+    return Table("Sorts", ("statement_id",), [], note=note)
 
 
 def comments_table(data: StudyData) -> Table:
@@ -222,7 +225,7 @@ def report_tables(result: Mapping[str, Any], data: StudyData) -> list[Table]:
     analysed = runs_sorts(data, result)
     return [
         parameters_table(result),
-        sorts_sheet(analysed),
+        report_sorts_table(analysed),
         correlations_table(result),
         unrotated_loadings_table(result),
         rotated_loadings_table(result),
