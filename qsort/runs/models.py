@@ -268,6 +268,8 @@ class Bootstrap(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    # Written with every batch's progress: a running job whose beats stopped lost its worker.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -295,3 +297,9 @@ class Bootstrap(models.Model):
     @property
     def can_cancel(self) -> bool:
         return self.status in {self.Status.QUEUED, self.Status.RUNNING}
+
+    @property
+    def lost_worker(self) -> bool:
+        """Running, but no batch reported for several heartbeat intervals: nobody will finish it."""
+        beat = self.heartbeat_at or self.started_at
+        return self.status == self.Status.RUNNING and beat is not None and beat < worker_lost_before()
