@@ -225,6 +225,8 @@ def skip_to_grid(participant) -> None:
     state["presort"] = [[n, ("agree", "disagree", "neutral")[n % 3]] for n in numbers]
     state["version"] += 1
     services.save_draft(participant, state)
+    if participant.stage == "consented":
+        services.go_to(participant, "presort")
     services.go_to(participant, "sorting")
 
 
@@ -376,3 +378,62 @@ def test_with_the_text_twice_as_large_nothing_overlaps_or_is_cut(browser, live_s
     card = phone.locator(".p-col[data-value='0'] .p-card").first
     assert card.evaluate("c => c.scrollHeight <= c.clientHeight + 1 && c.scrollWidth <= c.clientWidth + 1")
     context.close()
+
+
+def test_on_a_desktop_nothing_covers_the_grid_a_drop_outside_says_so_and_keys_reorder(page, study):
+    participant = study.invite(1)[0]
+    services.consent(participant)
+    skip_to_grid(participant)
+    page.goto(f"/p/{participant.token}/")
+    expect(page.locator("[data-qsort='grid'][data-ready]")).to_have_count(1)
+    # The card panel and the piles sit beside the grid: no column is under them.
+    assert not page.evaluate(
+        """() => { const side = document.querySelector('.p-side').getBoundingClientRect();
+             return Array.from(document.querySelectorAll('.p-col')).some((col) => {
+               const c = col.getBoundingClientRect();
+               return c.left < side.right && c.right > side.left && c.top < side.bottom && c.bottom > side.top; }); }"""
+    )
+
+    # A card dragged over a column but let go outside every column stays where it was, and it says so.
+    card = page.locator(".p-piles .p-card").first
+    number = int(card.get_attribute("data-number"))
+    start, column, question = (
+        card.bounding_box(),
+        page.locator(".p-col[data-value='0'] .p-cards").bounding_box(),
+        page.locator(".p-question").bounding_box(),
+    )
+    page.mouse.move(start["x"] + 20, start["y"] + 10)
+    page.mouse.down()
+    page.mouse.move(column["x"] + 20, column["y"] + 20, steps=12)
+    page.wait_for_timeout(150)
+    page.mouse.move(question["x"] + question["width"] / 2, question["y"] + 10, steps=12)
+    page.wait_for_timeout(150)
+    page.mouse.up()
+    expect(page.locator("[data-dock-msg]")).to_have_text("Not moved: drop the card on a column. It stays where it was.")
+    expect(page.locator(f".p-piles [data-number='{number}']")).to_have_count(1)
+    expect(page.locator(".p-col .p-card")).to_have_count(0)
+
+    # Keyboard: two cards into column 0, then the second moves above the first with Arrow Up.
+    page.locator("[data-place='0']").click()
+    page.locator("[data-place='0']").click()
+    first, second = (
+        int(n)
+        for n in page.locator(".p-col[data-value='0'] .p-card").evaluate_all(
+            "cards => cards.map(c => c.dataset.number)"
+        )
+    )
+    page.locator(f".p-col [data-number='{second}']").focus()
+    page.keyboard.press("Enter")
+    page.keyboard.press("ArrowUp")
+    expect(page.locator("#announcer")).to_have_text(f"Statement {second} is now card 1 of 2 in column 0.")
+    expect(page.locator(f".p-col [data-number='{second}']")).to_be_focused()
+    expect(page.locator("#save-status")).to_have_text("Saved")
+    assert SortDraft.objects.get(participant=participant).state["grid"]["0"] == [second, first]
+
+    # Focus is drawn inside the card (nothing clips it) in a dark ring, 3:1 and more on every background.
+    page.keyboard.press("Tab")
+    ring = page.evaluate(
+        "() => { const s = getComputedStyle(document.activeElement);"
+        " return [s.outlineStyle, s.outlineColor, s.outlineOffset]; }"
+    )
+    assert ring[0] == "solid" and ring[1] == "rgb(29, 36, 48)" and ring[2].startswith("-")
