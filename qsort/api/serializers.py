@@ -12,6 +12,7 @@ from qsort.studies.models import (
     GRID_MAX_VALUE,
     GRID_MIN_VALUE,
     Answer,
+    GridColumn,
     Participant,
     SortComment,
     Statement,
@@ -30,7 +31,7 @@ class StatementSerializer(serializers.ModelSerializer):
 
 class GridColumnSerializer(serializers.Serializer):
     value = serializers.IntegerField(min_value=GRID_MIN_VALUE, max_value=GRID_MAX_VALUE)
-    capacity = serializers.IntegerField(min_value=0, max_value=200)
+    capacity = serializers.IntegerField(min_value=0, max_value=GridColumn.MAX_CAPACITY)
 
 
 class GridField(serializers.ListField):
@@ -228,8 +229,11 @@ class AnalysisRunSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_result(self, run: AnalysisRun) -> dict | None:
-        """The analysis JSON (shared/analysis-json.md) once the run is done."""
-        return run.result if run.status == AnalysisRun.Status.DONE else None
+        """The analysis JSON (shared/analysis-json.md) once the run is done; `stored_result` when
+        the view loaded it without the correlation matrix (AnalysisRun.objects.without_correlations)."""
+        if run.status != AnalysisRun.Status.DONE:
+            return None
+        return run.stored_result if hasattr(run, "stored_result") else run.result
 
 
 class BootstrapRequestSerializer(serializers.Serializer):

@@ -350,6 +350,8 @@ class GridColumn(models.Model):
     value = models.SmallIntegerField()
     capacity = models.PositiveSmallIntegerField()
 
+    MAX_CAPACITY = 99  # cards one column can hold, on the grid page and through the API
+
     class Meta:
         ordering = ["study", "value"]
         constraints = [

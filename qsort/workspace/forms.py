@@ -9,10 +9,8 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from qsort.studies.deck import tidy
-from qsort.studies.models import GRID_MIN_VALUE, Collaborator, PostSortQuestion, Statement, Study
+from qsort.studies.models import GRID_MIN_VALUE, Collaborator, GridColumn, PostSortQuestion, Statement, Study
 from qsort.workspace.grids import MAX_HALF_RANGE, MIN_HALF_RANGE
-
-MAX_CAPACITY = 99
 
 
 class StudyCreateForm(forms.ModelForm):
@@ -95,7 +93,7 @@ class GridForm(forms.Form):
         super().__init__(*args, **kwargs)
         for value in range(GRID_MIN_VALUE, -GRID_MIN_VALUE + 1):
             self.fields[f"cap_{value}"] = forms.IntegerField(
-                label=f"{value:+d}" if value else "0", required=False, min_value=0, max_value=MAX_CAPACITY
+                label=f"{value:+d}" if value else "0", required=False, min_value=0, max_value=GridColumn.MAX_CAPACITY
             )
 
     def columns(self) -> list[int]:
