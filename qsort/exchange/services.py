@@ -25,7 +25,7 @@ from qsort.exchange import easyhtmlq, pqmethod, tables, writers
 from qsort.exchange.dataset import SortRecord, StudyData
 from qsort.exchange.models import DownloadLog
 from qsort.exchange.safety import restore, safe_filename
-from qsort.runs.models import AnalysisRun
+from qsort.runs.models import AnalysisRun, Part, result_parts
 from qsort.runs.report import RUN_REPORT_FILES
 from qsort.runs.services import RunRefused, correlations_of
 from qsort.studies.models import (
@@ -167,8 +167,7 @@ class RunSource:
 
     def part(self, *keys: str) -> dict[str, Any]:
         """Only these keys of the stored result (the database extracts them)."""
-        run = AnalysisRun.objects.with_result_fields(*keys).get(pk=self.run.pk)
-        return {key: getattr(run, f"result_{key}") for key in keys}
+        return result_parts(self.run.pk, {key: Part(key) for key in keys})
 
     @cached_property
     def result(self) -> dict[str, Any]:

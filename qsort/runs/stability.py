@@ -13,6 +13,7 @@ import numpy as np
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, Max
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from qsort.analysis import AnalysisInputError
@@ -122,9 +123,14 @@ def enqueue_bootstrap(job: Bootstrap) -> None:
 
 
 def cancel_bootstrap(job: Bootstrap) -> None:
-    """A queued job is cancelled at once; a running one at its next batch (the worker checks)."""
+    """A queued job is cancelled at once; a running one at its next batch (the worker checks),
+    or at once when its worker was lost (no heartbeat: nobody would ever see the request)."""
+    if job.lost_worker:
+        Bootstrap.objects.filter(pk=job.pk, status=Bootstrap.Status.RUNNING).update(
+            status=Bootstrap.Status.CANCELLED, cancel_requested=True, finished_at=timezone.now()
+        )
     Bootstrap.objects.filter(pk=job.pk, status=Bootstrap.Status.QUEUED).update(
-        status=Bootstrap.Status.CANCELLED, cancel_requested=True
+        status=Bootstrap.Status.CANCELLED, cancel_requested=True, finished_at=timezone.now()
     )
     Bootstrap.objects.filter(pk=job.pk, status=Bootstrap.Status.RUNNING).update(cancel_requested=True)
     job.refresh_from_db()

@@ -182,20 +182,24 @@ def run_bootstrap(bootstrap_id: int) -> None:
     Progress is written after each batch of steps; before each batch the engine asks whether
     the job was cancelled (one indexed query).
     """
+    now = timezone.now()
     claimed = Bootstrap.objects.filter(pk=bootstrap_id, status=Bootstrap.Status.QUEUED).update(
-        status=Bootstrap.Status.RUNNING, started_at=timezone.now(), progress=0
+        status=Bootstrap.Status.RUNNING, started_at=now, heartbeat_at=now, progress=0
     )
     if not claimed:
         return
     job = Bootstrap.objects.select_related("run__study").get(pk=bootstrap_id)
-    rows = Bootstrap.objects.filter(pk=bootstrap_id)
+    # Every write is conditional on the job still running: a cancel of a lost job, or a
+    # withdrawal that deleted it, is never overwritten.
+    rows = Bootstrap.objects.filter(pk=bootstrap_id, status=Bootstrap.Status.RUNNING)
     run = job.run
 
     def progress(done: int, total: int) -> None:
-        rows.update(progress=min(99, 100 * done // total))
+        rows.update(progress=min(99, 100 * done // total), heartbeat_at=timezone.now())
 
     def cancelled() -> bool:
-        return rows.filter(cancel_requested=True).exists()
+        # Cancel asked for, or the job is gone (deleted by a withdrawal, or ended as lost).
+        return not rows.filter(cancel_requested=False).exists()
 
     try:
         sorts, data = run_sorts(run)
