@@ -91,7 +91,10 @@ def results(request: HttpRequest, slug: str) -> HttpResponse:
     access = access_for(request.user, slug, Can.ANALYSE if request.method == "POST" else Can.VIEW)
     study = access.study
     evidence = evidence_for_results_page(study)
-    form = RunForm(request.POST or None, initial={"factors": evidence["suggested"]} if evidence else None)
+    form = RunForm(
+        request.POST or None,
+        initial={"factors": min(evidence["suggested"], AnalysisRun.MAX_FACTORS)} if evidence else None,
+    )
     if form.is_valid():
         try:
             run = start_run(study, request.user, form.cleaned_data)
