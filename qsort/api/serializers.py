@@ -51,6 +51,14 @@ class QuestionSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     text = serializers.CharField(read_only=True)
     required = serializers.BooleanField(read_only=True)
+    each_condition = serializers.BooleanField(read_only=True)
+
+
+class ConditionSerializer(serializers.Serializer):
+    position = serializers.IntegerField(read_only=True)
+    label = serializers.CharField(read_only=True)
+    question = serializers.CharField(read_only=True)
+    instructions = serializers.CharField(read_only=True)
 
 
 class StudyListSerializer(serializers.ModelSerializer):
@@ -69,6 +77,10 @@ class StudySerializer(serializers.ModelSerializer):
     statements = StatementSerializer(many=True, required=False)
     grid = GridField(required=False, max_length=20)
     questions = QuestionSerializer(many=True, read_only=True)
+    condition_of_instruction = serializers.CharField(
+        required=False, allow_blank=True, help_text="The first condition's question (the only one in most studies)."
+    )
+    conditions = ConditionSerializer(many=True, read_only=True)
     deck_locked = serializers.BooleanField(read_only=True)
     role = serializers.CharField(source="user_role", read_only=True)
 
@@ -77,7 +89,9 @@ class StudySerializer(serializers.ModelSerializer):
         fields = [
             "slug",
             "title",
+            "condition_of_instruction",
             *Study.SETTINGS_FIELDS,
+            "conditions",
             "status",
             "deck_locked",
             "role",
@@ -88,7 +102,6 @@ class StudySerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["created_at", "updated_at"]
-        extra_kwargs = {"condition_of_instruction": {"required": False, "allow_blank": True}}
 
     def validate_slug(self, slug: str) -> str:
         if self.instance is not None and slug != self.instance.slug:
@@ -143,6 +156,7 @@ class NewParticipantSerializer(serializers.ModelSerializer):
 
 class SortSerializer(serializers.Serializer):
     participant = serializers.CharField(read_only=True)
+    condition = serializers.CharField(read_only=True, help_text="The label of the condition the sort was made under.")
     values = serializers.DictField(child=serializers.IntegerField(), read_only=True)
     comments = serializers.DictField(child=serializers.CharField(), read_only=True)
     answers = serializers.DictField(child=serializers.CharField(), read_only=True)
@@ -151,6 +165,9 @@ class SortSerializer(serializers.Serializer):
 
 
 class SubmitSortSerializer(serializers.Serializer):
+    condition = serializers.CharField(
+        required=False, max_length=40, help_text="The condition's label; required when the study has more than one."
+    )
     values = serializers.DictField(child=serializers.IntegerField(min_value=-99, max_value=99))
     comments = serializers.DictField(child=serializers.CharField(allow_blank=True, max_length=4000), default=dict)
     answers = serializers.DictField(child=serializers.CharField(allow_blank=True, max_length=8000), default=dict)
@@ -170,6 +187,12 @@ class AnalysisRequestSerializer(serializers.Serializer):
         child=serializers.ListField(min_length=3, max_length=3),
         default=list,
         help_text='Flag overrides as [sort id, factor number, true/false], e.g. [["D07", 2, true]].',
+    )
+    conditions = serializers.ListField(
+        child=serializers.CharField(max_length=40),
+        default=list,
+        max_length=50,
+        help_text='Labels of the conditions whose sorts enter the run, e.g. ["Relapse", "Recovery"]; all when empty.',
     )
 
     def validate_flags(self, flags: list[list]) -> list[list]:

@@ -67,7 +67,7 @@ class Endpoint:
 # --- studies -----------------------------------------------------------------------------
 def _apply_study_changes(study: Study, data: dict) -> None:
     """Settings, then deck and grid (refused once sorted), then status (open checks readiness)."""
-    for name in ("title", *Study.SETTINGS_FIELDS):
+    for name in ("title", "condition_of_instruction", *Study.SETTINGS_FIELDS):
         if name in data:
             setattr(study, name, data[name])
     study.save()

@@ -329,7 +329,7 @@ def preview_sorts(study: Study, data: bytes) -> SortsImport:
         return plan
     codes = [restore(code.strip()) for code in sort_ids]
     # code -> the id of the participant's sort (None while they have not sorted)
-    existing = dict(Participant.objects.filter(study=study, code__in=codes).values_list("code", "sort__id"))
+    existing = dict(Participant.objects.filter(study=study, code__in=codes).values_list("code", "sorts__id"))
     rules = SortRules.for_study(study)
     for column, (code, values) in enumerate(zip(codes, columns, strict=True), start=2):
         where = _("Column %(column)d (%(code)s)") % {"column": column, "code": code}

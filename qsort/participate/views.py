@@ -321,8 +321,9 @@ def submit(request: HttpRequest, participant: Participant) -> HttpResponse:
     pairs = [tuple(item.split(":", 1)) if ":" in item else (item, None) for item in request.POST.getlist("placement")]
     comments = {k.removeprefix("comment-"): v for k, v in request.POST.items() if k.startswith("comment-")}
     answers = {k.removeprefix("answer-"): v for k, v in request.POST.items() if k.startswith("answer-")}
+    condition = participant.current_condition()
     try:
-        submit_sort(participant, pairs, comments=comments, answers=answers)
+        submit_sort(participant, pairs, condition=condition, comments=comments, answers=answers)
     except SortInvalid as invalid:
         state = services.draft_state(participant)
         return _review(
@@ -345,7 +346,7 @@ def submit(request: HttpRequest, participant: Participant) -> HttpResponse:
     except StudyNotAcceptingSorts:
         return _not_open(request, participant.study)
     # The sort is stored; the unfinished copy of it has no purpose left (keep no more than needed).
-    SortDraft.objects.filter(participant=participant).delete()
+    SortDraft.objects.filter(participant=participant, condition=condition).delete()
     return redirect(f"/p/{participant.token}/")
 
 

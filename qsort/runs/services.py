@@ -4,19 +4,19 @@ queueing (never failing a request because the broker is down) and automatic re-a
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Count, F, Max
+from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from qsort.analysis import correlation, extraction
 from qsort.runs.models import AnalysisRun
-from qsort.studies.models import Participant, SortValue, Study
+from qsort.studies.models import Sort, SortValue, Study, participant_label
 
 logger = logging.getLogger(__name__)
 
@@ -43,35 +43,51 @@ class StudySorts:
     statement_texts: list[str]
     sort_ids: list[str]
     distribution: list[int] | None
+    # Per sort: its participant's label and its condition's label (for the conditions tables).
+    participants: list[str] = field(default_factory=list)
+    conditions: list[str] = field(default_factory=list)
 
 
-def load_sorts(study: Study) -> StudySorts:
-    """Three queries whatever the size: statements, participants (for labels), values.
+def load_sorts(study: Study, conditions: list[str] | None = None) -> StudySorts:
+    """Three queries whatever the size: statements, sorts (with labels), values.
 
     Sorts are labelled by participant label (code or neutral number), never by token, and kept
-    in submission order so runs of the same data are comparable.
+    in submission order so runs of the same data are comparable. `conditions` (labels) limits
+    the sorts to those conditions; when it names more than one, each sort's name carries its
+    condition ("P0007·Relapse"), since a participant then has several sorts.
     """
     statements = list(study.statements.order_by("number").values_list("id", "number", "text"))
     row_of = {statement[0]: row for row, statement in enumerate(statements)}
-    participants = list(
-        Participant.objects.filter(sort__study=study)
-        .order_by("sort__submitted_at", "sort__id")
-        .annotate(sort_pk=F("sort__id"))
-        .only("id", "code")
+    sorts = Sort.objects.filter(study=study)
+    values = SortValue.objects.filter(sort__study=study)
+    if conditions:
+        sorts = sorts.filter(condition__label__in=conditions)
+        values = values.filter(sort__condition__label__in=conditions)
+    rows = list(
+        sorts.order_by("submitted_at", "id").values_list("id", "participant_id", "participant__code", "condition__label")
     )
-    column_of = {participant.sort_pk: column for column, participant in enumerate(participants)}
-    data = np.zeros((len(statements), len(participants)), dtype=np.int64)
-    rows = SortValue.objects.filter(sort__study=study).values_list("sort_id", "statement_id", "value")
-    triples = np.array(list(rows), dtype=np.int64).reshape(-1, 3)
+    column_of = {sort_pk: column for column, (sort_pk, *_rest) in enumerate(rows)}
+    data = np.zeros((len(statements), len(rows)), dtype=np.int64)
+    triples = np.array(list(values.values_list("sort_id", "statement_id", "value")), dtype=np.int64).reshape(-1, 3)
     if triples.size:
         data[[row_of[s] for s in triples[:, 1]], [column_of[s] for s in triples[:, 0]]] = triples[:, 2]
+    participants = [participant_label(code, pk) for _sort, pk, code, _condition in rows]
+    labels = [condition for *_rest, condition in rows]
+    several = len(conditions or set(labels)) > 1
     return StudySorts(
         data=data,
         statement_ids=[str(statement[1]) for statement in statements],
         statement_texts=[statement[2] for statement in statements],
-        sort_ids=[p.label for p in participants],
+        sort_ids=[sort_name(p, c) if several else p for p, c in zip(participants, labels, strict=True)],
         distribution=factor_array_distribution(study, data),
+        participants=participants,
+        conditions=labels,
     )
+
+
+def sort_name(participant: str, condition: str) -> str:
+    """A sort's name in results and plots when a run covers several conditions."""
+    return f"{participant}·{condition}"
 
 
 def factor_array_distribution(study: Study, data: np.ndarray) -> list[int] | None:
@@ -91,9 +107,31 @@ def factor_array_distribution(study: Study, data: np.ndarray) -> list[int] | Non
     return np.rint(np.median(np.sort(data, axis=0), axis=1)).astype(int).tolist()
 
 
+def clean_conditions(study: Study, wanted: list[str] | None) -> list[str]:
+    """The labels of the conditions a run covers, in the study's order: those asked for (any
+    case), or all of them. Raises RunRefused naming an unknown label."""
+    labels = list(study.conditions.values_list("label", flat=True))
+    if not wanted:
+        return labels
+    by_key = {label.casefold(): label for label in labels}
+    unknown = [str(w) for w in wanted if str(w).strip().casefold() not in by_key]
+    if unknown:
+        raise RunRefused(
+            _("'%(label)s' is not a condition of this study (%(labels)s).")
+            % {"label": unknown[0][:40], "labels": ", ".join(labels)}
+        )
+    chosen = {by_key[str(w).strip().casefold()] for w in wanted}
+    return [label for label in labels if label in chosen]
+
+
 def clean_parameters(study: Study, parameters: dict[str, Any], *, n_sorts: int | None = None) -> dict[str, Any]:
-    """The run's parameters, checked against the study: raises RunRefused with a clear message."""
-    n_sorts = study.sorts.count() if n_sorts is None else n_sorts
+    """The run's parameters, checked against the study: raises RunRefused with a clear message.
+
+    A study with several conditions records which conditions the run covers ("conditions");
+    a single-condition study's parameters stay as they always were."""
+    conditions = clean_conditions(study, parameters.get("conditions"))
+    if n_sorts is None:
+        n_sorts = study.sorts.filter(condition__label__in=conditions).count()
     if n_sorts == 0:
         raise RunRefused(_("There are no completed sorts yet: an analysis needs at least two."))
     if n_sorts < 2:
@@ -127,7 +165,7 @@ def clean_parameters(study: Study, parameters: dict[str, Any], *, n_sorts: int |
     for factor in parameters.get("reflections", []):
         if not 1 <= factor <= factors:
             raise RunRefused(_("Factor %(factor)d is not part of this analysis.") % {"factor": factor})
-    return {
+    cleaned = {
         "factors": factors,
         "extraction": parameters["extraction"],
         "rotation": parameters["rotation"],
@@ -135,6 +173,9 @@ def clean_parameters(study: Study, parameters: dict[str, Any], *, n_sorts: int |
         "pair_rotations": [list(r) for r in parameters.get("pair_rotations", [])],
         "reflections": sorted(set(parameters.get("reflections", []))),
     }
+    if study.has_several_conditions:
+        cleaned["conditions"] = conditions
+    return cleaned
 
 
 def start_run(study: Study, user, parameters: dict[str, Any], *, automatic: bool = False) -> AnalysisRun:

@@ -38,7 +38,7 @@ def run_analysis(run_id: int) -> None:
 
     parameters = run.parameters
     try:
-        sorts = load_sorts(run.study)
+        sorts = load_sorts(run.study, parameters.get("conditions"))
         progress("loading data", 0)
         result = analyse(
             sorts.data,

@@ -16,19 +16,53 @@ MAX_INVITES = 500
 MAX_CAPACITY = 99
 
 
-class StudyCreateForm(forms.ModelForm):
+class FirstQuestionMixin(forms.ModelForm):
+    """The question participants sort by, stored on the study's first condition.
+
+    A study with several conditions edits its questions in the conditions editor instead, so
+    the field is left out there."""
+
+    condition_of_instruction = forms.CharField(
+        label=_("Condition of instruction"),
+        help_text=_("The question participants sort by, e.g. 'What helps a person sustain recovery?'"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and self.instance.has_several_conditions:
+            del self.fields["condition_of_instruction"]
+        else:
+            self.initial.setdefault("condition_of_instruction", self.instance.condition_of_instruction)
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if "condition_of_instruction" in cleaned:
+            self.instance.condition_of_instruction = cleaned["condition_of_instruction"]
+        return cleaned
+
+
+class StudyCreateForm(FirstQuestionMixin):
     class Meta:
         model = Study
-        fields = ["title", "condition_of_instruction"]
-        widgets = {"condition_of_instruction": forms.Textarea(attrs={"rows": 3})}
+        fields = ["title"]
 
 
-class StudySettingsForm(forms.ModelForm):
+class StudySettingsForm(FirstQuestionMixin):
+    field_order = ["title", "condition_of_instruction"]
+    # How several conditions are taken: shown once a study has more than one.
+    CONDITION_FIELDS = ("condition_order", "later_sorts_start", "allow_partial")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if not (self.instance.pk and self.instance.has_several_conditions):
+            for name in self.CONDITION_FIELDS:
+                del self.fields[name]
+
     class Meta:
         model = Study
         fields = [
             "title",
-            "condition_of_instruction",
             "label_disagree",
             "label_agree",
             "consent_text",
@@ -37,6 +71,9 @@ class StudySettingsForm(forms.ModelForm):
             "language",
             "open_link_enabled",
             "comments_required",
+            "condition_order",
+            "later_sorts_start",
+            "allow_partial",
         ]
         labels = {
             "label_disagree": _("Label of the left pole"),
@@ -45,7 +82,6 @@ class StudySettingsForm(forms.ModelForm):
             "comments_required": _("Ask for a comment on the cards at both ends (required)"),
         }
         widgets = {
-            "condition_of_instruction": forms.Textarea(attrs={"rows": 2}),
             "consent_text": forms.Textarea(attrs={"rows": 5}),
             "welcome_text": forms.Textarea(attrs={"rows": 3}),
             "thank_you_text": forms.Textarea(attrs={"rows": 3}),

@@ -9,14 +9,14 @@ import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count
+from django.db.models import Count, Exists, OuterRef
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from qsort.studies.access import Can, role_allows, study_for
-from qsort.studies.models import Participant, Study
+from qsort.studies.models import Participant, Sort, Study
 from qsort.studies.services import SortAlreadySubmitted
 from qsort.studies.validation import SortInvalid, SortRules, signed, validate_sort
 from qsort.workspace.forms import InviteForm, PaperSortForm
@@ -41,7 +41,9 @@ def participants(request: HttpRequest, slug: str) -> HttpResponse:
     study = study_for(request.user, slug, Can.VIEW)
     can_edit = role_allows(study.user_role, Can.EDIT)
     stage = request.GET.get("stage", "")
-    queryset = study.participants.select_related("sort").order_by("created_at", "id")
+    queryset = study.participants.annotate(
+        n_sorts=Count("sorts"), paper=Exists(Sort.objects.filter(participant=OuterRef("pk"), entered_by__isnull=False))
+    ).order_by("created_at", "id")
     if stage in Participant.Stage.values:
         queryset = queryset.filter(stage=stage)
     page = Paginator(queryset, PARTICIPANTS_PER_PAGE).get_page(request.GET.get("page"))
@@ -121,7 +123,7 @@ def participant_qr(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 def participant_withdraw(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     """The right to withdraw: after a confirmation, the participant and all they gave are deleted."""
     study = study_for(request.user, slug, Can.EDIT)
-    participant = get_object_or_404(Participant.objects.select_related("sort"), study=study, pk=pk)
+    participant = get_object_or_404(Participant, study=study, pk=pk)
     if request.method == "POST":
         label = participant.label
         participant.withdraw()
@@ -129,7 +131,7 @@ def participant_withdraw(request: HttpRequest, slug: str, pk: int) -> HttpRespon
             request, _("%(label)s is withdrawn: their link, sort, comments and answers are deleted.") % {"label": label}
         )
         return redirect(study_url(study, "participants"))
-    has_sort = hasattr(participant, "sort")
+    has_sort = participant.sorts.exists()
     return render(
         request,
         "workspace/participant_withdraw.html",
