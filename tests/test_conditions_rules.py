@@ -130,7 +130,9 @@ def test_drafts_are_kept_per_condition(two):
     assert not flow.save_draft(participant, {**flow.empty_state(), "version": 1}, two.conditions.get(label="Q1"))
 
 
-@pytest.mark.parametrize("start, expected_grid", [("fresh", {}), ("previous", {"-1": [1, 2], "0": [3, 4], "1": [5, 6]})])
+@pytest.mark.parametrize(
+    "start, expected_grid", [("fresh", {}), ("previous", {"-1": [1, 2], "0": [3, 4], "1": [5, 6]})]
+)
 def test_a_later_sort_starts_fresh_or_from_the_previous_placement(two, start, expected_grid):
     two.later_sorts_start = start
     two.save()
@@ -141,7 +143,14 @@ def test_a_later_sort_starts_fresh_or_from_the_previous_placement(two, start, ex
     state = flow.draft_state(participant)
     assert state["grid"] == expected_grid
     if start == "previous":
-        assert dict(state["presort"]) == {1: "disagree", 2: "disagree", 3: "neutral", 4: "neutral", 5: "agree", 6: "agree"}
+        assert dict(state["presort"]) == {
+            1: "disagree",
+            2: "disagree",
+            3: "neutral",
+            4: "neutral",
+            5: "agree",
+            6: "agree",
+        }
 
 
 def test_a_study_cannot_open_with_an_empty_question_in_any_condition(two):

@@ -85,7 +85,9 @@ def test_it_rejects_a_second_draft_for_a_participant_in_the_same_condition(study
 
 def test_it_rejects_conditions_with_a_clashing_position_or_label_or_an_underscore(study):
     rejects(lambda: Condition.objects.create(study=study, position=1, label="Other", question="?"))
-    rejects(lambda: Condition.objects.create(study=study, position=2, label=study.conditions.first().label, question="?"))
+    rejects(
+        lambda: Condition.objects.create(study=study, position=2, label=study.conditions.first().label, question="?")
+    )
     rejects(lambda: Condition.objects.create(study=study, position=2, label="", question="?"))
     rejects(lambda: Condition.objects.create(study=study, position=2, label="a_b", question="?"))
 

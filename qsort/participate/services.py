@@ -160,9 +160,7 @@ def save_draft(participant: Participant, state: dict[str, Any], condition: Condi
     if condition is None:
         return False  # every condition is sorted: nothing left to draft
     now = timezone.now()
-    newer = SortDraft.objects.filter(
-        participant=participant, condition=condition, state__version__lt=state["version"]
-    )
+    newer = SortDraft.objects.filter(participant=participant, condition=condition, state__version__lt=state["version"])
     with transaction.atomic():  # one commit (one disk flush) for both rows
         if not newer.update(state=state, updated_at=now):
             try:

@@ -64,7 +64,9 @@ def load_sorts(study: Study, conditions: list[str] | None = None) -> StudySorts:
         sorts = sorts.filter(condition__label__in=conditions)
         values = values.filter(sort__condition__label__in=conditions)
     rows = list(
-        sorts.order_by("submitted_at", "id").values_list("id", "participant_id", "participant__code", "condition__label")
+        sorts.order_by("submitted_at", "id").values_list(
+            "id", "participant_id", "participant__code", "condition__label"
+        )
     )
     column_of = {sort_pk: column for column, (sort_pk, *_rest) in enumerate(rows)}
     data = np.zeros((len(statements), len(rows)), dtype=np.int64)

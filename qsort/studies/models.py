@@ -70,6 +70,7 @@ class Study(models.Model):
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=80, unique=True)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_studies")
+
     class ConditionOrder(models.TextChoices):
         FIXED = "fixed", _("Fixed: every participant sorts the conditions in the order listed")
         COUNTERBALANCED = "counterbalanced", _("Counterbalanced: the order rotates from one participant to the next")
@@ -95,7 +96,10 @@ class Study(models.Model):
     language = models.CharField(max_length=10, default="en", choices=settings.LANGUAGES)
     # How a study with several conditions of instruction is taken (no effect with one condition).
     condition_order = models.CharField(
-        max_length=16, choices=ConditionOrder.choices, default=ConditionOrder.FIXED, verbose_name=_("Order of conditions")
+        max_length=16,
+        choices=ConditionOrder.choices,
+        default=ConditionOrder.FIXED,
+        verbose_name=_("Order of conditions"),
     )
     later_sorts_start = models.CharField(
         max_length=10,
