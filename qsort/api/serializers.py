@@ -82,7 +82,7 @@ class StudySerializer(serializers.ModelSerializer):
     )
     conditions = ConditionSerializer(many=True, read_only=True)
     deck_locked = serializers.BooleanField(read_only=True)
-    role = serializers.CharField(source="user_role", read_only=True)
+    role = serializers.SerializerMethodField()
 
     class Meta:
         model = Study
@@ -102,6 +102,10 @@ class StudySerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["created_at", "updated_at"]
+
+    def get_role(self, study: Study) -> str | None:
+        """The caller's role, which the view found through the access helper."""
+        return self.context.get("role")
 
     def validate_slug(self, slug: str) -> str:
         if self.instance is not None and slug != self.instance.slug:
@@ -209,6 +213,11 @@ class AnalysisRequestSerializer(serializers.Serializer):
 
 class AnalysisRunSerializer(serializers.ModelSerializer):
     study = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    stale = serializers.BooleanField(
+        source="is_stale",
+        read_only=True,
+        help_text="Queued or running without progress for too long (its worker is gone): POST retry/ to re-queue.",
+    )
     result = serializers.SerializerMethodField()
 
     class Meta:
@@ -219,6 +228,7 @@ class AnalysisRunSerializer(serializers.ModelSerializer):
             "status",
             "progress",
             "stage",
+            "stale",
             "parameters",
             "error",
             "created_at",

@@ -2,7 +2,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
-from qsort.api import views
+from qsort.api import sessions, views
 
 app_name = "api"
 urlpatterns = [
@@ -14,10 +14,13 @@ urlpatterns = [
     path("studies/<slug:slug>/participants/", views.ParticipantList.as_view(), name="participants"),
     path("studies/<slug:slug>/sorts/", views.SortList.as_view(), name="sorts"),
     path("studies/<slug:slug>/analyses/", views.AnalysisList.as_view(), name="analyses"),
-    path("studies/<slug:slug>/export/<str:file>", views.StudyExport.as_view(), name="study-export"),
-    path("participate/<str:token>/sort/", views.SubmitSort.as_view(), name="submit-sort"),
+    path("studies/<slug:slug>/export/<str:file>", views.StudyExport.as_view(), name="study_export"),
+    path("studies/<slug:slug>/sessions/", sessions.SessionList.as_view(), name="sessions"),
+    path("sessions/<int:session_id>/summary/", sessions.SessionSummary.as_view(), name="session_summary"),
+    path("participate/<str:token>/sort/", views.SubmitSort.as_view(), name="submit_sort"),
     path("analyses/<int:run_id>/", views.AnalysisDetail.as_view(), name="analysis"),
-    path("analyses/<int:run_id>/export/<str:file>", views.RunExport.as_view(), name="analysis-export"),
+    path("analyses/<int:run_id>/retry/", views.AnalysisRetry.as_view(), name="analysis_retry"),
+    path("analyses/<int:run_id>/export/<str:file>", views.RunExport.as_view(), name="analysis_export"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),

@@ -9,11 +9,6 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
-
 from qsort.exchange.safety import neutralise
 from qsort.exchange.tables import Cell, Table
 
@@ -37,14 +32,19 @@ def csv_bytes(table: Table) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-def _xlsx_cell(value: Cell) -> Cell:
-    """Control characters are not allowed in an XLSX file; they carry no meaning in our data."""
-    value = _cell(value)
-    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
-
-
 def xlsx_bytes(tables: Sequence[Table]) -> bytes:
     """A workbook with one sheet per table; write-only mode streams rows (thousands of sorts)."""
+    # Imported here: openpyxl takes a third of a second to import, and only downloads need it.
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.styles import Font
+
+    def _xlsx_cell(value: Cell) -> Cell:
+        """Control characters are not allowed in an XLSX file; they carry no meaning in our data."""
+        value = _cell(value)
+        return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+
     workbook = Workbook(write_only=True)
     bold = Font(bold=True)
     for table in tables:

@@ -14,6 +14,7 @@ from functools import wraps
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
@@ -105,7 +106,6 @@ def _page(request: HttpRequest, participant: Participant, template: str, status:
         study=study,
         steps=_steps(participant.stage),
         step_count=len(STEPS),
-        page_url=f"/p/{participant.token}/",
     )
     return render(request, f"participate/{template}", context, status=status)
 
@@ -116,6 +116,7 @@ def _js_text() -> dict[str, str]:
         "saving": _("Saving…"),
         "saved": _("Saved"),
         "offline": _("Not saved yet: no connection. We keep trying, your cards stay here."),
+        "paused": _("Saving paused, we will retry. Your cards stay here."),
         "stale": _("This sort was changed in another window. Please reload this page to continue."),
         "counter": _("Card %(index)s of %(total)s"),
         "presorted": _("You put statement %(number)s on the %(pile)s pile."),
@@ -166,7 +167,9 @@ def personal_link(request: HttpRequest, participant: Participant) -> HttpRespons
     if not study.accepts_sorts:
         return _not_open(request, study)
     if participant.stage == Stage.INVITED:
-        return _page(request, participant, "consent.html", form_action=f"/p/{participant.token}/consent/")
+        return _page(
+            request, participant, "consent.html", form_action=reverse("participate:consent", args=[participant.token])
+        )
     if participant.stage == Stage.CONSENTED:
         return _page(request, participant, "instructions.html", grid=_columns(study, services.empty_state(), {}))
     state = services.draft_state(participant)
@@ -253,11 +256,11 @@ def _review(
 def consent(request: HttpRequest, participant: Participant) -> HttpResponse:
     """'I agree' stores the consent; 'Leave' stores nothing at all."""
     if request.POST.get("choice") != "agree":
-        return _left(request, participant.study, f"/p/{participant.token}/")
+        return _left(request, participant.study, participant.get_absolute_url())
     if not participant.study.accepts_sorts:
         return _not_open(request, participant.study)
     services.consent(participant)
-    return redirect(f"/p/{participant.token}/")
+    return redirect(participant)
 
 
 def _left(request: HttpRequest, study: Study, back_url: str) -> HttpResponse:
@@ -269,12 +272,12 @@ def _left(request: HttpRequest, study: Study, back_url: str) -> HttpResponse:
 def step(request: HttpRequest, participant: Participant) -> HttpResponse:
     """Go to the next step (or from the review back to the grid); refused with a reason."""
     if participant.is_completed or not participant.study.accepts_sorts:
-        return redirect(f"/p/{participant.token}/")
+        return redirect(participant)
     try:
         services.go_to(participant, request.POST.get("to", ""))
     except StepRefused as refused:
         messages.error(request, str(refused))
-    return redirect(f"/p/{participant.token}/")
+    return redirect(participant)
 
 
 @require_POST
@@ -317,7 +320,7 @@ def submit(request: HttpRequest, participant: Participant) -> HttpResponse:
             study=participant.study,
         )
     if participant.stage == Stage.INVITED:
-        return redirect(f"/p/{participant.token}/")
+        return redirect(participant)
     pairs = [tuple(item.split(":", 1)) if ":" in item else (item, None) for item in request.POST.getlist("placement")]
     comments = {k.removeprefix("comment-"): v for k, v in request.POST.items() if k.startswith("comment-")}
     answers = {k.removeprefix("answer-"): v for k, v in request.POST.items() if k.startswith("answer-")}
@@ -347,7 +350,7 @@ def submit(request: HttpRequest, participant: Participant) -> HttpResponse:
         return _not_open(request, participant.study)
     # The sort is stored; the unfinished copy of it has no purpose left (keep no more than needed).
     SortDraft.objects.filter(participant=participant, condition=condition).delete()
-    return redirect(f"/p/{participant.token}/")
+    return redirect(participant)
 
 
 # --- the open study link ----------------------------------------------------------------------
@@ -369,18 +372,23 @@ def _open_link(request: HttpRequest, study: Study) -> HttpResponse:
     session_key = OPEN_LINK_SESSION_KEY.format(study.pk)
     known = request.session.get(session_key)
     if known and Participant.objects.filter(token=known, study=study).exists():
-        return redirect(f"/p/{known}/")
+        return redirect("participate:personal_link", token=known)
     if not study.accepts_sorts:
         return _not_open(request, study)
     if request.method == "POST":
         if request.POST.get("choice") != "agree":
-            return _left(request, study, f"/s/{study.slug}/")
+            return _left(request, study, reverse("participate:open_link", args=[study.slug]))
         participant = services.join_open_study(study)
         request.session[session_key] = participant.token
-        return redirect(f"/p/{participant.token}/")
+        return redirect(participant)
     steps = _steps(Stage.INVITED)
     return render(
         request,
         "participate/consent.html",
-        {"study": study, "steps": steps, "step_count": len(STEPS), "form_action": f"/s/{study.slug}/"},
+        {
+            "study": study,
+            "steps": steps,
+            "step_count": len(STEPS),
+            "form_action": reverse("participate:open_link", args=[study.slug]),
+        },
     )

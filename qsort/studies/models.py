@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models, transaction
 from django.db.models import Count, Max, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext
@@ -112,6 +113,13 @@ class Study(models.Model):
         verbose_name=_("Participants may stop after any completed condition"),
         help_text=_("Their completed sorts count; the conditions they did not reach stay empty."),
     )
+    room_shows_comments = models.BooleanField(
+        default=False,
+        help_text=_(
+            "The discussion board of a session shows the group's comments on extreme cards, without "
+            "saying who wrote them."
+        ),
+    )
     archived = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -135,6 +143,7 @@ class Study(models.Model):
         "condition_order",
         "later_sorts_start",
         "allow_partial",
+        "room_shows_comments",
     )
 
     class Meta:
@@ -169,6 +178,9 @@ class Study(models.Model):
             elif first.question != question:
                 first.question = question
                 first.save(update_fields=["question"])
+
+    def get_absolute_url(self) -> str:
+        return reverse("workspace:overview", args=[self.slug])
 
     # --- conditions of instruction ---------------------------------------------------
     @property
@@ -297,7 +309,7 @@ class Study(models.Model):
     @property
     def open_link(self) -> str:
         """The study-wide link that creates a new participant per visitor (when enabled)."""
-        return f"{settings.SITE_URL}/s/{self.slug}/"
+        return settings.SITE_URL + reverse("participate:open_link", args=[self.slug])
 
     @property
     def accepts_sorts(self) -> bool:
@@ -475,6 +487,13 @@ def participant_label(code: str, pk: int) -> str:
     return code or f"P{pk:04d}"
 
 
+def sort_name(participant: str, condition: str) -> str:
+    """A sort's name in results and plots when a run covers several conditions: "P0007·Relapse".
+
+    Exports that need a plain name use "<participant>_<condition>" (see exchange)."""
+    return f"{participant}·{condition}"
+
+
 def new_participant_token() -> str:
     """192 random bits, URL-safe: unguessable personal links."""
     return secrets.token_urlsafe(24)
@@ -525,6 +544,10 @@ class Participant(models.Model):
     def __str__(self) -> str:
         return self.label
 
+    def get_absolute_url(self) -> str:
+        """The personal link's path: a credential, so never logged or shown to researchers."""
+        return reverse("participate:personal_link", args=[self.token])
+
     @property
     def label(self) -> str:
         """What researchers see: the code, or a neutral number. Never the token."""
@@ -536,7 +559,7 @@ class Participant(models.Model):
 
     @property
     def link(self) -> str:
-        return f"{settings.SITE_URL}/p/{self.token}/"
+        return settings.SITE_URL + self.get_absolute_url()
 
     def conditions_left(self) -> list[Condition]:
         """The conditions this participant has not sorted yet, in their order (one query)."""

@@ -74,12 +74,14 @@ class StudySettingsForm(FirstQuestionMixin):
             "condition_order",
             "later_sorts_start",
             "allow_partial",
+            "room_shows_comments",
         ]
         labels = {
             "label_disagree": _("Label of the left pole"),
             "label_agree": _("Label of the right pole"),
             "open_link_enabled": _("Open link"),
             "comments_required": _("Ask for a comment on the cards at both ends (required)"),
+            "room_shows_comments": _("Show comments on a session's discussion board (anonymously)"),
         }
         widgets = {
             "consent_text": forms.Textarea(attrs={"rows": 5}),

@@ -87,7 +87,7 @@ def run_on_postgresql(sql):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("studies", "0004_languages_with_translations")]
+    dependencies = [("studies", "0005_study_room_shows_comments")]
 
     operations = [
         migrations.CreateModel(
