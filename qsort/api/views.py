@@ -39,7 +39,7 @@ from qsort.studies.models import (
     Study,
     StudyNotReady,
 )
-from qsort.studies.services import SortAlreadySubmitted, StudyNotAcceptingSorts, submit_sort
+from qsort.studies.services import SortAlreadySubmitted, StudyNotAcceptingSorts, resolve_condition, submit_sort
 from qsort.studies.validation import SortInvalid, SortRules, validate_sort
 
 AUTHENTICATION = [TokenAuthentication, SessionAuthentication]
@@ -208,12 +208,25 @@ class SortList(Endpoint, generics.ListAPIView):
     read_capability = Can.DOWNLOAD
 
     def get_queryset(self):
+        study = self.study()
+        sorts = Sort.objects.filter(study=study)
+        label = self.request.query_params.get("condition")
+        if label is not None:
+            try:
+                sorts = sorts.filter(condition=resolve_condition(study, label))
+            except SortInvalid as unknown:
+                raise ValidationError({"condition": unknown.messages}) from None
         return (
-            Sort.objects.filter(study=self.study())
-            .select_related("participant")
+            sorts.select_related("participant", "condition")
             .order_by("submitted_at", "id")
-            .only("id", "submitted_at", "entered_by_id", "participant__code", "participant__id")
+            .only("id", "submitted_at", "entered_by_id", "participant__code", "participant__id", "condition__label")
         )
+
+    @extend_schema(
+        parameters=[OpenApiParameter("condition", str, required=False, description="Only sorts of this condition")]
+    )
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
 
     def list(self, request: Request, *args, **kwargs) -> Response:
         page = self.paginate_queryset(self.get_queryset())
@@ -236,6 +249,7 @@ class SortList(Endpoint, generics.ListAPIView):
         rows = [
             {
                 "participant": sort.participant.label,
+                "condition": sort.condition.label,
                 "values": values[sort.pk],
                 "comments": comments[sort.pk],
                 "answers": answers[sort.pk],
@@ -272,8 +286,16 @@ class SubmitSort(APIView):
         form.is_valid(raise_exception=True)
         data = form.validated_data
         try:
+            condition = resolve_condition(participant.study, data.get("condition"))
+        except SortInvalid as unknown:
+            raise ValidationError({"condition": unknown.messages}) from None
+        try:
             sort, created = submit_sort(
-                participant, data["values"].items(), comments=data["comments"], answers=data["answers"]
+                participant,
+                data["values"].items(),
+                condition=condition,
+                comments=data["comments"],
+                answers=data["answers"],
             )
         except SortInvalid as invalid:
             # The validator's messages name statements; say which field they are about.
@@ -318,6 +340,7 @@ class AnalysisList(Endpoint, generics.ListCreateAPIView):
             "extraction": data["extraction"],
             "rotation": data["rotation"],
             "flag_overrides": data["flags"],
+            "conditions": data["conditions"],
         }
         try:
             run = start_run(study, request.user, parameters)

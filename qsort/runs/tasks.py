@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import numpy as np
 from celery import shared_task
 from celery.signals import worker_ready
 from django.db import connection
@@ -21,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from qsort.analysis import analyse
+from qsort.analysis.conditions import compare_conditions
 from qsort.runs import services
 from qsort.runs.models import AnalysisRun, heartbeat_interval
 from qsort.runs.services import load_sorts
@@ -114,6 +116,15 @@ def _analyse(run_id: int, rows) -> None:
             reflections=tuple(parameters.get("reflections", [])),
             progress=progress,
         ).to_json()
+        if len(parameters.get("conditions", [])) > 1:
+            result["conditions"] = compare_conditions(
+                sorts.data,
+                sorts.statement_ids,
+                sorts.participants,
+                sorts.conditions,
+                parameters["conditions"],
+                np.array(result["flags"], dtype=bool).reshape(len(sorts.sort_ids), -1),
+            ).to_json()
     except ValueError as error:  # the engine's input errors are written for researchers, as clauses
         message = str(error)
         rows.update(
