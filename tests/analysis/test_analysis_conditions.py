@@ -116,7 +116,7 @@ def test_three_conditions_compare_every_pair_in_the_study_order():
 
 
 def test_a_person_with_one_sort_only_counts_in_the_factor_table_but_not_the_pairs():
-    data, participants, conditions, flags = two_condition_case()
+    data, _participants, _conditions, flags = two_condition_case()
     keep = [0, 1, 2]  # B has no H sort
     result = compare_conditions(
         data[:, keep], ["s1", "s2", "s3", "s4"], ["A", "A", "B"], ["R", "H", "R"], ["R", "H"], flags[keep]
