@@ -27,7 +27,7 @@ from qsort.runs.services import (
     start_run,
 )
 from qsort.studies.access import Can, access_for, study_for
-from qsort.studies.models import SortComment, Study
+from qsort.studies.models import SortComment, Study, participant_label
 
 HISTORY_LENGTH = 50
 
@@ -42,6 +42,17 @@ class RunForm(forms.Form):
         label=gettext_lazy("Rotation"),
         choices=[("varimax", gettext_lazy("Varimax")), ("none", gettext_lazy("None"))],
     )
+
+    def __init__(self, *args, conditions: list[str], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if len(conditions) > 1:  # which conditions' sorts enter the run (all by default)
+            self.fields["conditions"] = forms.MultipleChoiceField(
+                label=gettext_lazy("Conditions"),
+                choices=[(label, label) for label in conditions],
+                initial=conditions,
+                widget=forms.CheckboxSelectMultiple,
+                help_text=gettext_lazy("With more than one, each sort is named by its condition (P0007·Relapse)."),
+            )
 
 
 class RotationForm(forms.Form):
@@ -72,7 +83,7 @@ def results(request: HttpRequest, slug: str) -> HttpResponse:
     """Start a run (with the scree of the current sorts to choose K), and the run history."""
     access = access_for(request.user, slug, Can.ANALYSE if request.method == "POST" else Can.VIEW)
     study = access.study
-    form = RunForm(request.POST or None)
+    form = RunForm(request.POST or None, conditions=list(study.conditions.values_list("label", flat=True)))
     if form.is_valid():
         try:
             run = start_run(study, request.user, form.cleaned_data)
@@ -108,6 +119,14 @@ def _comments(study: Study) -> dict[str, list[Comment]]:
     return comments
 
 
+def _own_comments(study: Study) -> dict[tuple[str, str, str], str]:
+    """(participant, condition, statement) -> comment, for the within-person view (one query)."""
+    rows = SortComment.objects.filter(sort__study=study).values_list(
+        "sort__participant_id", "sort__participant__code", "sort__condition__label", "statement__number", "text"
+    )
+    return {(participant_label(code, pk), condition, str(number)): text for pk, code, condition, number, text in rows}
+
+
 def _axis(request: HttpRequest, name: str, default: int, k: int) -> int:
     try:
         value = int(request.GET.get(name, default))
@@ -138,6 +157,9 @@ def run(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
         rotation = RotationForm(request.GET if "angle" in request.GET else None, factors=k)
         context |= {
             "dashboard": dashboard,
+            "conditions": dashboard.condition_tables(_own_comments(study))
+            if "conditions" in dashboard.result
+            else None,
             "x": x,
             "y": y,
             "factor_numbers": range(1, k + 1),
