@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from qsort.analysis import AnalysisInputError, read_sorts_text
 from qsort.exchange import easyhtmlq, pqmethod, tables, writers
-from qsort.exchange.dataset import SortRecord, StudyData
+from qsort.exchange.dataset import SortRecord, StudyData, file_sort_name
 from qsort.exchange.models import DownloadLog
 from qsort.exchange.safety import restore, safe_filename
 from qsort.runs.models import AnalysisRun
@@ -68,8 +68,9 @@ def load_study_data(study: Study) -> StudyData:
     sorts = list(
         Sort.objects.filter(study=study)
         .order_by("submitted_at", "id")
-        .values_list("id", "participant_id", "participant__code", "submitted_at")
+        .values_list("id", "participant_id", "participant__code", "submitted_at", "condition__label")
     )
+    conditions = tuple(study.conditions.values_list("label", flat=True))
     values: dict[int, dict[int, int]] = defaultdict(dict)
     for sort_id, number, value in SortValue.objects.filter(sort__study=study).values_list(
         "sort_id", "statement__number", "value"
@@ -87,13 +88,18 @@ def load_study_data(study: Study) -> StudyData:
         answers[sort_id][question_id] = text
     records = tuple(
         SortRecord(
-            label=participant_label(code, participant_id),
+            label=file_sort_name(label, condition) if len(conditions) > 1 else label,
             submitted_at=submitted_at,
             values=tuple(values[sort_id].get(number, 0) for number in numbers),
             comments=comments.get(sort_id, {}),
             answers=tuple(answers[sort_id].get(qid, "") for qid, _ in questions),
+            participant=label,
+            condition=condition,
         )
-        for sort_id, participant_id, code, submitted_at in sorts
+        for sort_id, label, submitted_at, condition in (
+            (sort_id, participant_label(code, participant_id), submitted_at, condition)
+            for sort_id, participant_id, code, submitted_at, condition in sorts
+        )
     )
     return StudyData(
         title=study.title,
@@ -102,6 +108,7 @@ def load_study_data(study: Study) -> StudyData:
         grid=study.grid(),
         questions=tuple(text for _, text in questions),
         sorts=records,
+        conditions=conditions,
     )
 
 
@@ -131,7 +138,9 @@ RUN_FILES: dict[str, tuple[str, Callable[[dict, StudyData], bytes]]] = {
     ),
     "factor-arrays.xlsx": (
         writers.XLSX_TYPE,
-        lambda result, data: writers.xlsx_bytes([tables.factor_arrays_table(result, data.texts)]),
+        lambda result, data: writers.xlsx_bytes(
+            [tables.factor_arrays_table(result, data.texts), *tables.condition_tables(result, data.texts)]
+        ),
     ),
     "factor-arrays.json": (
         writers.JSON_TYPE,

@@ -116,6 +116,8 @@ def _analyse(run_id: int, rows) -> None:
             reflections=tuple(parameters.get("reflections", [])),
             progress=progress,
         ).to_json()
+        if "conditions" in parameters:  # a study with several conditions: say which this run covers
+            result["run_conditions"] = parameters["conditions"]
         if len(parameters.get("conditions", [])) > 1:
             result["conditions"] = compare_conditions(
                 sorts.data,
