@@ -196,6 +196,7 @@ CELERY_TASK_PUBLISH_RETRY = False
 # request); with one, beat (`celery worker -B`) sweeps for runs to re-send or take over.
 QSORT_RUNS_IN_PROCESS = not CELERY_BROKER_URL
 QSORT_RUN_HEARTBEAT_SECONDS = env_int("QSORT_RUN_HEARTBEAT_SECONDS", 10)
+QSORT_RUN_TIME_LIMIT_SECONDS = env_int("QSORT_RUN_TIME_LIMIT_SECONDS", 30 * 60)
 CELERY_BEAT_SCHEDULE = {
     "recover-runs": {"task": "qsort.runs.tasks.recover_runs", "schedule": float(QSORT_RUN_HEARTBEAT_SECONDS)},
 }

@@ -45,7 +45,9 @@ def test_the_run_page_lays_out_the_condition_tables_with_a_persons_own_comments(
         {"factors": 2, "extraction": "pca", "rotation": "varimax", "conditions": ["Q1", "Recovery"]},
     )
     run = execute(AnalysisRun.objects.get())
-    page = client.get(f"/studies/tiny/results/{run.pk}/").content.decode()
+    overview = client.get(f"/studies/tiny/results/{run.pk}/").content.decode()
+    assert f"/studies/tiny/results/{run.pk}/conditions/" in overview
+    page = client.get(f"/studies/tiny/results/{run.pk}/conditions/").content.decode()
     assert "Conditions compared" in page and "Defining sorts of each factor, by condition" in page
     assert "Statements placed most differently: Q1 → Recovery" in page
     assert "S01·Q1" in page and "It flipped for me" in page
@@ -60,3 +62,4 @@ def test_a_single_condition_run_page_has_no_condition_section(client, study, res
     run = execute(start_run(study, researcher, {"factors": 2, "extraction": "pca", "rotation": "varimax"}))
     client.force_login(researcher)
     assert "Conditions compared" not in client.get(f"/studies/tiny/results/{run.pk}/").content.decode()
+    assert client.get(f"/studies/tiny/results/{run.pk}/conditions/").status_code == 404

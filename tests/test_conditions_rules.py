@@ -161,7 +161,7 @@ def test_a_study_cannot_open_with_an_empty_question_in_any_condition(two):
 def test_the_migration_moves_each_question_and_sort_to_a_first_condition(transactional_db):
     """Existing data before 0005: one question per study, one sort per participant."""
     executor = MigrationExecutor(connection)
-    before, after = [("studies", "0005_study_room_shows_comments")], [("studies", "0006_conditions")]
+    before, after = [("studies", "0006_study_support_text_and_numbers")], [("studies", "0007_conditions")]
     executor.migrate(before)
     old = executor.loader.project_state(before).apps
     user = old.get_model("auth", "User").objects.create(username="old")

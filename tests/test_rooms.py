@@ -353,3 +353,16 @@ def test_a_schedule_lists_the_factors_outer_columns_distinguishing_and_consensus
     client.force_login(facilitator)
     assert client.get(f"/studies/tiny/results/{analysed.pk}/factors/2/schedule/").status_code == 200
     assert client.get(f"/studies/tiny/results/{analysed.pk}/factors/2/schedule.docx").status_code == 403
+
+
+def test_a_german_study_turns_late_joiners_away_in_german(client, study, session):
+    study.language = "de"
+    study.save(update_fields=["language"])
+    session.set_status(Session.Status.CLOSED)
+    closed = client.get(f"/j/{session.join_token}/").content.decode()
+    assert "Diese Sitzung ist geschlossen." in closed and 'lang="de"' in closed
+    session.set_status(Session.Status.OPEN)
+    session.seats = 1
+    session.save(update_fields=["seats"])
+    join(client.__class__(), session)
+    assert "Alle Plätze dieser Sitzung sind vergeben." in client.get(f"/j/{session.join_token}/").content.decode()

@@ -8,23 +8,24 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
+from typing import TypeVar
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.files.uploadedfile import UploadedFile
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from qsort.exchange import services
+from qsort.exchange.forms import ImportForm
 from qsort.exchange.models import DownloadLog
+from qsort.exchange.uploads import UploadRefused, read_upload
 from qsort.runs.models import AnalysisRun
 from qsort.studies.access import Access, Can, access_for, study_for
-from qsort.studies.models import Study
+from qsort.studies.models import DeckLocked, Study
 
 STUDY_DOWNLOADS = [
     (
@@ -66,6 +67,7 @@ def _page(request: HttpRequest, access: Access, **extra) -> HttpResponse:
             DownloadLog.objects.filter(study=study).select_related("user")[:RECENT_DOWNLOADS] if can_download else []
         ),
         "max_upload": settings.QSORT_MAX_UPLOAD_BYTES,
+        "statements_form": ImportForm(),
         **extra,
     }
     # htmx previews swap only the imports card; without JavaScript the whole page comes back.
@@ -97,7 +99,7 @@ def download_study_file(request: HttpRequest, slug: str, file: str) -> HttpRespo
 def download_run_file(request: HttpRequest, slug: str, run_id: int, file: str) -> HttpResponse:
     study = study_for(request.user, slug, Can.DOWNLOAD)
     run = get_object_or_404(AnalysisRun, pk=run_id, study=study)
-    if file not in services.RUN_FILES:
+    if file not in services.RUN_FILE_NAMES:
         raise Http404("No such export.")
     try:
         return services.export_run_file(run, file, request.user).as_response()
@@ -107,24 +109,7 @@ def download_run_file(request: HttpRequest, slug: str, run_id: int, file: str) -
 
 
 # --- imports -----------------------------------------------------------------------------
-class UploadRefused(Exception):
-    """The upload is missing or too large; the message says so."""
-
-
-def _read_upload(upload: UploadedFile | None) -> bytes:
-    """The upload's bytes, refusing anything over the limit before reading it."""
-    if upload is None:
-        return b""
-    if upload.size > settings.QSORT_MAX_UPLOAD_BYTES:
-        raise UploadRefused(
-            _("The file %(name)s is %(size)s; files up to %(limit)s can be imported. Nothing was saved.")
-            % {
-                "name": upload.name,
-                "size": filesizeformat(upload.size),
-                "limit": filesizeformat(settings.QSORT_MAX_UPLOAD_BYTES),
-            }
-        )
-    return upload.read()
+PlanT = TypeVar("PlanT")
 
 
 def _stash(request: HttpRequest, key: str, files: dict[str, bytes]) -> None:
@@ -136,132 +121,136 @@ def _unstash(request: HttpRequest, key: str) -> dict[str, bytes] | None:
     return {name: base64.b64decode(data) for name, data in stored.items()} if stored else None
 
 
-def _two_step_import(
-    request: HttpRequest,
-    key: str,
-    read: Callable[[], dict[str, bytes]],
-    preview: Callable[[dict[str, bytes]], object],
-    apply: Callable[[object], str],
-    show: Callable[[object | None, str], HttpResponse],
-) -> HttpResponse | None:
-    """Preview a fresh upload (stashed in the session), or apply the stashed one on "confirm".
+def _stashed_plan(request: HttpRequest, key: str, preview: Callable[[dict[str, bytes]], PlanT]) -> PlanT | str:
+    """The preview of the upload stashed at `key`, judged again now, or why there is none."""
+    files = _unstash(request, key)
+    if files is None:
+        return _("The preview has expired; please choose the file again.")
+    return preview(files)
 
-    Returns the page to show, or None once the import is applied (the caller redirects).
-    """
-    if request.POST.get("confirm"):
-        files = _unstash(request, key)
-        if files is None:
-            return show(None, _("The preview has expired; please choose the file again."))
-        plan = preview(files)
-        if getattr(plan, "problems", None):
-            return show(plan, "")
-        try:
-            success = apply(plan)
-        except services.ImportFailed as changed:
-            return show(
-                None, _("The study changed since the preview, so nothing was imported: %(why)s") % {"why": changed}
-            )
-        del request.session[key]
-        messages.success(request, success)
-        return None
-    request.session.pop(key, None)  # a new upload replaces any earlier preview, even if refused
-    try:
-        files = read()
-    except UploadRefused as refused:
-        return show(None, str(refused))
-    if not any(files.values()):
-        return show(None, _("Choose a file (or paste text) to import."))
-    _stash(request, key, files)
-    return show(preview(files), "")
+
+def _changed_since_preview(changed: Exception) -> str:
+    return _("The study changed since the preview, so nothing was imported: %(why)s") % {"why": changed}
 
 
 @login_required
 @require_POST
 def import_statements(request: HttpRequest, slug: str) -> HttpResponse:
+    """The deck page's import on the Data page: the same reader, judge and preview."""
     access = access_for(request.user, slug, Can.EDIT)
-    study = access.study
-    key = f"exchange:statements:{study.pk}"
-
-    def read() -> dict[str, bytes]:
-        pasted = request.POST.get("text", "").encode()
-        return {"data": _read_upload(request.FILES.get("file")) or pasted}
-
-    def apply(plan) -> str:
-        created = services.apply_statements(study, plan)
-        return _("%(count)d statements added to the deck.") % {"count": len(created)}
-
-    def show(plan, error: str) -> HttpResponse:
-        return _page(request, access, statements_preview=plan, statements_error=error)
-
-    response = _two_step_import(
-        request, key, read, lambda files: services.preview_statements(study, files["data"]), apply, show
+    form = ImportForm(request.POST, request.FILES)
+    rows, error = form.preview(access.study)
+    return _page(
+        request,
+        access,
+        statements_form=form,
+        statements_preview=rows,
+        statements_error=error,
+        n_importable=sum(row.importable for row in rows),
     )
-    return response or redirect("exchange:data", slug=slug)
+
+
+@login_required
+@require_POST
+def import_statements_confirm(request: HttpRequest, slug: str) -> HttpResponse:
+    """Add the previewed statements, judged again against the deck as it is now."""
+    study = study_for(request.user, slug, Can.EDIT)
+    try:
+        added = study.import_statements(request.POST.getlist("statement"))
+    except DeckLocked as locked:
+        messages.error(request, str(locked))
+    else:
+        messages.success(request, _("%(count)d statements added to the deck.") % {"count": len(added)})
+    return redirect("exchange:data", slug=slug)
 
 
 @login_required
 @require_POST
 def import_sorts(request: HttpRequest, slug: str) -> HttpResponse:
+    """Preview a sorts CSV (kept in the session until it is confirmed or replaced)."""
     access = access_for(request.user, slug, Can.EDIT)
-    study = access.study
-    key = f"exchange:sorts:{study.pk}"
-
-    def apply(plan) -> str:
-        stored = services.apply_sorts(study, plan, request.user)
-        return _("%(count)d sorts imported.") % {"count": stored}
-
-    def show(plan, error: str) -> HttpResponse:
-        return _page(request, access, sorts_preview=plan, sorts_error=error)
-
-    response = _two_step_import(
-        request,
-        key,
-        lambda: {"data": _read_upload(request.FILES.get("file"))},
-        lambda files: services.preview_sorts(study, files["data"]),
-        apply,
-        show,
-    )
-    return response or redirect("exchange:data", slug=slug)
+    key = _sorts_key(access.study)
+    request.session.pop(key, None)  # a new upload replaces any earlier preview, even if refused
+    try:
+        data = read_upload(request.FILES.get("file"))
+    except UploadRefused as refused:
+        return _page(request, access, sorts_error=str(refused))
+    if not data:
+        return _page(request, access, sorts_error=_("Choose a file (or paste text) to import."))
+    _stash(request, key, {"data": data})
+    return _page(request, access, sorts_preview=services.preview_sorts(access.study, data))
 
 
 @login_required
+@require_POST
+def import_sorts_confirm(request: HttpRequest, slug: str) -> HttpResponse:
+    """Store the previewed sorts, all or nothing, checked again against the study as it is now."""
+    access = access_for(request.user, slug, Can.EDIT)
+    study, key = access.study, _sorts_key(access.study)
+    plan = _stashed_plan(request, key, lambda files: services.preview_sorts(study, files["data"]))
+    if isinstance(plan, str):
+        return _page(request, access, sorts_error=plan)
+    if plan.problems:
+        return _page(request, access, sorts_preview=plan)
+    try:
+        stored = services.apply_sorts(study, plan, request.user)
+    except services.ImportFailed as changed:
+        return _page(request, access, sorts_error=_changed_since_preview(changed))
+    del request.session[key]
+    messages.success(request, _("%(count)d sorts imported.") % {"count": stored})
+    return redirect("exchange:data", slug=slug)
+
+
+def _sorts_key(study: Study) -> str:
+    return f"exchange:sorts:{study.pk}"
+
+
+PQMETHOD_KEY = "exchange:pqmethod"
+
+
+def _study_import_page(request: HttpRequest, plan: services.StudyImport | None = None, error: str = "") -> HttpResponse:
+    context = {
+        "plan": plan,
+        "error": error,
+        "title": request.POST.get("title", ""),
+        "max_upload": settings.QSORT_MAX_UPLOAD_BYTES,
+    }
+    return render(request, "exchange/import_study.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
 def import_study(request: HttpRequest) -> HttpResponse:
-    """A new study from PQMethod .STA and .DAT files, owned by the person importing it."""
-    key = "exchange:pqmethod"
-    created: list[Study] = []
+    """A new study from PQMethod .STA and .DAT files, owned by the person importing it: the form,
+    and the preview of the files chosen (kept in the session until confirmed or replaced)."""
+    request.session.pop(PQMETHOD_KEY, None)
+    if request.method == "GET":
+        return _study_import_page(request)
+    sta, dat = request.FILES.get("sta"), request.FILES.get("dat")
+    if sta is None or dat is None:
+        return _study_import_page(request, error=_("Choose both files: the .STA statements and the .DAT sorts."))
+    try:
+        files = {"sta": read_upload(sta), "dat": read_upload(dat)}
+    except UploadRefused as refused:
+        return _study_import_page(request, error=str(refused))
+    _stash(request, PQMETHOD_KEY, files)
+    return _study_import_page(request, services.preview_pqmethod(files["sta"], files["dat"]))
 
-    def show(plan, error: str) -> HttpResponse:
-        return render(
-            request,
-            "exchange/import_study.html",
-            {
-                "plan": plan,
-                "error": error,
-                "title": request.POST.get("title", ""),
-                "max_upload": settings.QSORT_MAX_UPLOAD_BYTES,
-            },
-        )
 
-    if request.method != "POST":
-        request.session.pop(key, None)
-        return show(None, "")
-
-    def read() -> dict[str, bytes]:
-        sta, dat = request.FILES.get("sta"), request.FILES.get("dat")
-        if sta is None or dat is None:
-            raise UploadRefused(_("Choose both files: the .STA statements and the .DAT sorts."))
-        return {"sta": _read_upload(sta), "dat": _read_upload(dat)}
-
-    def apply(plan) -> str:
-        study = services.create_study_from_pqmethod(plan, request.user, request.POST.get("title", ""))
-        created.append(study)
-        return _("Study “%(title)s” created with %(statements)d statements and %(sorts)d sorts.") % {
-            "title": study.title,
-            "statements": len(plan.statements),
-            "sorts": len(plan.sorts),
-        }
-
-    response = _two_step_import(
-        request, key, read, lambda files: services.preview_pqmethod(files["sta"], files["dat"]), apply, show
+@login_required
+@require_POST
+def import_study_confirm(request: HttpRequest) -> HttpResponse:
+    """Create the previewed study, its deck, grid and sorts."""
+    plan = _stashed_plan(request, PQMETHOD_KEY, lambda files: services.preview_pqmethod(files["sta"], files["dat"]))
+    if isinstance(plan, str):
+        return _study_import_page(request, error=plan)
+    if plan.problems:
+        return _study_import_page(request, plan)
+    study = services.create_study_from_pqmethod(plan, request.user, request.POST.get("title", ""))
+    del request.session[PQMETHOD_KEY]
+    messages.success(
+        request,
+        _("Study “%(title)s” created with %(statements)d statements and %(sorts)d sorts.")
+        % {"title": study.title, "statements": len(plan.statements), "sorts": len(plan.sorts)},
     )
-    return response or redirect("exchange:data", slug=created[0].slug)
+    return redirect("exchange:data", slug=study.slug)

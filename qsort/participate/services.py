@@ -26,8 +26,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from qsort.studies.models import Condition, Participant, Sort, SortDraft, Study
-from qsort.studies.services import MAX_ANSWER_LENGTH, MAX_COMMENT_LENGTH
+from qsort.studies.models import Answer, Condition, Participant, Sort, SortComment, SortDraft, Study
 from qsort.studies.validation import SortRules, signed, validate_sort
 
 PILES = ("disagree", "neutral", "agree")
@@ -143,8 +142,8 @@ def clean_state(rules: DraftRules, payload: object) -> dict[str, Any]:
         if column:
             grid[str(value)] = column
 
-    comments = _texts(payload.get("comments", {}), rules.numbers, MAX_COMMENT_LENGTH, problems)
-    answers = _texts(payload.get("answers", {}), rules.question_ids, MAX_ANSWER_LENGTH, problems)
+    comments = _texts(payload.get("comments", {}), rules.numbers, SortComment.MAX_LENGTH, problems)
+    answers = _texts(payload.get("answers", {}), rules.question_ids, Answer.MAX_LENGTH, problems)
     if problems:
         raise DraftRejected(list(dict.fromkeys(problems)))
     return {"version": version, "presort": presort, "grid": grid, "comments": comments, "answers": answers}
@@ -171,7 +170,7 @@ def save_draft(participant: Participant, state: dict[str, Any], condition: Condi
             except IntegrityError:
                 # A draft exists and holds this version or a newer one. The same draft again is
                 # a retry whose first answer was lost on the way: it is saved, say so.
-                return SortDraft.objects.filter(participant=participant, state=state).exists()
+                return SortDraft.objects.filter(participant=participant, condition=condition, state=state).exists()
         Participant.objects.filter(pk=participant.pk).update(last_saved_at=now)
     return True
 

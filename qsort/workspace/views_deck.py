@@ -14,10 +14,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from qsort.studies.access import Can, access_for, study_for
-from qsort.studies.models import DeckLocked, Statement, Study
-from qsort.workspace.decks import BadImport, preview_import, rows_from_csv, rows_from_paste
-from qsort.workspace.forms import GridForm, ImportForm, StatementForm
+from qsort.exchange.forms import ImportForm
+from qsort.studies.access import Access, Can, access_for, study_for
+from qsort.studies.models import DeckLocked, GridColumn, Statement, StatementsRefused, Study
+from qsort.workspace.forms import GridForm, StatementForm
 from qsort.workspace.grids import MAX_HALF_RANGE, MIN_HALF_RANGE, suggest_capacities
 from qsort.workspace.services import move, renumber_positions, reorder
 
@@ -30,6 +30,7 @@ def _deck_context(study: Study, **extra) -> dict:
         "statements": statements,
         "locked": study.deck_locked,
         "add_form": StatementForm(prefix="new"),
+        "max_statement_length": Statement.MAX_LENGTH,
         "import_form": ImportForm(),
         **extra,
     }
@@ -60,8 +61,8 @@ def statement_add(request: HttpRequest, slug: str) -> HttpResponse:
         return _deck(request, study, error=" ".join(form.errors.get("text", [_("A statement needs some text.")])))
     try:
         study.add_statement(form.cleaned_data["text"])
-    except DeckLocked as locked:
-        return _deck(request, study, error=str(locked))
+    except (DeckLocked, StatementsRefused) as refused:
+        return _deck(request, study, error=str(refused))
     return _deck(request, study, focus_add=True)
 
 
@@ -138,49 +139,33 @@ def deck_reorder(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_POST
 def deck_import(request: HttpRequest, slug: str) -> HttpResponse:
-    """Step 1 (no `confirm`): show what would be imported. Step 2 (`confirm`): import the previewed
-    statements, judged again against the deck as it is now."""
+    """Show, row by row, what the pasted or uploaded statements would add; nothing is saved."""
     access = access_for(request.user, slug, Can.EDIT)
     study = access.study
     if study.deck_locked:
         return _deck(request, study, error=str(DeckLocked()))
-    existing = list(study.statements.values_list("text", flat=True))
-    if "confirm" in request.POST:
-        texts = request.POST.getlist("statement")
-        rows = preview_import(((i, None, text) for i, text in enumerate(texts, start=1)), existing)
-        to_add = [row.text for row in rows if row.importable]
-        try:
-            with transaction.atomic():
-                for text in to_add:
-                    study.add_statement(text)
-        except DeckLocked as locked:
-            return _deck(request, study, error=str(locked))
-        if request.htmx:
-            # The deck with its new statements, and (out of band) an empty import form again.
-            return render(request, "workspace/deck.html#deck", _deck_context(study, imported=len(to_add)))
-        messages.success(request, _("%(n)d statements imported.") % {"n": len(to_add)})
-        return redirect("workspace:deck", slug=study.slug)
-
     form = ImportForm(request.POST, request.FILES)
-    rows, error = [], ""
-    if form.is_valid():
-        try:
-            upload = form.cleaned_data.get("file")
-            if upload:
-                if upload.size > 1024 * 1024:
-                    raise BadImport(_("The file is larger than 1 MB; a deck is much smaller than that."))
-                raw = rows_from_csv(upload.read())
-            else:
-                raw = rows_from_paste(form.cleaned_data["text"])
-            rows = preview_import(raw, existing)
-        except BadImport as bad:
-            error = str(bad)
-    else:
-        error = " ".join(form.non_field_errors()) or _("Paste some statements or choose a CSV file.")
+    rows, error = form.preview(study)
     context = _deck_context(study, access=access, import_form=form, preview=rows, import_error=error)
     context["n_importable"] = sum(row.importable for row in rows)
     template = "workspace/deck.html#import" if request.htmx else "workspace/deck.html"
     return render(request, template, context)
+
+
+@login_required
+@require_POST
+def deck_import_confirm(request: HttpRequest, slug: str) -> HttpResponse:
+    """Add the previewed statements, judged again against the deck as it is now."""
+    study = study_for(request.user, slug, Can.EDIT)
+    try:
+        added = study.import_statements(request.POST.getlist("statement"))
+    except DeckLocked as locked:
+        return _deck(request, study, error=str(locked))
+    if request.htmx:
+        # The deck with its new statements, and (out of band) an empty import form again.
+        return render(request, "workspace/deck.html#deck", _deck_context(study, imported=len(added)))
+    messages.success(request, _("%(n)d statements imported.") % {"n": len(added)})
+    return redirect("workspace:deck", slug=study.slug)
 
 
 # --- grid --------------------------------------------------------------------------------------
@@ -199,8 +184,12 @@ def _grid_initial(study: Study, half_range: int | None = None, *, suggest: bool 
 
 
 def _picture(study: Study, capacities: dict[int, int], n_statements: int) -> dict:
+    """The picture of a shape; `saved` says whether it is the study's stored grid, so a suggested
+    or typed shape is never mistaken for one that is kept."""
     total = sum(capacities.values())
+    stored = study.grid()
     return {
+        "saved": bool(stored) and {v: c for v, c in capacities.items() if c} == {v: c for v, c in stored.items() if c},
         "columns": [(value, capacity, range(capacity)) for value, capacity in sorted(capacities.items())],
         "total": total,
         "n_statements": n_statements,
@@ -214,75 +203,101 @@ def _posted_capacities(request: HttpRequest, half_range: int) -> dict[int, int]:
     capacities = {}
     for value in range(-half_range, half_range + 1):
         raw = request.POST.get(f"cap_{value}", "").strip()
-        capacities[value] = int(raw) if raw.isdigit() and int(raw) <= 99 else 0
+        capacities[value] = int(raw) if raw.isdigit() and int(raw) <= GridColumn.MAX_CAPACITY else 0
     return capacities
+
+
+def _posted_range(request: HttpRequest) -> int | None:
+    try:
+        posted = int(request.POST.get("half_range", ""))
+    except ValueError:
+        return None
+    return posted if MIN_HALF_RANGE <= posted <= MAX_HALF_RANGE else None
+
+
+def _grid_context(access: Access, n_statements: int) -> dict:
+    study = access.study
+    return {
+        "access": access,
+        "study": study,
+        "tab": "grid",
+        "locked": study.deck_locked,
+        "n_statements": n_statements,
+        "max_capacity": GridColumn.MAX_CAPACITY,
+    }
+
+
+def _editor(
+    request: HttpRequest, access: Access, form: GridForm, capacities: dict[int, int], half_range: int, n_statements: int
+) -> HttpResponse:
+    """The grid editor: the whole page, or only its `editor` partial for htmx."""
+    context = _grid_context(access, n_statements)
+    context.update(_picture(access.study, capacities, n_statements))
+    context.update(form=form, cap_fields=[form[f"cap_{value}"] for value in range(-half_range, half_range + 1)])
+    template = "workspace/grid.html#editor" if request.htmx else "workspace/grid.html"
+    return render(request, template, context)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def grid(request: HttpRequest, slug: str) -> HttpResponse:
-    """GET: the editor. htmx POSTs: `part=picture` redraws the picture as capacities are typed;
-    `part=editor` (a new range, or the suggest button) redraws the whole editor. A plain POST saves."""
+    """The grid editor; a POST saves the range, the distribution and the capacities."""
     access = access_for(request.user, slug, Can.EDIT)
     study = access.study
     n_statements = study.statements.count()
-    locked = study.deck_locked
-    context = {"access": access, "study": study, "tab": "grid", "locked": locked, "n_statements": n_statements}
-    part = request.POST.get("part", "")
-    try:
-        posted_range = int(request.POST.get("half_range", ""))
-    except ValueError:
-        posted_range = None
-    if posted_range is not None and not MIN_HALF_RANGE <= posted_range <= MAX_HALF_RANGE:
-        posted_range = None
-
-    if request.method == "POST" and part == "picture" and posted_range:
-        context.update(_picture(study, _posted_capacities(request, posted_range), n_statements))
-        return render(request, "workspace/grid.html#picture", context)
-    if request.method == "POST" and (part == "editor" or request.POST.get("action") == "suggest"):
-        initial = _grid_initial(study, posted_range, suggest=True)
-        initial["distribution"] = request.POST.get("distribution", study.distribution)
-        form = GridForm(initial=initial)
-        if not request.htmx:
-            messages.info(
-                request, _("A suggested shape for %(n)d statements: save it to keep it.") % {"n": n_statements}
-            )
-        capacities = {int(k[4:]): v for k, v in initial.items() if k.startswith("cap_")}
-    elif request.method == "POST":
-        form = GridForm(request.POST)
-        if form.is_valid():
-            try:
-                with transaction.atomic():
-                    study.set_grid(form.capacities)
-                    study.distribution = form.cleaned_data["distribution"]
-                    study.save(update_fields=["distribution", "updated_at"])
-            except DeckLocked:
-                messages.error(request, _("The grid cannot change any more: participants have sorted on it."))
-                return redirect("workspace:grid", slug=study.slug)
-            total = sum(form.capacities.values())
-            if study.is_forced and total != n_statements:
-                messages.warning(
-                    request,
-                    _(
-                        "Grid saved. It holds %(total)d cards but the deck has %(n)d statements: "
-                        "the study cannot open until they match."
-                    )
-                    % {"total": total, "n": n_statements},
-                )
-            else:
-                messages.success(request, _("Grid saved."))
-            return redirect("workspace:grid", slug=study.slug)
-        capacities = _posted_capacities(request, posted_range or MIN_HALF_RANGE)
-    else:
+    if request.method == "GET":
         initial = _grid_initial(study)
-        form = GridForm(initial=initial)
         capacities = {int(k[4:]): v for k, v in initial.items() if k.startswith("cap_")}
+        return _editor(request, access, GridForm(initial=initial), capacities, initial["half_range"], n_statements)
+    form = GridForm(request.POST)
+    if not form.is_valid():
+        half_range = _posted_range(request) or MIN_HALF_RANGE
+        return _editor(request, access, form, _posted_capacities(request, half_range), half_range, n_statements)
+    try:
+        with transaction.atomic():
+            study.set_grid(form.capacities)
+            study.distribution = form.cleaned_data["distribution"]
+            study.save(update_fields=["distribution", "updated_at"])
+    except DeckLocked:
+        messages.error(request, _("The grid cannot change any more: participants have sorted on it."))
+        return redirect("workspace:grid", slug=study.slug)
+    total = sum(form.capacities.values())
+    if study.is_forced and total != n_statements:
+        messages.warning(
+            request,
+            _(
+                "Grid saved. It holds %(total)d cards but the deck has %(n)d statements: "
+                "the study cannot open until they match."
+            )
+            % {"total": total, "n": n_statements},
+        )
+    else:
+        messages.success(request, _("Grid saved."))
+    return redirect("workspace:grid", slug=study.slug)
 
-    half_range = posted_range or form.initial.get("half_range") or MIN_HALF_RANGE
-    context.update(_picture(study, capacities, n_statements))
-    context.update(
-        form=form,
-        cap_fields=[form[f"cap_{value}"] for value in range(-half_range, half_range + 1)],
-    )
-    template = "workspace/grid.html#editor" if request.htmx else "workspace/grid.html"
-    return render(request, template, context)
+
+@login_required
+@require_POST
+def grid_suggest(request: HttpRequest, slug: str) -> HttpResponse:
+    """A quasi-normal shape for the deck in the chosen range (the suggest button, or a new range)."""
+    access = access_for(request.user, slug, Can.EDIT)
+    study = access.study
+    n_statements = study.statements.count()
+    initial = _grid_initial(study, _posted_range(request), suggest=True)
+    initial["distribution"] = request.POST.get("distribution", study.distribution)
+    if not request.htmx:
+        messages.info(request, _("A suggested shape for %(n)d statements: save it to keep it.") % {"n": n_statements})
+    capacities = {int(k[4:]): v for k, v in initial.items() if k.startswith("cap_")}
+    return _editor(request, access, GridForm(initial=initial), capacities, initial["half_range"], n_statements)
+
+
+@login_required
+@require_POST
+def grid_picture(request: HttpRequest, slug: str) -> HttpResponse:
+    """The picture of the grid, redrawn as capacities are typed (htmx)."""
+    access = access_for(request.user, slug, Can.EDIT)
+    n_statements = access.study.statements.count()
+    half_range = _posted_range(request) or MIN_HALF_RANGE
+    context = _grid_context(access, n_statements)
+    context.update(_picture(access.study, _posted_capacities(request, half_range), n_statements))
+    return render(request, "workspace/grid.html#picture", context)

@@ -87,7 +87,7 @@ def run_on_postgresql(sql):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("studies", "0005_study_room_shows_comments")]
+    dependencies = [("studies", "0006_study_support_text_and_numbers")]
 
     operations = [
         migrations.CreateModel(
