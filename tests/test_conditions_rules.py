@@ -110,7 +110,7 @@ def test_a_once_per_participant_question_is_asked_after_the_first_sort_only(two)
     with pytest.raises(SortInvalid, match="Your age"):
         submit_sort(participant, FIRST, condition="Q1", answers={each.pk: "2"})
     submit_sort(participant, FIRST, condition="Q1", answers={each.pk: "2", once.pk: "40"})
-    with pytest.raises(SortInvalid, match="not a question of this study"):
+    with pytest.raises(SortInvalid, match="is not a question of this study"):
         submit_sort(participant, SECOND, condition="Recovery", answers={each.pk: "5", once.pk: "41"})
     with pytest.raises(SortInvalid, match="Hardest card"):
         submit_sort(participant, SECOND, condition="Recovery")

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from qsort.analysis import AnalysisInputError, read_sorts_text
 from qsort.exchange import easyhtmlq, pqmethod, tables, writers
-from qsort.exchange.dataset import SortRecord, StudyData, file_sort_name
+from qsort.exchange.dataset import SortRecord, StudyData, file_sort_name, split_file_sort_name
 from qsort.exchange.models import DownloadLog
 from qsort.exchange.safety import restore, safe_filename
 from qsort.runs.models import AnalysisRun
@@ -287,15 +287,19 @@ def create_study_from_pqmethod(plan: StudyImport, owner, title: str = "") -> Stu
 
 @dataclass
 class SortsImport:
-    """Sorts from a statements x sorts CSV: per code, the values by statement number."""
+    """Sorts from a statements x sorts CSV: per code, the values by statement number.
+
+    In a study with several conditions each column is named "<code>_<condition>" (as qsort
+    exports them) and `conditions` holds each sort's condition label."""
 
     sorts: list[tuple[str, dict[int, int]]] = field(default_factory=list)
+    conditions: list[str] = field(default_factory=list)
     new_codes: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
     @property
     def codes(self) -> list[str]:
-        return [code for code, _ in self.sorts]
+        return list(dict.fromkeys(code for code, _ in self.sorts))
 
 
 def preview_sorts(study: Study, data: bytes) -> SortsImport:
@@ -321,25 +325,44 @@ def preview_sorts(study: Study, data: bytes) -> SortsImport:
         )
     if plan.problems:
         return plan
-    codes = [restore(code.strip()) for code in sort_ids]
-    # code -> the id of the participant's sort (None while they have not sorted)
-    existing = dict(Participant.objects.filter(study=study, code__in=codes).values_list("code", "sorts__id"))
+    labels = list(study.conditions.values_list("label", flat=True))
+    several = len(labels) > 1
+    by_key = {label.casefold(): label for label in labels}
+    names = [restore(name.strip()) for name in sort_ids]
+    pairs = [split_file_sort_name(name) if several else (name, labels[0]) for name in names]
+    # (code, condition) pairs that already have a sort
+    existing_codes = set(study.participants.filter(code__in=[c for c, _ in pairs]).values_list("code", flat=True))
+    existing = set(
+        Sort.objects.filter(study=study, participant__code__in=existing_codes).values_list(
+            "participant__code", "condition__label"
+        )
+    )
     rules = SortRules.for_study(study)
-    for column, (code, values) in enumerate(zip(codes, columns, strict=True), start=2):
-        where = _("Column %(column)d (%(code)s)") % {"column": column, "code": code}
+    seen: set[tuple[str, str]] = set()
+    for column, ((code, raw_condition), values) in enumerate(zip(pairs, columns, strict=True), start=2):
+        where = _("Column %(column)d (%(code)s)") % {"column": column, "code": names[column - 2]}
+        condition = by_key.get(raw_condition.casefold())
         if not code or len(code) > 40:
             plan.problems.append(_("%(where)s: a participant code has 1 to 40 characters.") % {"where": where})
             continue
-        if code in plan.codes:
+        if condition is None:
+            plan.problems.append(
+                _("%(where)s: name the sort <participant>_<condition>, with a condition of this study (%(labels)s).")
+                % {"where": where, "labels": ", ".join(labels)}
+            )
+            continue
+        if (code, condition) in seen:
             plan.problems.append(_("%(where)s: the code is used by an earlier column.") % {"where": where})
             continue
-        if existing.get(code):
+        if (code, condition) in existing:
             plan.problems.append(_("%(where)s: this participant already has a sort.") % {"where": where})
             continue
+        seen.add((code, condition))
         clean, problems = validate_sort(rules, zip(numbers, values, strict=True))
         plan.problems += [f"{where}: {problem}" for problem in problems]
         plan.sorts.append((code, clean))
-        if code not in existing:
+        plan.conditions.append(condition)
+        if code not in existing_codes and code not in plan.new_codes:
             plan.new_codes.append(code)
     return plan
 
@@ -352,8 +375,8 @@ def apply_sorts(study: Study, plan: SortsImport, user) -> int:
     try:
         study.invite(codes=plan.new_codes)
         participants = {p.code: p for p in Participant.objects.filter(study=study, code__in=plan.codes)}
-        for code, values in plan.sorts:
-            submit_sort(participants[code], values.items(), entered_by=user)
+        for (code, values), condition in zip(plan.sorts, plan.conditions, strict=True):
+            submit_sort(participants[code], values.items(), condition=condition, entered_by=user)
     except (ValueError, SortAlreadySubmitted) as changed:  # codes or sorts added since the preview
         raise ImportFailed(str(changed)) from None
     return len(plan.sorts)

@@ -39,6 +39,18 @@ class DeckLocked(Exception):
         super().__init__(str(message or self.message))
 
 
+class ConditionsLocked(Exception):
+    """Raised when conditions would be added, renamed, removed or reordered after sorts exist."""
+
+    message = _(
+        "Participants have already sorted under these conditions: they can no longer be added, renamed, "
+        "removed or reordered (fixing a typo in a question is still possible)."
+    )
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(str(message or self.message))
+
+
 class StudyNotReady(Exception):
     """Raised when a study cannot be opened; the message says why."""
 
@@ -193,6 +205,7 @@ class Study(models.Model):
 
     def __init__(self, *args, **kwargs) -> None:
         self._pending_question: str | None = None
+        self._first_question: str | None = None
         super().__init__(*args, **kwargs)
 
     def __str__(self) -> str:
@@ -202,6 +215,7 @@ class Study(models.Model):
         super().save(*args, **kwargs)
         if self._pending_question is not None:
             question, self._pending_question = self._pending_question, None
+            self._first_question = None
             first = self.conditions.first()
             if first is None:
                 Condition.objects.create(study=self, position=1, label=DEFAULT_CONDITION_LABEL, question=question)
@@ -211,6 +225,10 @@ class Study(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("workspace:overview", args=[self.slug])
+
+    def refresh_from_db(self, *args, **kwargs) -> None:
+        super().refresh_from_db(*args, **kwargs)
+        self._first_question = None
 
     # --- conditions of instruction ---------------------------------------------------
     @property
@@ -224,8 +242,9 @@ class Study(models.Model):
             return self._pending_question
         if self.pk is None:
             return ""
-        first = self.conditions.first()
-        return first.question if first else ""
+        if self._first_question is None:  # one query per instance, however often a page asks
+            self._first_question = self.conditions.values_list("question", flat=True).first() or ""
+        return self._first_question
 
     @condition_of_instruction.setter
     def condition_of_instruction(self, question: str) -> None:
@@ -247,8 +266,37 @@ class Study(models.Model):
             conditions = conditions[shift:] + conditions[:shift]
         return conditions
 
-    def condition_by_label(self, label: str) -> Condition | None:
-        return self.conditions.filter(label__iexact=label.strip()).first()
+    def ensure_conditions_unlocked(self) -> None:
+        """Conditions are added, renamed, removed and reordered only while nobody has sorted:
+        sorts, runs and exports are named by them. Their question texts may always be fixed."""
+        if self.sorts.exists():
+            raise ConditionsLocked()
+
+    def add_condition(self, label: str, question: str, instructions: str = "") -> Condition:
+        with transaction.atomic():
+            Study.objects.select_for_update().filter(pk=self.pk).first()
+            self.ensure_conditions_unlocked()
+            position = (self.conditions.aggregate(m=Max("position"))["m"] or 0) + 1
+            return Condition.objects.create(
+                study=self, position=position, label=label, question=question, instructions=instructions
+            )
+
+    def reorder_conditions(self, ordered: list[Condition]) -> None:
+        """Store `ordered` (all of the study's conditions) as positions 1..n."""
+        with transaction.atomic():
+            self.ensure_conditions_unlocked()
+            # Two steps, so the unique (study, position) never sees two rows on one position.
+            self.conditions.update(position=models.F("position") + 1000)
+            for position, condition in enumerate(ordered, start=1):
+                Condition.objects.filter(pk=condition.pk, study=self).update(position=position)
+
+    def remove_condition(self, condition: Condition) -> None:
+        with transaction.atomic():
+            self.ensure_conditions_unlocked()
+            if self.conditions.count() < 2:
+                raise ConditionsLocked(gettext("A study needs at least one condition."))
+            condition.delete()
+            self.reorder_conditions(list(self.conditions.all()))
 
     # --- roles -----------------------------------------------------------------------
     def role_of(self, user) -> str | None:
@@ -477,6 +525,13 @@ class Condition(models.Model):
     def __str__(self) -> str:
         return self.label
 
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            stored = Condition.objects.filter(pk=self.pk).values_list("label", "position").first()
+            if stored is not None and stored != (self.label, self.position):
+                self.study.ensure_conditions_unlocked()
+        super().save(*args, **kwargs)
+
 
 class GridColumn(models.Model):
     """One column of the sorting grid: a value (e.g. -4) and how many cards it holds."""
@@ -660,11 +715,15 @@ class Participant(models.Model):
     def link(self) -> str:
         return settings.SITE_URL + self.get_absolute_url()
 
+    def conditions_in_order(self) -> list[Condition]:
+        """The study's conditions in this participant's order, each with `done` (sorted or not):
+        one query."""
+        done = Sort.objects.filter(participant=self, condition=models.OuterRef("pk"))
+        return self.study.conditions_in_order(self, self.study.conditions.annotate(done=models.Exists(done)))
+
     def conditions_left(self) -> list[Condition]:
         """The conditions this participant has not sorted yet, in their order (one query)."""
-        done = Sort.objects.filter(participant=self, condition=models.OuterRef("pk"))
-        conditions = self.study.conditions.annotate(done=models.Exists(done))
-        return [c for c in self.study.conditions_in_order(self, conditions) if not c.done]
+        return [c for c in self.conditions_in_order() if not c.done]
 
     def current_condition(self) -> Condition | None:
         """The condition the participant is sorting now (or next); None once none is left."""

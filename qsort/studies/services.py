@@ -121,7 +121,7 @@ def _clean_answers(questions: list, answers: Mapping[Any, Any], *, enforce_requi
         try:
             question = questions[int(raw_id)]
         except (TypeError, ValueError, KeyError):
-            problems.append(_("'%(raw)s' is not a question of this study (for this sort).") % {"raw": raw_id})
+            problems.append(_("'%(raw)s' is not a question of this study.") % {"raw": raw_id})
             continue
         if len(text) > Answer.MAX_LENGTH:
             problems.append(

@@ -9,7 +9,15 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from qsort.studies.deck import tidy
-from qsort.studies.models import GRID_MIN_VALUE, Collaborator, GridColumn, PostSortQuestion, Statement, Study
+from qsort.studies.models import (
+    GRID_MIN_VALUE,
+    Collaborator,
+    Condition,
+    GridColumn,
+    PostSortQuestion,
+    Statement,
+    Study,
+)
 from qsort.workspace.grids import MAX_HALF_RANGE, MIN_HALF_RANGE
 
 
@@ -92,10 +100,31 @@ class StudySettingsForm(FirstQuestionMixin):
         }
 
 
+class ConditionForm(forms.ModelForm):
+    """A condition of instruction; once sorts exist only its texts can change (the label names sorts)."""
+
+    class Meta:
+        model = Condition
+        fields = ["label", "question", "instructions"]
+        widgets = {"question": forms.Textarea(attrs={"rows": 2}), "instructions": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, locked: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if locked:
+            self.fields["label"].disabled = True
+
+    def validate_unique(self) -> None:
+        # The study is set by the view after validation; check the label against its siblings here.
+        study = self.instance.study if self.instance.study_id else None
+        label = self.cleaned_data.get("label")
+        if study and label and study.conditions.filter(label__iexact=label).exclude(pk=self.instance.pk).exists():
+            self.add_error("label", _("Another condition of this study has this label."))
+
+
 class QuestionForm(forms.ModelForm):
     class Meta:
         model = PostSortQuestion
-        fields = ["text", "required"]
+        fields = ["text", "required", "each_condition"]
         labels = {"text": _("Question"), "required": _("Participants must answer it")}
         widgets = {"text": forms.TextInput()}
 
@@ -204,3 +233,13 @@ class PaperSortForm(forms.Form):
         max_length=40,
         help_text=_("An existing participant's code, or a new code; leave empty for a new unnamed participant."),
     )
+
+    def __init__(self, *args, conditions: list[str], for_chosen: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if for_chosen:  # the participant was picked from the list
+            del self.fields["code"]
+        if len(conditions) > 1:
+            self.fields["condition"] = forms.ChoiceField(
+                label=_("Condition (the question this paper sort answered)"),
+                choices=[(label, label) for label in conditions],
+            )

@@ -95,10 +95,11 @@ def reorder(items: list, pks: Iterable[int]) -> list:
 
 
 @transaction.atomic
-def enter_paper_sort(study: Study, participant: Participant | None, code: str, placements, user):
+def enter_paper_sort(study: Study, participant: Participant | None, code: str, placements, user, *, condition=None):
     """Store a paper sort for `participant`, or for a new one (with `code`) created with it:
-    if the sort is refused, the new participant is rolled back too."""
+    if the sort is refused, the new participant is rolled back too. `condition` is a label
+    (needed when the study has several conditions)."""
     if participant is None:
         participant = Participant.objects.create(study=study, code=code)
-    sort, _created = submit_sort(participant, placements, entered_by=user)
+    sort, _created = submit_sort(participant, placements, condition=condition, entered_by=user)
     return sort

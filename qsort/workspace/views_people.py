@@ -54,6 +54,7 @@ def participants(request: HttpRequest, slug: str) -> HttpResponse:
         "stage": stage,
         "stages": [(value, label, by_stage.get(value, 0)) for value, label in Participant.Stage.choices],
         "total": sum(by_stage.values()),
+        "condition_progress": study.condition_progress(),
         "can_edit": can_edit,
         "invite_form": InviteForm(),
         "new_links": new_links,
@@ -171,7 +172,11 @@ def paper_sort(request: HttpRequest, slug: str) -> HttpResponse:
     chosen_pk = (request.POST or request.GET).get("participant", "")
     if chosen_pk.isdigit():
         chosen = get_object_or_404(Participant, study=study, pk=int(chosen_pk), completed_at__isnull=True)
-    form = PaperSortForm(request.POST or None)
+    form = PaperSortForm(
+        request.POST or None,
+        conditions=list(study.conditions.values_list("label", flat=True)),
+        for_chosen=chosen is not None,
+    )
     problems: list[str] = []
     placed = 0
 
@@ -180,7 +185,14 @@ def paper_sort(request: HttpRequest, slug: str) -> HttpResponse:
         placed = len(placements)
         _values, problems = validate_sort(SortRules.for_study(study), placements)
         if not request.htmx and form.is_valid():
-            problems = problems or _store_paper_sort(request, study, chosen, form.cleaned_data["code"], placements)
+            problems = problems or _store_paper_sort(
+                request,
+                study,
+                chosen,
+                form.cleaned_data.get("code", ""),
+                placements,
+                form.cleaned_data.get("condition"),
+            )
             if not problems:
                 return redirect("workspace:paper_sort", slug=study.slug)
         if request.htmx:
@@ -207,7 +219,7 @@ def paper_sort(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "workspace/paper_sort.html", context, status=422 if problems else 200)
 
 
-def _store_paper_sort(request, study: Study, participant, code: str, placements) -> list[str]:
+def _store_paper_sort(request, study: Study, participant, code: str, placements, condition: str | None) -> list[str]:
     """Store it, or return what is wrong (nothing is stored then)."""
     code = code.strip()
     if participant is None and code:
@@ -216,7 +228,7 @@ def _store_paper_sort(request, study: Study, participant, code: str, placements)
             return [_("Participant %(code)s has already completed a sort.") % {"code": code}]
         participant = existing
     try:
-        sort = enter_paper_sort(study, participant, code, placements, request.user)
+        sort = enter_paper_sort(study, participant, code, placements, request.user, condition=condition)
     except SortInvalid as invalid:
         return invalid.messages
     except SortAlreadySubmitted as already:
