@@ -21,6 +21,9 @@ django.setup()
 
 import qsort.runs.tasks as tasks  # noqa: E402
 from qsort.celery import app  # noqa: E402
+from tests.queues import use_own_queue  # noqa: E402
+
+use_own_queue(app)  # the queue of the test process that started this worker
 
 engine = tasks.analyse
 
@@ -31,6 +34,8 @@ def slow_analyse(*args, **kwargs):
 
 
 tasks.analyse = slow_analyse
+# The test process's own queue (under pytest-xdist each test process has one, see conftest).
+app.conf.task_default_queue = os.environ.get("QSORT_TEST_QUEUE", app.conf.task_default_queue)
 name, *extra = sys.argv[1:]
 app.worker_main(
     ["worker", "--pool=solo", "--loglevel=WARNING", "--without-mingle", "--without-gossip", "-n", name, *extra]

@@ -252,3 +252,22 @@ def test_the_run_form_preselects_the_suggested_number_of_factors(client, owner, 
     assert f'name="factors" value="{panel["suggested"]}"' in page
     for criterion in panel["criteria"]:
         assert escape(f"{criterion['name']} {criterion['factors']}") in page
+
+
+def test_cancelling_a_job_whose_worker_was_lost_ends_it_at_once(client_for, owner, run):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    long_ago = timezone.now() - timedelta(hours=1)
+    job = Bootstrap.objects.create(
+        run=run, steps=10, seed=1, status="running", started_at=long_ago, heartbeat_at=long_ago
+    )
+    assert job.lost_worker
+    response = client_for(owner).post(f"/api/bootstraps/{job.pk}/cancel/")
+    assert response.status_code == 200 and response.json()["status"] == "cancelled"
+    alive = Bootstrap.objects.create(run=run, steps=10, seed=1, status="running", started_at=timezone.now())
+    assert not alive.lost_worker
+    assert client_for(owner).post(f"/api/bootstraps/{alive.pk}/cancel/").json()["status"] == "running"
+    alive.refresh_from_db()
+    assert alive.cancel_requested

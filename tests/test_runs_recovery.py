@@ -18,6 +18,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.db import connection
 from django.utils import timezone
 
+from qsort.celery import app
 from qsort.runs import services
 from qsort.runs.models import MAX_ATTEMPTS, AnalysisRun, worker_lost_before
 from qsort.runs.services import (
@@ -27,9 +28,10 @@ from qsort.runs.services import (
     load_sorts,
     recover_runs,
 )
+from qsort.runs.tasks import recover_runs as recover_runs_task
 from qsort.runs.tasks import run_analysis
 from qsort.studies.services import submit_sort
-from tests.runs_support import VIEWPOINTS, add_sorts, execute, purge_queue
+from tests.runs_support import VIEWPOINTS, add_sorts, execute, purge_queue, running_worker
 
 PARAMETERS = {"factors": 2, "extraction": "pca", "rotation": "varimax"}
 REPO = Path(__file__).resolve().parents[1]
@@ -271,6 +273,29 @@ def test_the_api_reports_a_stale_run_and_retries_it(client, researcher, facilita
     assert execute(run).status == "done"
 
 
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_run_queued_while_the_broker_was_down_is_sent_and_done_when_it_is_back(
+    client, researcher, sorted_study, monkeypatch
+):
+    purge_queue()
+    url = app.conf.broker_write_url
+    app.conf.broker_write_url = "redis://127.0.0.1:1/0"  # this process's sends fail, for real
+    app._pool = app.amqp._producer_pool = None
+    try:
+        client.force_login(researcher)
+        assert client.post(f"/studies/{sorted_study.slug}/results/", PARAMETERS).status_code == 302
+    finally:
+        app.conf.broker_write_url = url
+        app._pool = app.amqp._producer_pool = None
+    run = AnalysisRun.objects.get()
+    assert run.status == "queued"
+    monkeypatch.setattr(services, "RESEND_AFTER", timedelta(0))  # due at once (30 s in production)
+    with running_worker(purge=False):
+        recover_runs_task.delay()  # what beat sends every QSORT_RUN_HEARTBEAT_SECONDS
+        wait_for(lambda: AnalysisRun.objects.filter(pk=run.pk, status="done").exists(), 60, "the re-sent run")
+
+
 # --- a real worker killed mid-run -------------------------------------------------------------------
 
 
@@ -281,6 +306,7 @@ def start_worker_process(name: str, slow: float, *extra: str) -> subprocess.Pope
         "DATABASE_URL": f"postgres://{settings['USER']}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}",
         "QSORT_RUN_HEARTBEAT_SECONDS": "1",
         "SLOW_ANALYSIS_SECONDS": str(slow),
+        "QSORT_TEST_QUEUE": app.conf.task_default_queue,
     }
     return subprocess.Popen([sys.executable, str(REPO / "tests" / "slow_worker.py"), name, *extra], env=env, cwd=REPO)
 

@@ -252,8 +252,11 @@ class AnalysisRunSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_result(self, run: AnalysisRun) -> dict | None:
-        """The analysis JSON (shared/analysis-json.md) once the run is done."""
-        return run.result if run.status == AnalysisRun.Status.DONE else None
+        """The analysis JSON (shared/analysis-json.md) once the run is done; `stored_result` when
+        the view loaded it without the correlation matrix (AnalysisRun.objects.without_correlations)."""
+        if run.status != AnalysisRun.Status.DONE:
+            return None
+        return run.stored_result if hasattr(run, "stored_result") else run.result
 
 
 class BootstrapRequestSerializer(serializers.Serializer):

@@ -12,6 +12,8 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
+from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
@@ -23,15 +25,16 @@ from qsort.exchange import easyhtmlq, pqmethod, tables, writers
 from qsort.exchange.dataset import SortRecord, StudyData, file_sort_name, split_file_sort_name
 from qsort.exchange.models import DownloadLog
 from qsort.exchange.safety import restore, safe_filename
-from qsort.runs.models import AnalysisRun
+from qsort.runs.models import AnalysisRun, Part, result_parts
 from qsort.runs.report import RUN_REPORT_FILES
-from qsort.runs.services import RunRefused
+from qsort.runs.services import RunRefused, correlations_of
 from qsort.studies.models import (
     Answer,
     Participant,
     Sort,
     SortComment,
     SortValue,
+    Statement,
     Study,
     participant_label,
 )
@@ -160,23 +163,63 @@ STUDY_FILES: dict[str, tuple[str, Callable[[StudyData], bytes]]] = {
     "results.json": (writers.JSON_TYPE, lambda data: writers.json_bytes(easyhtmlq.results(data))),
 }
 
-RUN_FILES: dict[str, tuple[str, Callable[[dict, StudyData], bytes]]] = {
-    "factor-arrays.csv": (
-        writers.CSV_TYPE,
-        lambda result, data: writers.csv_bytes(tables.factor_arrays_table(result, data.texts)),
-    ),
+
+class RunSource:
+    """What a run export may need, each part loaded when first asked for: an export of the
+    factor arrays reads three keys of the result and the statement texts, not the whole study."""
+
+    def __init__(self, run: AnalysisRun) -> None:
+        self.run = run
+
+    def part(self, *keys: str) -> dict[str, Any]:
+        """Only these keys of the stored result (the database extracts them)."""
+        return result_parts(self.run.pk, {key: Part(key) for key in keys})
+
+    @cached_property
+    def result(self) -> dict[str, Any]:
+        return AnalysisRun.objects.filter(pk=self.run.pk).values_list("result", flat=True).get()
+
+    @cached_property
+    def texts(self) -> dict[int, str]:
+        return dict(Statement.objects.filter(study_id=self.run.study_id).order_by().values_list("number", "text"))
+
+    @cached_property
+    def data(self) -> StudyData:
+        return load_study_data(self.run.study)
+
+    def result_with_correlations(self, *, up_to: int | None = None) -> dict[str, Any]:
+        """The result with its correlation matrix (stored by older runs, else computed), when it
+        analysed at most `up_to` sorts."""
+        result = self.result
+        sorts = result.get("sorts")
+        if "correlations" in result or sorts is None or (up_to is not None and len(sorts) > up_to):
+            return result
+        return {**result, "correlations": correlations_of(self.run.study, result)}
+
+
+def _factor_arrays(source: RunSource) -> tables.Table:
+    return tables.factor_arrays_table(source.part("parameters", "statements", "factor_arrays"), source.texts)
+
+
+def _report(source: RunSource) -> bytes:
+    result = source.result_with_correlations(up_to=tables.REPORT_CORRELATIONS_MAX_SORTS)
+    return writers.xlsx_bytes(tables.report_tables(result, source.data))
+
+
+RUN_FILES: dict[str, tuple[str, Callable[[RunSource], bytes]]] = {
+    "factor-arrays.csv": (writers.CSV_TYPE, lambda source: writers.csv_bytes(_factor_arrays(source))),
     "factor-arrays.xlsx": (
         writers.XLSX_TYPE,
-        lambda result, data: writers.xlsx_bytes(
-            [tables.factor_arrays_table(result, data.texts), *tables.condition_tables(result, data.texts)]
+        lambda source: writers.xlsx_bytes(
+            [_factor_arrays(source), *tables.condition_tables(source.part("conditions"), source.texts)]
         ),
     ),
     "factor-arrays.json": (
         writers.JSON_TYPE,
-        lambda result, data: writers.json_bytes(writers.records(tables.factor_arrays_table(result, data.texts))),
+        lambda source: writers.json_bytes(writers.records(_factor_arrays(source))),
     ),
-    "result.json": (writers.JSON_TYPE, lambda result, data: writers.json_bytes(result)),
-    "report.xlsx": (writers.XLSX_TYPE, lambda result, data: writers.xlsx_bytes(tables.report_tables(result, data))),
+    "result.json": (writers.JSON_TYPE, lambda source: writers.json_bytes(source.result_with_correlations())),
+    "report.xlsx": (writers.XLSX_TYPE, _report),
 }
 
 
@@ -201,8 +244,9 @@ def export_study_file(study: Study, name: str, user, *, via_api: bool = False) -
 
 
 def export_run_file(run: AnalysisRun, name: str, user, *, via_api: bool = False) -> Export:
-    """Build an export of a finished run (raises KeyError for an unknown name) and log the download."""
-    if run.status != AnalysisRun.Status.DONE or run.result is None:
+    """Build an export of a finished run (raises KeyError for an unknown name) and log the download.
+    `run` may come with its result deferred: each export loads only what it writes (RunSource)."""
+    if run.status != AnalysisRun.Status.DONE:  # a done run always has a result (a constraint says so)
         raise ExportUnavailable(_("This analysis has no result yet (it is %(status)s).") % {"status": run.status})
     if name in RUN_REPORT_FILES:
         content_type, build_from_run = RUN_REPORT_FILES[name]
@@ -212,8 +256,8 @@ def export_run_file(run: AnalysisRun, name: str, user, *, via_api: bool = False)
             raise ExportUnavailable(str(refused)) from None
     else:
         content_type, build = RUN_FILES[name]
-        body = build(run.result, load_study_data(run.study))
-    DownloadLog.objects.create(study=run.study, run=run, user=user, file=name, via_api=via_api)
+        body = build(RunSource(run))
+    DownloadLog.objects.create(study_id=run.study_id, run=run, user=user, file=name, via_api=via_api)
     return Export(_download_name(f"{run.study.slug}-run{run.pk}", name), content_type, body)
 
 

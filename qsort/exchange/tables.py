@@ -52,6 +52,26 @@ def _who_header(data: StudyData) -> tuple[str, ...]:
     return ("participant", "condition") if data.several_conditions else ("participant",)
 
 
+# Excel's limit: a worksheet has at most 16,384 columns (openpyxl refuses more).
+WORKSHEET_MAX_COLUMNS = 16_384
+# The report's raw sorts, at most: 2,000 sorts of 60 statements. A worksheet cell costs about
+# 10 microseconds (openpyxl), so 20,000 such sorts would add 12 s to every download.
+REPORT_SORTS_MAX_CELLS = 120_000
+
+
+def report_sorts_table(data: StudyData) -> Table:
+    """The report's Sorts sheet: qmethod's layout, or a note saying where the sorts are when
+    there are more than a worksheet has columns or than a quick download holds."""
+    sorts, statements = len(data.sorts), len(data.numbers)
+    if sorts < WORKSHEET_MAX_COLUMNS and sorts * statements <= REPORT_SORTS_MAX_CELLS:
+        return sorts_table(data)
+    note = (
+        f"{sorts:,} sorts of {statements} statements are left out of this workbook "
+        "(too many for a worksheet to hold quickly): the study's sorts.csv has every one of them."
+    )
+    return Table("Sorts", ("statement_id",), [], note=note)
+
+
 def comments_table(data: StudyData) -> Table:
     texts = data.texts
     index = {number: i for i, number in enumerate(data.numbers)}
@@ -108,13 +128,14 @@ REPORT_CORRELATIONS_MAX_SORTS = 300
 
 def correlations_table(result: Mapping[str, Any]) -> Table:
     sorts = result["sorts"]
-    if result.get("correlations") is None:
-        return Table("Correlations", ("sort",), [], note="Not stored for this run (more than 1,000 sorts).")
     if len(sorts) > REPORT_CORRELATIONS_MAX_SORTS:
         note = (
             f"The {len(sorts):,} x {len(sorts):,} matrix is too large for a worksheet here: "
             "it is in the analysis result JSON (result.json, field 'correlations')."
         )
+        return Table("Correlations", ("sort",), [], note=note)
+    if result.get("correlations") is None:
+        note = "Not stored for this run (more than 1,000 sorts, or a sort it analysed has been withdrawn since)."
         return Table("Correlations", ("sort",), [], note=note)
     rows = [(sort, *row) for sort, row in zip(sorts, result["correlations"], strict=True)]
     return Table("Correlations", ("sort", *sorts), rows)
@@ -278,7 +299,7 @@ def report_tables(result: Mapping[str, Any], data: StudyData) -> list[Table]:
     analysed = runs_sorts(data, result)
     return [
         parameters_table(result),
-        sorts_table(analysed),
+        report_sorts_table(analysed),
         correlations_table(result),
         unrotated_loadings_table(result),
         rotated_loadings_table(result),

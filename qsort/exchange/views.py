@@ -98,7 +98,7 @@ def download_study_file(request: HttpRequest, slug: str, file: str) -> HttpRespo
 @require_GET
 def download_run_file(request: HttpRequest, slug: str, run_id: int, file: str) -> HttpResponse:
     study = study_for(request.user, slug, Can.DOWNLOAD)
-    run = get_object_or_404(AnalysisRun, pk=run_id, study=study)
+    run = get_object_or_404(AnalysisRun.objects.defer("result"), pk=run_id, study=study)
     if file not in services.RUN_FILE_NAMES:
         raise Http404("No such export.")
     try:

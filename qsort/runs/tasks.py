@@ -31,7 +31,7 @@ from qsort.analysis.conditions import compare_conditions
 from qsort.runs import services
 from qsort.runs.models import AnalysisRun, Bootstrap, heartbeat_interval
 from qsort.runs.services import RunRefused, StudySorts, load_sorts
-from qsort.runs.stability import run_sorts
+from qsort.runs.stability import run_sorts, stored_result
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +55,7 @@ def analyse_sorts(
         flag_overrides=[tuple(o) for o in parameters.get("flag_overrides", [])],
         pair_rotations=[tuple(r) for r in parameters.get("pair_rotations", [])],
         reflections=tuple(parameters.get("reflections", [])),
+        include_correlations=False,  # never stored: services.correlations_of computes it where shown
         progress=progress,
     )
 
@@ -169,6 +170,9 @@ def _analyse(run_id: int, rows) -> None:
             _("The analysis stopped because of an unexpected error. Please try again; if it fails again, tell us."),
         )
         return
+    # Not stored: the sorts x sorts matrix was 98 % of a 1,000-sort run; correlations_of computes
+    # it from the sorts where it is shown.  No key (rather than null) says "not stored".
+    del result["correlations"]
     result["statement_texts"] = sorts.statement_texts
     rows.update(
         status=AnalysisRun.Status.DONE, result=result, stage="", progress=100, claim="", finished_at=timezone.now()
@@ -190,34 +194,38 @@ def run_bootstrap(bootstrap_id: int) -> None:
     Progress is written after each batch of steps; before each batch the engine asks whether
     the job was cancelled (one indexed query).
     """
+    now = timezone.now()
     claimed = Bootstrap.objects.filter(pk=bootstrap_id, status=Bootstrap.Status.QUEUED).update(
-        status=Bootstrap.Status.RUNNING, started_at=timezone.now(), progress=0
+        status=Bootstrap.Status.RUNNING, started_at=now, heartbeat_at=now, progress=0
     )
     if not claimed:
         return
     job = Bootstrap.objects.select_related("run__study").get(pk=bootstrap_id)
-    rows = Bootstrap.objects.filter(pk=bootstrap_id)
+    # Every write is conditional on the job still running: a cancel of a lost job, or a
+    # withdrawal that deleted it, is never overwritten.
+    rows = Bootstrap.objects.filter(pk=bootstrap_id, status=Bootstrap.Status.RUNNING)
     run = job.run
 
     def progress(done: int, total: int) -> None:
-        rows.update(progress=min(99, 100 * done // total))
+        rows.update(progress=min(99, 100 * done // total), heartbeat_at=timezone.now())
 
     def cancelled() -> bool:
-        return rows.filter(cancel_requested=True).exists()
+        # Cancel asked for, or the job is gone (deleted by a withdrawal, or ended as lost).
+        return not rows.filter(cancel_requested=False).exists()
 
     try:
         sorts, data = run_sorts(run)
-        result = run.result
+        result = stored_result(run)
         k = len(result["unrotated_loadings"][0])
         options = {"resamples": job.resamples} if job.resamples is not None else {"steps": job.steps, "seed": job.seed}
         boot = bootstrap(
             data,
             result["statements"],
             result["sorts"],
-            target=np.array(result["loadings"], dtype=float)[:, :k],
-            original_flags=np.array(result["flags"], dtype=bool)[:, :k],
-            original_zscores=np.array(result["zscores"], dtype=float)[:, :k],
-            original_arrays=np.array(result["factor_arrays"], dtype=float)[:, :k],
+            target=np.array(result["loadings"], dtype=np.float64)[:, :k],
+            original_flags=np.array(result["flags"], dtype=np.bool_)[:, :k],
+            original_zscores=np.array(result["zscores"], dtype=np.float64)[:, :k],
+            original_arrays=np.array(result["factor_arrays"], dtype=np.float64)[:, :k],
             extraction=result["parameters"]["extraction"],
             rotation=result["parameters"]["rotation"],
             correlation=result["parameters"].get("correlation", "pearson"),

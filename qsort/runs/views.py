@@ -10,6 +10,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import connection
 from django.db.models import Count, F, Window
 from django.db.models.functions import RowNumber
 from django.http import Http404, HttpRequest, HttpResponse
@@ -22,7 +23,7 @@ from qsort.analysis.rotation import rotate_pair
 from qsort.runs import charts
 from qsort.runs.dashboard import PAGE_FIELDS, SORT_STATUSES, Comment, Dashboard, sort_rows
 from qsort.runs.glossary import GLOSSARY
-from qsort.runs.models import AnalysisRun, cut_items
+from qsort.runs.models import AnalysisRun, Part, result_parts
 from qsort.runs.services import (
     RunRefused,
     derive_run,
@@ -33,7 +34,7 @@ from qsort.runs.services import (
 )
 from qsort.runs.stability import evidence_for_results_page
 from qsort.studies.access import Access, Can, access_for, study_for
-from qsort.studies.models import SortComment, Study, participant_label
+from qsort.studies.models import Participant, Sort, SortComment, Statement, Study, participant_label
 
 HISTORY_LENGTH = 50
 #: The loadings table shows this many sorts per page (a 20,000-sort run stays a light page).
@@ -123,20 +124,51 @@ def results(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-def _comments(study: Study) -> dict[str, list[Comment]]:
-    """Post-sort comments by statement, labelled by participant code, at most COMMENTS_SHOWN per
-    statement (two queries whatever the number of sorts)."""
+def _comments(study: Study) -> tuple[dict[str, list[Comment]], dict[str, int]]:
+    """Post-sort comments by statement (labelled by participant, never by token): the first
+    COMMENTS_SHOWN of each statement in submission order, and how many each has in all.
+
+    Two queries whatever the number of sorts: a LATERAL join takes each statement's first
+    comments through the comment-statement index instead of numbering all 40,000 comments
+    of a 20,000-sort study.
+    """
     comments: dict[str, list[Comment]] = defaultdict(list)
-    first = (
-        SortComment.objects.filter(sort__study=study)
-        .annotate(rank=Window(RowNumber(), partition_by=F("statement_id"), order_by=[F("sort__submitted_at"), F("id")]))
-        .filter(rank__lte=COMMENTS_SHOWN)
-        .select_related("sort__participant", "statement")
-        .order_by("statement__number", "rank")
-    )
-    for comment in first:
-        comments[str(comment.statement.number)].append(Comment(comment.sort.participant.label, comment.text))
-    return comments
+    if connection.vendor != "postgresql":  # SQLite (`make run`): number them all, small studies
+        rows = (
+            SortComment.objects.filter(sort__study=study)
+            .annotate(
+                rank=Window(
+                    RowNumber(), partition_by=F("statement_id"), order_by=[F("sort__submitted_at"), F("sort_id")]
+                ),
+                statement_number=F("statement__number"),
+                participant_code=F("sort__participant__code"),
+                participant_id=F("sort__participant_id"),
+            )
+            .filter(rank__lte=COMMENTS_SHOWN)
+            .order_by("statement__number", "rank")
+        )
+    else:
+        rows = SortComment.objects.raw(
+            f"""
+        SELECT c.id, c.text, s.number AS statement_number, p.id AS participant_id, p.code AS participant_code
+        FROM {Statement._meta.db_table} s
+        CROSS JOIN LATERAL (
+            SELECT c.id, c.text, c.sort_id FROM {SortComment._meta.db_table} c
+            JOIN {Sort._meta.db_table} o ON o.id = c.sort_id
+            WHERE c.statement_id = s.id ORDER BY o.submitted_at, o.id LIMIT %s
+        ) c
+        JOIN {Sort._meta.db_table} o ON o.id = c.sort_id
+        JOIN {Participant._meta.db_table} p ON p.id = o.participant_id
+        WHERE s.study_id = %s
+        ORDER BY s.number, o.submitted_at, o.id
+        """,  # noqa: S608 - table names are ours; values are parameters
+            [COMMENTS_SHOWN, study.pk],
+        )
+    for row in rows:
+        label = participant_label(row.participant_code, row.participant_id)
+        comments[str(row.statement_number)].append(Comment(label, row.text))
+    counts = SortComment.objects.filter(sort__study=study).values("statement__number").annotate(n=Count("id"))
+    return comments, {str(row["statement__number"]): row["n"] for row in counts}
 
 
 def _own_comments(study: Study) -> dict[tuple[str, str, str], str]:
@@ -145,11 +177,6 @@ def _own_comments(study: Study) -> dict[tuple[str, str, str], str]:
         "sort__participant_id", "sort__participant__code", "sort__condition__label", "statement__number", "text"
     )
     return {(participant_label(code, pk), condition, str(number)): text for pk, code, condition, number, text in rows}
-
-
-def _comment_counts(study: Study) -> dict[str, int]:
-    rows = SortComment.objects.filter(sort__study=study).values("statement__number").annotate(n=Count("id"))
-    return {str(row["statement__number"]): row["n"] for row in rows}
 
 
 def _axis(request: HttpRequest, name: str, default: int, k: int) -> int:
@@ -164,11 +191,11 @@ def _done_page(request: HttpRequest, slug: str, run_id: int, page: str) -> tuple
     """A finished run with the result fields `page` shows; a run still working has only its
     overview (which shows the progress), so its other pages send people there."""
     access = access_for(request.user, slug, Can.VIEW)
-    runs = AnalysisRun.objects.with_result_fields(*PAGE_FIELDS[page]).select_related("created_by")
+    runs = AnalysisRun.objects.defer("result").select_related("created_by")
     run = get_object_or_404(runs, pk=run_id, study=access.study)
     if run.status != AnalysisRun.Status.DONE:
         raise RunNotDone(access.study, run)
-    return access, run, Dashboard({name: getattr(run, f"result_{name}") for name in PAGE_FIELDS[page]})
+    return access, run, Dashboard(result_parts(run.pk, {name: Part(name) for name in PAGE_FIELDS[page]}))
 
 
 class RunNotDone(Exception):
@@ -220,9 +247,7 @@ def run(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
         "can_download": access.can_download,
     }
     if run.status == AnalysisRun.Status.DONE:
-        fields = PAGE_FIELDS["overview"]
-        result = runs.with_result_fields(*fields).values_list(*(f"result_{name}" for name in fields)).get(pk=run.pk)
-        dashboard = Dashboard(dict(zip(fields, result, strict=True)))
+        dashboard = Dashboard(result_parts(run.pk, {name: Part(name) for name in PAGE_FIELDS["overview"]}))
         context |= {"dashboard": dashboard, "scree": charts.scree(dashboard.result["eigenvalues"], chosen=dashboard.k)}
     if request.htmx:
         return render(request, "runs/run.html#run-body", context)
@@ -235,7 +260,7 @@ def factor(request: HttpRequest, context: dict, number: int) -> HttpResponse:
     dashboard = context["dashboard"]
     if not 1 <= number <= dashboard.k:
         raise Http404
-    dashboard.comments, dashboard.comment_counts = _comments(context["study"]), _comment_counts(context["study"])
+    dashboard.comments, dashboard.comment_counts = _comments(context["study"])
     context |= {"section": "factor", "detail": dashboard.factor(number)}
     return render(request, "runs/factor.html", context)
 
@@ -244,7 +269,7 @@ def factor(request: HttpRequest, context: dict, number: int) -> HttpResponse:
 def consensus(request: HttpRequest, context: dict) -> HttpResponse:
     """Consensus statements at the .01 level, those also at .05 marked (PQMethod's layout)."""
     dashboard = context["dashboard"]
-    dashboard.comments, dashboard.comment_counts = _comments(context["study"]), _comment_counts(context["study"])
+    dashboard.comments, dashboard.comment_counts = _comments(context["study"])
     context["section"] = "consensus"
     return render(request, "runs/consensus.html", context)
 
@@ -260,13 +285,15 @@ def loadings(request: HttpRequest, context: dict) -> HttpResponse:
     context |= {"section": "loadings", "x": x, "y": y, "factor_numbers": range(1, k + 1)}
     target = request.htmx.target if request.htmx else None
     if target == "loadings-plot":
-        context["loadings_plot"] = _loadings_plot(run, dashboard, x, y)
+        context["loadings_plot"] = _plot(result_parts(run.pk, _plot_parts(x, y)), dashboard, x, y)
         return render(request, "runs/loadings.html#loadings-plot", context)
     rotation = RotationForm(request.GET if "angle" in request.GET else None, factors=k)
+    turn = rotation.cleaned_data if rotation.is_bound and rotation.is_valid() else None
     context["rotation"] = rotation
-    if rotation.is_bound and rotation.is_valid():
-        context["preview"] = _rotation_preview(run, dashboard, rotation)
     if target == "rotation-preview":
+        if turn:
+            parts = result_parts(run.pk, _plot_parts(turn["first"], turn["second"]))
+            context["preview"] = _plot(parts, dashboard, turn["first"], turn["second"], turn=turn["angle"])
         return render(request, "runs/loadings.html#rotation-preview", context)
     statuses = dashboard.result["sort_status"]
     wanted = request.GET.get("status", "")
@@ -275,15 +302,27 @@ def loadings(request: HttpRequest, context: dict) -> HttpResponse:
     indices = [i for i, status in enumerate(statuses) if not wanted or status == wanted]
     page = Paginator(indices, SORTS_PER_PAGE).get_page(request.GET.get("page"))
     shown = list(page.object_list)
-    context |= {
-        "status": wanted,
-        "page": page,
-        "sorts": _sort_rows(run, shown, [statuses[i] for i in shown]),
-        "shown": ",".join(str(i) for i in shown),
+    wanted_parts = {
+        "labels": Part("sorts", rows=shown),
+        "loadings": Part("loadings", rows=shown),
+        "flags": Part("flags", rows=shown),
+        "significant": Part("significant", rows=shown),
     }
+    if target != "loadings":  # the whole page draws the plot (and a preview) too: same query
+        wanted_parts |= _plot_parts(x, y)
+        if turn:
+            wanted_parts |= _plot_parts(turn["first"], turn["second"], prefix="turn_")
+    parts = result_parts(run.pk, wanted_parts)
+    rows = sort_rows(
+        shown, parts["labels"], parts["loadings"], parts["flags"], parts["significant"], [statuses[i] for i in shown]
+    )
+    context |= {"status": wanted, "page": page, "sorts": rows, "shown": ",".join(str(i) for i in shown)}
     if target == "loadings":
         return render(request, "runs/loadings.html#loadings-table", context)
-    context["loadings_plot"] = _loadings_plot(run, dashboard, x, y)
+    context["loadings_plot"] = _plot(parts, dashboard, x, y)
+    if turn:
+        turned = {name.removeprefix("turn_"): value for name, value in parts.items() if name.startswith("turn_")}
+        context["preview"] = _plot(turned, dashboard, turn["first"], turn["second"], turn=turn["angle"])
     return render(request, "runs/loadings.html", context)
 
 
@@ -311,53 +350,34 @@ def report(request: HttpRequest, context: dict) -> HttpResponse:
     return render(request, "runs/report.html", context)
 
 
-def _items(run: AnalysisRun, *selections: tuple[str, dict]) -> list[list]:
-    """Rows or columns of result arrays, in one query: each selection is (field, rows= or column=)."""
-    query = AnalysisRun.objects.filter(pk=run.pk)
-    for n, (name, selection) in enumerate(selections):
-        query = query.with_result_items(name, alias=str(n), **selection)
-    values = query.values_list(*(f"items_{n}" for n in range(len(selections)))).get()
-    return [cut_items(value, **selection) for value, (_name, selection) in zip(values, selections, strict=True)]
+def _plot_parts(x: int, y: int, *, prefix: str = "") -> dict[str, Part]:
+    """What the loadings plot of factors x and y draws: two columns of loadings and of flags,
+    and the sort labels if the plot is small enough to label."""
+    return {
+        f"{prefix}xs": Part("loadings", column=x - 1),
+        f"{prefix}ys": Part("loadings", column=y - 1),
+        f"{prefix}flagged_x": Part("flags", column=x - 1),
+        f"{prefix}flagged_y": Part("flags", column=y - 1),
+        f"{prefix}plot_labels": Part("sorts", rows=range(charts.LABELLED_POINTS + 1)),
+    }
 
 
-def _sort_rows(run: AnalysisRun, indices: list[int], statuses: list[str]) -> list:
-    if not indices:
-        return []
-    rows = {"rows": indices}
-    labels, loadings, flags, significant = _items(
-        run, ("sorts", rows), ("loadings", rows), ("flags", rows), ("significant", rows)
-    )
-    return sort_rows(indices, labels, loadings, flags, significant, statuses)
-
-
-def _loadings_plot(run: AnalysisRun, dashboard: Dashboard, x: int, y: int, *, turn: float | None = None):
-    """The loadings of every sort on factors x and y (turned by `turn` degrees for a preview)."""
-    xs, ys, flagged_x, flagged_y, labels = _items(
-        run,
-        ("loadings", {"column": x - 1}),
-        ("loadings", {"column": y - 1}),
-        ("flags", {"column": x - 1}),
-        ("flags", {"column": y - 1}),
-        ("sorts", {"rows": range(charts.LABELLED_POINTS + 1)}),  # labels only for a plot that small
-    )
+def _plot(parts: dict, dashboard: Dashboard, x: int, y: int, *, turn: float | None = None):
+    """The loadings plot of factors x and y (turned by `turn` degrees for a preview)."""
+    xs, ys = parts["xs"], parts["ys"]
     if turn is not None:
         turned = rotate_pair(np.column_stack([xs, ys]), 0, 1, turn)
         xs, ys = turned[:, 0].tolist(), turned[:, 1].tolist()
     return charts.loadings(
-        labels if len(xs) <= charts.LABELLED_POINTS else None,
+        parts["plot_labels"] if len(xs) <= charts.LABELLED_POINTS else None,
         xs,
         ys,
         x_factor=x,
         y_factor=y,
-        flagged_x=flagged_x,
-        flagged_y=flagged_y,
+        flagged_x=parts["flagged_x"],
+        flagged_y=parts["flagged_y"],
         threshold=dashboard.threshold,
     )
-
-
-def _rotation_preview(run: AnalysisRun, dashboard: Dashboard, rotation: RotationForm):
-    data = rotation.cleaned_data
-    return _loadings_plot(run, dashboard, data["first"], data["second"], turn=data["angle"])
 
 
 @login_required
