@@ -130,3 +130,44 @@ def test_the_openapi_schema_shows_the_condition_fields(client_for, owner):
     assert "condition" in components["Sort"]["properties"]
     sorts = schema["paths"]["/api/studies/{slug}/sorts/"]["get"]["parameters"]
     assert "condition" in [p["name"] for p in sorts]
+
+
+def test_a_script_creates_a_study_with_two_conditions_and_may_only_fix_their_texts_after_sorts(client_for, owner):
+    api = client_for(owner)
+    conditions = [
+        {"label": "Relapse", "question": "What causes relapse?"},
+        {"label": "Recovery", "question": "What helps recovery?", "instructions": "Think of today."},
+    ]
+    created = api.post(
+        "/api/studies/",
+        {
+            "slug": "two-api",
+            "title": "Two by API",
+            "consent_text": "You agree.",
+            "conditions": conditions,
+            "statements": [{"text": "One"}, {"text": "Two"}],
+            "grid": [{"value": -1, "capacity": 1}, {"value": 1, "capacity": 1}],
+            "status": "open",
+        },
+        format="json",
+    )
+    assert created.status_code == 201, created.json()
+    assert [(c["position"], c["label"]) for c in created.json()["conditions"]] == [(1, "Relapse"), (2, "Recovery")]
+    participant = api.post("/api/studies/two-api/participants/", {"codes": ["A"]}, format="json").json()
+    token = participant["participants"][0]["link"].rstrip("/").rsplit("/", 1)[1]
+    sent = api.post(
+        f"/api/participate/{token}/sort/", {"condition": "Relapse", "values": {"1": -1, "2": 1}}, format="json"
+    )
+    assert sent.status_code == 201
+    renamed = api.patch(
+        "/api/studies/two-api/", {"conditions": [conditions[0], {**conditions[1], "label": "Help"}]}, format="json"
+    )
+    assert renamed.status_code == 409 and "conditions" in renamed.json()
+    fixed = api.patch(
+        "/api/studies/two-api/",
+        {"conditions": [conditions[0], {**conditions[1], "question": "What helps most?"}]},
+        format="json",
+    )
+    assert fixed.status_code == 200 and fixed.json()["conditions"][1]["question"] == "What helps most?"
+    duplicate = api.patch("/api/studies/two-api/", {"conditions": [conditions[0], conditions[0]]}, format="json")
+    assert duplicate.status_code == 400

@@ -147,3 +147,13 @@ def test_after_a_sort_only_the_texts_of_a_condition_change(client, study, facili
     assert client.get("/studies/tiny/conditions/").status_code == 404
     client.force_login(researcher)
     assert client.post("/studies/tiny/conditions/", {"new-label": "X", "new-question": "?"}).status_code == 403
+
+
+def test_the_print_page_has_a_score_sheet_per_condition(client, study, facilitator):
+    client.force_login(facilitator)
+    single = client.get("/studies/tiny/print/").content.decode()
+    assert single.count('class="sheet score-sheet"') == 1 and "“What matters most?”" in single
+    Condition.objects.create(study=study, position=2, label="Recovery", question="What helps recovery?")
+    page = client.get("/studies/tiny/print/").content.decode()
+    assert page.count('class="sheet score-sheet"') == 2
+    assert "Tiny study · Q1" in page and "Tiny study · Recovery" in page and "“What helps recovery?”" in page

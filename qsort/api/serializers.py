@@ -9,9 +9,11 @@ from rest_framework import serializers
 
 from qsort.runs.models import AnalysisRun, Bootstrap
 from qsort.studies.models import (
+    CONDITION_LABEL_MAX_LENGTH,
     GRID_MAX_VALUE,
     GRID_MIN_VALUE,
     Answer,
+    Condition,
     GridColumn,
     Participant,
     SortComment,
@@ -65,9 +67,11 @@ class QuestionSerializer(serializers.Serializer):
 
 class ConditionSerializer(serializers.Serializer):
     position = serializers.IntegerField(read_only=True)
-    label = serializers.CharField(read_only=True)
-    question = serializers.CharField(read_only=True)
-    instructions = serializers.CharField(read_only=True)
+    label = serializers.CharField(
+        max_length=CONDITION_LABEL_MAX_LENGTH, validators=Condition._meta.get_field("label").validators
+    )
+    question = serializers.CharField(max_length=2000)
+    instructions = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
 
 
 class StudyListSerializer(serializers.ModelSerializer):
@@ -89,7 +93,11 @@ class StudySerializer(serializers.ModelSerializer):
     condition_of_instruction = serializers.CharField(
         required=False, allow_blank=True, help_text="The first condition's question (the only one in most studies)."
     )
-    conditions = ConditionSerializer(many=True, read_only=True)
+    conditions = ConditionSerializer(
+        many=True,
+        required=False,
+        help_text="The conditions of instruction in order; the whole list is replaced (only texts once sorted).",
+    )
     deck_locked = serializers.BooleanField(read_only=True)
     role = serializers.SerializerMethodField()
 
@@ -127,6 +135,12 @@ class StudySerializer(serializers.ModelSerializer):
         if any(not item.get("text") for item in statements):
             raise serializers.ValidationError(_("Every statement needs a text."))
         return statements
+
+    def validate_conditions(self, conditions: list[dict]) -> list[dict]:
+        labels = [item["label"].casefold() for item in conditions]
+        if not conditions or len(set(labels)) != len(labels):
+            raise serializers.ValidationError(_("Give at least one condition, each with its own label."))
+        return conditions
 
     def validate_grid(self, columns: list[dict]) -> dict[int, int]:
         grid = {column["value"]: column["capacity"] for column in columns}

@@ -34,6 +34,7 @@ from qsort.runs.services import correlations_of
 from qsort.studies.access import Access, Can, access_for, study_for
 from qsort.studies.models import (
     Collaborator,
+    ConditionsLocked,
     DeckLocked,
     Participant,
     Sort,
@@ -79,6 +80,11 @@ def _apply_study_changes(study: Study, data: dict) -> None:
         if name in data:
             setattr(study, name, data[name])
     study.save()
+    if "conditions" in data:
+        try:
+            study.set_conditions(data["conditions"])
+        except ConditionsLocked as locked:
+            raise Conflict({"conditions": [str(locked)]}) from None
     try:
         if "statements" in data:
             study.replace_deck(item["text"] for item in data["statements"])

@@ -281,6 +281,33 @@ class Study(models.Model):
                 study=self, position=position, label=label, question=question, instructions=instructions
             )
 
+    def set_conditions(self, items: list[dict[str, str]]) -> None:
+        """Replace the conditions by `items` ({label, question, instructions}, in order). Once
+        sorts exist only the texts may change: the labels must stay as they are, in order."""
+        with transaction.atomic():
+            Study.objects.select_for_update().filter(pk=self.pk).first()
+            current = list(self.conditions.all())
+            if self.sorts.exists():
+                if [c.label for c in current] != [item["label"] for item in items]:
+                    raise ConditionsLocked()
+                for condition, item in zip(current, items, strict=True):
+                    condition.question = item["question"]
+                    condition.instructions = item.get("instructions", "")
+                    condition.save(update_fields=["question", "instructions"])
+                return
+            self.conditions.all().delete()
+            Condition.objects.bulk_create(
+                Condition(
+                    study=self,
+                    position=position,
+                    label=item["label"],
+                    question=item["question"],
+                    instructions=item.get("instructions", ""),
+                )
+                for position, item in enumerate(items, start=1)
+            )
+            self._first_question = None
+
     def reorder_conditions(self, ordered: list[Condition]) -> None:
         """Store `ordered` (all of the study's conditions) as positions 1..n."""
         with transaction.atomic():

@@ -256,5 +256,11 @@ def print_deck(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "workspace/print.html",
-        {"study": study, "pages": pages, "columns": columns, "tallest": max(grid.values(), default=0)},
+        {
+            "study": study,
+            "pages": pages,
+            "columns": columns,
+            "tallest": max(grid.values(), default=0),
+            "conditions": list(study.conditions.all()),  # one score sheet per condition
+        },
     )
