@@ -27,10 +27,14 @@ def pytest_configure(config: pytest.Config) -> None:
     # Every test creates personas; the default PBKDF2 hasher would spend most of the suite's time on
     # their passwords. MD5 is for tests only.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    from qsort.celery import app
-    from tests.queues import use_own_queue
+    # Under pytest-xdist each process has its own test database (pytest-django adds the suffix);
+    # give each its own Celery queue too, so one process's worker never takes another's task.
+    # (Worker processes a test starts are told the queue: QSORT_TEST_QUEUE, tests/slow_worker.py.)
+    xdist_worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if xdist_worker:
+        from qsort.celery import app
 
-    use_own_queue(app)
+        app.conf.task_default_queue = f"qsort-tests-{xdist_worker}"
 
 
 @pytest.fixture

@@ -21,9 +21,6 @@ django.setup()
 
 import qsort.runs.tasks as tasks  # noqa: E402
 from qsort.celery import app  # noqa: E402
-from tests.queues import use_own_queue  # noqa: E402
-
-use_own_queue(app)  # the queue of the test process that started this worker
 
 engine = tasks.analyse
 

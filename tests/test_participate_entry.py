@@ -160,3 +160,24 @@ def test_the_sorting_pages_use_a_fixed_handful_of_queries(client, demo_study, st
         response = page(client, participant)
     html = response.content.decode()
     assert all(f'data-number="{n}"' in html for n in numbers)  # every card drawn
+
+
+@pytest.mark.parametrize("stage", ["invited", "presort", "sorting", "review"])
+def test_every_participant_page_loads_under_100_kb_of_script_and_style_and_nothing_inline(client, owner, stage):
+    """Cheap phones on slow data: the page's own JS + CSS stay under 100 KB uncompressed. And with
+    the coming Content-Security-Policy (default-src 'self'), no inline script, handler or style."""
+    import re
+    from pathlib import Path
+
+    from django.contrib.staticfiles import finders
+
+    participant = make_study(owner, slug="weight").invite(1)[0]
+    Participant.objects.filter(pk=participant.pk).update(stage=stage)
+    html = page(client, participant).content.decode()
+    urls = re.findall(r'<script src="/static/([^"]+)"', html) + re.findall(
+        r'rel="stylesheet" href="/static/([^"]+)"', html
+    )
+    assert "js/participate.js" in urls and "css/participate.css" in urls
+    assert sum(Path(finders.find(url)).stat().st_size for url in urls) < 100 * 1024
+    assert re.findall(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>", html) == []
+    assert " style=" not in html and not re.search(r"\son[a-z]+=", html)

@@ -24,7 +24,7 @@ CONSENT = (
     "facilitator to delete your answers later."
 )
 WELCOME = "Thank you for taking part. There are no right or wrong answers: we want to know how you see it."
-THANK_YOU = "Thank you. Your sort has been saved. If anything here upset you, please talk to the facilitator."
+THANK_YOU = "Your sort has been saved. If anything here upset you, please talk to the facilitator."
 
 STATEMENTS = [
     "What happened to me as a child still shapes how I cope today.",

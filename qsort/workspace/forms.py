@@ -98,6 +98,7 @@ class StudySettingsForm(FirstQuestionMixin):
             "thank_you_text": forms.Textarea(attrs={"rows": 3}),
             "support_text": forms.Textarea(attrs={"rows": 3}),
         }
+        help_texts = {"thank_you_text": _("Shown under the heading “Thank you” once a sort is sent.")}
 
 
 class ConditionForm(forms.ModelForm):
