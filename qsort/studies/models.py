@@ -39,16 +39,14 @@ class DeckLocked(Exception):
         super().__init__(str(message or self.message))
 
 
-class ConditionsLocked(Exception):
-    """Raised when conditions would be added, renamed, removed or reordered after sorts exist."""
+class ConditionsLocked(DeckLocked):
+    """Raised when conditions would be added, renamed, removed or reordered after sorts exist:
+    the same lock as the deck's (sorts are named by them), with its own words."""
 
     message = _(
         "Participants have already sorted under these conditions: they can no longer be added, renamed, "
         "removed or reordered (fixing a typo in a question is still possible)."
     )
-
-    def __init__(self, message: str | None = None) -> None:
-        super().__init__(str(message or self.message))
 
 
 class StudyNotReady(Exception):
