@@ -740,15 +740,16 @@ class Participant(models.Model):
     def link(self) -> str:
         return settings.SITE_URL + self.get_absolute_url()
 
-    def conditions_in_order(self) -> list[Condition]:
-        """The study's conditions in this participant's order, each with `done` (sorted or not):
-        one query."""
-        done = Sort.objects.filter(participant=self, condition=models.OuterRef("pk"))
-        return self.study.conditions_in_order(self, self.study.conditions.annotate(done=models.Exists(done)))
+    def conditions_in_order(self) -> list[tuple[Condition, bool]]:
+        """The study's conditions in this participant's order, each with whether they have sorted
+        it: one query."""
+        sorted_ = Sort.objects.filter(participant=self, condition=models.OuterRef("pk"))
+        annotated = self.study.conditions.annotate(done=models.Exists(sorted_))
+        return [(c, bool(getattr(c, "done", False))) for c in self.study.conditions_in_order(self, annotated)]
 
     def conditions_left(self) -> list[Condition]:
         """The conditions this participant has not sorted yet, in their order (one query)."""
-        return [c for c in self.conditions_in_order() if not c.done]
+        return [c for c, done in self.conditions_in_order() if not done]
 
     def current_condition(self) -> Condition | None:
         """The condition the participant is sorting now (or next); None once none is left."""
