@@ -62,6 +62,17 @@ class RunForm(forms.Form):
     extraction = forms.ChoiceField(label=gettext_lazy("Extraction"), choices=AnalysisRun.Extraction.choices)
     rotation = forms.ChoiceField(label=gettext_lazy("Rotation"), choices=AnalysisRun.Rotation.choices)
 
+    def __init__(self, *args, conditions: list[str], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if len(conditions) > 1:  # which conditions' sorts enter the run (all by default)
+            self.fields["conditions"] = forms.MultipleChoiceField(
+                label=gettext_lazy("Conditions"),
+                choices=[(label, label) for label in conditions],
+                initial=conditions,
+                widget=forms.CheckboxSelectMultiple,
+                help_text=gettext_lazy("With more than one, each sort is named by its condition (P0007·Relapse)."),
+            )
+
 
 class RotationForm(forms.Form):
     first = forms.IntegerField(label=gettext_lazy("Factor"), min_value=1, max_value=AnalysisRun.MAX_FACTORS)
@@ -92,7 +103,11 @@ def results(request: HttpRequest, slug: str) -> HttpResponse:
     access = access_for(request.user, slug, Can.ANALYSE if request.method == "POST" else Can.VIEW)
     study = access.study
     evidence = evidence_for_results_page(study)
-    form = RunForm(request.POST or None, initial={"factors": evidence["suggested"]} if evidence else None)
+    form = RunForm(
+        request.POST or None,
+        initial={"factors": min(evidence["suggested"], AnalysisRun.MAX_FACTORS)} if evidence else None,
+        conditions=list(study.conditions.values_list("label", flat=True)),
+    )
     if form.is_valid():
         try:
             run = start_run(study, request.user, form.cleaned_data)
@@ -164,6 +179,14 @@ def _comments(study: Study) -> tuple[dict[str, list[Comment]], dict[str, int]]:
         comments[str(row.statement_number)].append(Comment(label, row.text))
     counts = SortComment.objects.filter(sort__study=study).values("statement__number").annotate(n=Count("id"))
     return comments, {str(row["statement__number"]): row["n"] for row in counts}
+
+
+def _own_comments(study: Study) -> dict[tuple[str, str, str], str]:
+    """(participant, condition, statement) -> comment, for the within-person view (one query)."""
+    rows = SortComment.objects.filter(sort__study=study).values_list(
+        "sort__participant_id", "sort__participant__code", "sort__condition__label", "statement__number", "text"
+    )
+    return {(participant_label(code, pk), condition, str(number)): text for pk, code, condition, number, text in rows}
 
 
 def _axis(request: HttpRequest, name: str, default: int, k: int) -> int:
@@ -337,6 +360,16 @@ def loadings(request: HttpRequest, context: dict) -> HttpResponse:
         turned = {name.removeprefix("turn_"): value for name, value in parts.items() if name.startswith("turn_")}
         context["preview"] = _plot(turned, dashboard, turn["first"], turn["second"], turn=turn["angle"])
     return render(request, "runs/loadings.html", context)
+
+
+@run_page("conditions")
+def conditions(request: HttpRequest, context: dict) -> HttpResponse:
+    """A run over several conditions: factor x condition, statement shifts and each person."""
+    tables = context["dashboard"].condition_tables(_own_comments(context["study"]))
+    if tables is None:
+        raise Http404("This run covers one condition.")
+    context |= {"section": "conditions", "conditions": tables}
+    return render(request, "runs/conditions.html", context)
 
 
 @run_page("stability")
