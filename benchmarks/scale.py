@@ -48,7 +48,9 @@ PARAMETERS = {"factors": 3, "extraction": "pca", "rotation": "varimax"}
 
 def study_with_sorts(owner, n: int) -> Study:
     rng = np.random.default_rng(n)
-    study = Study.objects.create(title=f"Scale {n}", slug=f"scale-{n}", owner=owner, condition_of_instruction="?")
+    study = Study.objects.create(
+        title=f"Scale {n}", slug=f"scale-{n}", owner=owner, condition_of_instruction="?", consent_text="I agree."
+    )
     for i in range(STATEMENTS):
         study.add_statement(f"Statement {i + 1} of the scale benchmark")
     study.set_grid(GRID)
