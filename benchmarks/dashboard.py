@@ -59,7 +59,11 @@ def synthetic_sorts(n_sorts: int, seed: int) -> np.ndarray:
 
 def make_run(owner: User, n_sorts: int) -> AnalysisRun:
     study = Study.objects.create(
-        title=f"{n_sorts} sorts", slug=f"s{n_sorts}", owner=owner, condition_of_instruction="What helps?"
+        title=f"{n_sorts} sorts",
+        slug=f"s{n_sorts}",
+        owner=owner,
+        condition_of_instruction="What helps?",
+        consent_text="You agree to take part.",
     )
     for i in range(STATEMENTS):
         study.add_statement(f"Statement {i + 1} of the dashboard benchmark, about as long as a real card")
@@ -83,7 +87,9 @@ def make_run(owner: User, n_sorts: int) -> AnalysisRun:
     )
     data = synthetic_sorts(n_sorts, n_sorts)
     labels = [p.label for p in participants]
-    result = analyse(data, [str(s.number) for s in statements], labels, factors=FACTORS).to_json()
+    # As the analysis task stores it: no correlation matrix (computed where it is shown).
+    statement_ids = [str(s.number) for s in statements]
+    result = analyse(data, statement_ids, labels, factors=FACTORS, include_correlations=False).to_json()
     result["statement_texts"] = [s.text for s in statements]
     parameters = {"factors": FACTORS, "extraction": "pca", "rotation": "varimax"}
     return AnalysisRun.objects.create(
