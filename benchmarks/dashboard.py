@@ -72,9 +72,10 @@ def make_run(owner: User, n_sorts: int) -> AnalysisRun:
     participants = Participant.objects.bulk_create(
         (Participant(study=study, code=f"P{i:05d}", stage="completed") for i in range(n_sorts)), batch_size=5000
     )
-    now = timezone.now()
+    now, condition = timezone.now(), study.conditions.first()
     sorts = Sort.objects.bulk_create(
-        (Sort(participant=p, study=study, submitted_at=now) for p in participants), batch_size=5000
+        (Sort(participant=p, study=study, condition=condition, submitted_at=now) for p in participants),
+        batch_size=5000,
     )
     statements = list(study.statements.order_by("number"))
     SortComment.objects.bulk_create(
