@@ -12,6 +12,7 @@ import pytest
 from docx import Document
 
 from qsort.analysis.group import group_summary
+from qsort.rooms import services
 from qsort.rooms.models import InterviewPrompts, Seat, Session
 from qsort.runs.models import AnalysisRun
 from qsort.studies.models import Participant, SortComment
@@ -386,3 +387,37 @@ def test_with_two_questions_the_board_shows_one_question_at_a_time(client, facil
     summary = token_client(facilitator).get(f"/api/sessions/{session.pk}/summary/?condition=Recovery")
     assert summary.status_code == 409
     assert token_client(facilitator).get(f"/api/sessions/{session.pk}/summary/").json()["condition"] != "Recovery"
+
+
+def test_a_runs_defining_sorts_are_counted_by_session_from_the_runs_own_flags(client, study, analysed, researcher):
+    one = Session.objects.create(study=study, name="Group one", seats=10)
+    two = Session.objects.create(study=study, name="Group two", seats=10)
+    people = list(study.participants.order_by("pk"))
+    for person in people[:4]:
+        one.add_paper_participant(person)
+    for person in people[4:7]:
+        two.add_paper_participant(person)
+    result = analysed.result
+    session_of = {p.label: (one.pk if p in people[:4] else two.pk if p in people[4:7] else None) for p in people}
+    client.force_login(researcher)
+    page = client.get(f"/studies/tiny/results/{analysed.pk}/sessions/").content.decode()
+    table = services.factor_sessions(analysed)
+    assert table.sessions == ["Group one", "Group two"] and table.sorts == [4, 3] and table.outside == 2
+    for factor, counts in table.rows:
+        flagged = [label for label, row in zip(result["sorts"], result["flags"], strict=True) if row[factor - 1]]
+        assert counts == [sum(session_of[label] == s.pk for label in flagged) for s in (one, two)]
+    assert "Group one" in page and "2 sorts of this analysis belong to no session." in page
+    assert (
+        f"/studies/tiny/results/{analysed.pk}/sessions/"
+        in client.get(f"/studies/tiny/results/{analysed.pk}/factors/1/").content.decode()
+    )
+
+
+def test_guides_and_schedules_are_linked_from_the_participants_and_factor_pages(client, study, analysed, facilitator):
+    client.force_login(facilitator)
+    person = study.participants.order_by("pk").first()
+    assert (
+        f"/studies/tiny/participants/{person.pk}/guide/" in client.get("/studies/tiny/participants/").content.decode()
+    )
+    factor_page = client.get(f"/studies/tiny/results/{analysed.pk}/factors/1/").content.decode()
+    assert f"/studies/tiny/results/{analysed.pk}/factors/1/schedule/" in factor_page

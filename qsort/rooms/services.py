@@ -13,10 +13,21 @@ import numpy as np
 from django.db.models import Count
 from django.utils.translation import gettext as _
 
-from qsort.analysis.group import MIN_GROUP_SORTS, GroupSummary, GroupTooSmall, group_summary
+from qsort.analysis.group import MIN_GROUP_SORTS, GroupSummary, GroupTooSmall, defining_counts, group_summary
 from qsort.participate.services import placements
 from qsort.rooms.models import Session
-from qsort.studies.models import Condition, Participant, SortComment, SortDraft, SortValue, Statement
+from qsort.runs.models import AnalysisRun
+from qsort.studies.models import (
+    Condition,
+    Participant,
+    Sort,
+    SortComment,
+    SortDraft,
+    SortValue,
+    Statement,
+    participant_label,
+    sort_name,
+)
 from qsort.studies.validation import signed
 
 __all__ = ["MIN_GROUP_SORTS", "GroupTooSmall", "SeatProgress", "SessionBoard", "seat_progress", "session_board"]
@@ -203,3 +214,36 @@ def board_refusal(completed: int) -> str:
         "The discussion board appears once at least %(k)s people have finished their sort "
         "(so nobody's own sort can be read off it). Finished so far: %(n)s."
     ) % {"k": MIN_GROUP_SORTS, "n": completed}
+
+
+@dataclass(frozen=True)
+class FactorSessions:
+    """How a run's defining sorts fall into the study's sessions (factor x session counts)."""
+
+    sessions: list[str]
+    sorts: list[int]  # the run's sorts from each session
+    rows: list[tuple[int, list[int]]]  # (factor number, defining sorts from each session)
+    outside: int  # the run's sorts that belong to no session
+
+
+def factor_sessions(run: AnalysisRun) -> FactorSessions:
+    """Lay the engine's flags out by session: nothing is recomputed, only counted by group."""
+    result = run.result or {}
+    names = list(result.get("sorts") or [])
+    sessions = list(run.study.sessions.order_by("created_at", "id").values_list("pk", "name"))
+    rows = Sort.objects.filter(study=run.study).values_list(
+        "participant_id", "participant__code", "condition__label", "participant__seat__session_id"
+    )
+    session_of: dict[str, int | None] = {}
+    for participant, code, condition, session in rows:
+        label = participant_label(code, participant)
+        session_of[label] = session_of[sort_name(label, condition)] = session
+    order = [str(pk) for pk, _name in sessions]
+    groups = [str(session_of.get(name)) for name in names]
+    counts = defining_counts(result.get("flags") or np.zeros((len(names), 0)), groups, order)
+    return FactorSessions(
+        sessions=[name for _pk, name in sessions],
+        sorts=[groups.count(pk) for pk in order],
+        rows=[(f + 1, [int(n) for n in counts[f]]) for f in range(counts.shape[0])],
+        outside=sum(group not in order for group in groups),
+    )

@@ -16,6 +16,7 @@ urlpatterns = [
     path(study + "interview-prompts/", views.prompts, name="prompts"),
     path(study + "participants/<int:pk>/guide/", views.guide, name="guide"),
     path(study + "participants/<int:pk>/guide.docx", views.guide_docx, name="guide_docx"),
+    path(study + "results/<int:run_id>/sessions/", views.run_sessions, name="run_sessions"),
     path(study + "results/<int:run_id>/factors/<int:factor>/schedule/", views.schedule, name="schedule"),
     path(study + "results/<int:run_id>/factors/<int:factor>/schedule.docx", views.schedule_docx, name="schedule_docx"),
     path("j/<str:token>/", views.join, name="join"),

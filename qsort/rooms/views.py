@@ -312,6 +312,22 @@ def schedule_docx(request: HttpRequest, slug: str, run_id: int, factor: int) -> 
 
 
 @login_required
+@require_GET
+def run_sessions(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
+    """A run's defining sorts by session: which group holds which viewpoint."""
+    access = access_for(request.user, slug, Can.VIEW)
+    run = get_object_or_404(AnalysisRun, study=access.study, pk=run_id, status=AnalysisRun.Status.DONE)
+    context = {
+        "access": access,
+        "study": access.study,
+        "tab": "results",
+        "run": run,
+        "table": services.factor_sessions(run),
+    }
+    return render(request, "rooms/run_sessions.html", context)
+
+
+@login_required
 @require_http_methods(["GET", "POST"])
 def prompts(request: HttpRequest, slug: str) -> HttpResponse:
     """The study's wording of the guides' open prompts."""
