@@ -401,8 +401,9 @@ def test_a_statement_shows_its_first_comments_and_counts_the_rest(client, owner,
 
 @pytest.mark.parametrize(
     ("page", "queries"),
-    # Each page's header shows the study's question, a Condition row of its own (one query).
-    [("", 6), ("factors/1/", 8), ("loadings/", 8), ("consensus/", 8), ("stability/", 8), ("report/", 9)],
+    # Each page's header shows the study's question, a Condition row of its own (one query), and
+    # the tabs ask whether the study has sessions, for the factors-by-session page (one query).
+    [("", 7), ("factors/1/", 9), ("loadings/", 9), ("consensus/", 9), ("stability/", 9), ("report/", 10)],
 )
 # Session, user, study, run, then the parts of its result the page shows (one query), plus the
 # comments and their counts on the factor and consensus pages: never more with more sorts.
