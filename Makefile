@@ -25,7 +25,8 @@ install: $(BIN)/.installed
 run: install
 	$(BIN)/python scripts/ensure_database.py
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
-	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py seed_demo
+	@# The demo account exists in development only; seed_demo prints its password when it creates it.
+	@if [ "$${DEBUG:-1}" != 0 ]; then DEBUG=$${DEBUG:-1} $(BIN)/python manage.py seed_demo; fi
 	@if [ -n "$$CELERY_BROKER_URL" ]; then \
 		echo "Starting a Celery worker on $$CELERY_BROKER_URL"; \
 		DEBUG=$${DEBUG:-1} OPENBLAS_NUM_THREADS=1 $(BIN)/celery -A qsort worker --loglevel=INFO --concurrency=2 & \
@@ -56,6 +57,7 @@ format: install
 # `check --deploy` with production-like values: must report nothing.
 check-deploy: install
 	DEBUG=0 SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))') \
+	EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend \
 	ALLOWED_HOSTS=qsort.example.org SITE_URL=https://qsort.example.org \
 	$(BIN)/python manage.py check --deploy --fail-level WARNING
 

@@ -26,6 +26,14 @@ def pytest_configure(config: pytest.Config) -> None:
         )
 
 
+@pytest.fixture(autouse=True)
+def no_rate_limits(settings):
+    """The suite posts faster than any person: rate limits and sign-in lockouts are off, except in
+    tests/test_security_limits.py, which switches them on to prove them."""
+    settings.RATELIMIT_ENABLE = False
+    settings.AXES_ENABLED = False
+
+
 @pytest.fixture
 def owner(django_user_model):
     return django_user_model.objects.create_user("owner", password="owner-pass-123")
@@ -80,12 +88,22 @@ def study(owner, facilitator, researcher):
     return study
 
 
+# seed_demo prints a random password; tests give the demo facilitator this one to sign in.
+DEMO_PASSWORD = "qsort-demo-2026"
+
+
 @pytest.fixture
 def demo_study(db):
-    """The seeded demo study (38 statements, 40 completed sorts)."""
+    """The seeded demo study (38 statements, 40 completed sorts); its facilitator signs in with
+    DEMO_PASSWORD."""
     from django.core.management import call_command
+    from django.test import override_settings
 
     from qsort.studies.models import Study
 
-    call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
-    return Study.objects.get(slug="relapse-and-recovery")
+    with override_settings(DEBUG=True):
+        call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    study = Study.objects.select_related("owner").get(slug="relapse-and-recovery")
+    study.owner.set_password(DEMO_PASSWORD)
+    study.owner.save(update_fields=["password"])
+    return study

@@ -27,7 +27,8 @@ def test_migrations_apply_from_scratch_and_none_are_missing():
 
 
 @pytest.mark.django_db
-def test_seed_demo_twice_creates_no_duplicates(demo_study):
+def test_seed_demo_twice_creates_no_duplicates(demo_study, settings):
+    settings.DEBUG = True
     out = io.StringIO()
     call_command("seed_demo", stdout=out)
     assert "already there" in out.getvalue()

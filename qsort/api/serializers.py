@@ -156,6 +156,13 @@ class SubmitSortSerializer(serializers.Serializer):
     answers = serializers.DictField(child=serializers.CharField(allow_blank=True, max_length=8000), default=dict)
 
 
+class ConsentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Participant
+        fields = ["stage", "consented_at"]
+        read_only_fields = fields
+
+
 class SubmittedSortSerializer(serializers.Serializer):
     status = serializers.CharField()
     created = serializers.BooleanField()

@@ -15,8 +15,9 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from knox.auth import TokenAuthentication
 from rest_framework import generics, serializers, status
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.permissions import SAFE_METHODS, AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -25,7 +26,9 @@ from rest_framework.views import APIView
 
 from qsort.api import serializers as s
 from qsort.exchange import services as exchange
+from qsort.participate import services as participate
 from qsort.runs.models import AnalysisRun
+from qsort.security.limits import ParticipantThrottle
 from qsort.studies.access import Can, study_for
 from qsort.studies.models import (
     Answer,
@@ -237,6 +240,34 @@ class SortList(Endpoint, generics.ListAPIView):
         return self.get_paginated_response(s.SortSerializer(rows, many=True).data)
 
 
+def participant_for(token: str) -> Participant:
+    participant = Participant.objects.select_related("study").filter(token=token).first()
+    if participant is None:
+        raise NotFound(_("No such participant link."))
+    return participant
+
+
+class ParticipantConsent(APIView):
+    """A participant's client records that they agreed to the study's consent text (the same
+    step as "I agree" on the web). Idempotent: the first consent time is kept. Like the submit,
+    the token in the URL is the credential (see SubmitSort on CSRF)."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [ParticipantThrottle]
+
+    @extend_schema(request=None, responses={200: s.ConsentSerializer, 409: OpenApiTypes.OBJECT})
+    def post(self, request: Request, token: str) -> Response:
+        participant = participant_for(token)
+        if participant.consented_at is None:
+            if participant.is_completed:
+                raise Conflict({"detail": _("This sort was entered on paper; there is no online consent to record.")})
+            if not participant.study.accepts_sorts:
+                raise Conflict({"detail": str(StudyNotAcceptingSorts(participant.study))})
+            participate.consent(participant)
+        return Response(s.ConsentSerializer(participant).data)
+
+
 class SubmitSort(APIView):
     """A participant's client submits a whole sort; the personal token in the URL is the credential.
 
@@ -249,15 +280,23 @@ class SubmitSort(APIView):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
+    throttle_classes = [ParticipantThrottle]
 
     @extend_schema(
         request=s.SubmitSortSerializer,
         responses={201: s.SubmittedSortSerializer, 200: s.SubmittedSortSerializer, 409: OpenApiTypes.OBJECT},
     )
     def post(self, request: Request, token: str) -> Response:
-        participant = Participant.objects.filter(token=token).first()
-        if participant is None:
-            raise NotFound(_("No such participant link."))
+        participant = participant_for(token)
+        if participant.consented_at is None and not participant.is_completed:
+            raise Conflict(
+                {
+                    "detail": _(
+                        "This participant has not consented yet: record their consent with "
+                        "POST /api/participate/<token>/consent/ first."
+                    )
+                }
+            )
         form = s.SubmitSortSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data

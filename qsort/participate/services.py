@@ -24,6 +24,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from qsort.security.parsing import storable, unstorable_message, whole_number
 from qsort.studies.models import Participant, SortDraft, Study
 from qsort.studies.services import MAX_ANSWER_LENGTH, MAX_COMMENT_LENGTH
 from qsort.studies.validation import SortRules, signed, validate_sort
@@ -66,13 +67,12 @@ class DraftRules:
 
 
 def _whole(raw: object) -> int | None:
-    return raw if isinstance(raw, int) and not isinstance(raw, bool) else None
+    return whole_number(raw) if isinstance(raw, int) else None
 
 
 def _key(raw: object) -> int | None:
     """JSON object keys are strings; accept "-4", "+2", "12"."""
-    text = str(raw).strip()
-    return int(text) if text.lstrip("+-").isdigit() else None
+    return whole_number(raw)
 
 
 def _texts(raw: object, valid: frozenset[int], limit: int, problems: list[str]) -> dict[str, str]:
@@ -87,6 +87,8 @@ def _texts(raw: object, valid: frozenset[int], limit: int, problems: list[str]) 
             problems.append(_("A comment or answer belongs to nothing in this study."))
         elif len(text) > limit:
             problems.append(_("A comment or answer is longer than %(limit)s characters.") % {"limit": limit})
+        elif not storable(text):
+            problems.append(unstorable_message())
         elif text.strip():
             cleaned[str(key)] = text
     return cleaned

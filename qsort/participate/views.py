@@ -7,7 +7,6 @@ and pages are never cached, so the back button shows the current step rather tha
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from functools import wraps
 
@@ -22,6 +21,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from qsort.participate import services
 from qsort.participate.services import PILES, DraftRejected, DraftRules, Stage, StepRefused
+from qsort.security.limits import OPEN_LINK, PARTICIPANT, rate_limited
+from qsort.security.middleware import declared_length
+from qsort.security.parsing import InputRejected, load_json
 from qsort.studies.models import Participant, SortDraft, Statement, Study
 from qsort.studies.services import SortAlreadySubmitted, StudyNotAcceptingSorts, extreme_statements, submit_sort
 from qsort.studies.validation import SortInvalid, signed
@@ -66,10 +68,7 @@ def _not_open(request: HttpRequest, study: Study) -> HttpResponse:
 
 
 def _too_large(request: HttpRequest, limit: int) -> bool:
-    try:
-        return int(request.META.get("CONTENT_LENGTH") or 0) > limit
-    except ValueError:
-        return True
+    return declared_length(request) > limit
 
 
 def participant_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -249,6 +248,7 @@ def _review(
 
 # --- moving on --------------------------------------------------------------------------------
 @require_POST
+@rate_limited(PARTICIPANT)
 @participant_view
 def consent(request: HttpRequest, participant: Participant) -> HttpResponse:
     """'I agree' stores the consent; 'Leave' stores nothing at all."""
@@ -265,6 +265,7 @@ def _left(request: HttpRequest, study: Study, back_url: str) -> HttpResponse:
 
 
 @require_POST
+@rate_limited(PARTICIPANT)
 @participant_view
 def step(request: HttpRequest, participant: Participant) -> HttpResponse:
     """Go to the next step (or from the review back to the grid); refused with a reason."""
@@ -278,6 +279,7 @@ def step(request: HttpRequest, participant: Participant) -> HttpResponse:
 
 
 @require_POST
+@rate_limited(PARTICIPANT)
 @participant_view
 def autosave(request: HttpRequest, participant: Participant) -> JsonResponse:
     """Store the page's work so far. Small and fast: the page calls it after every change."""
@@ -294,10 +296,10 @@ def autosave(request: HttpRequest, participant: Participant) -> JsonResponse:
     if not participant.study.accepts_sorts or participant.stage == Stage.INVITED:
         return JsonResponse({"error": _("This study is not taking sorts at the moment.")}, status=409)
     try:
-        payload = json.loads(request.body)
+        payload = load_json(request.body)
         state = services.clean_state(DraftRules.for_study(participant.study), payload)
-    except (ValueError, UnicodeDecodeError) as error:
-        problems = error.messages if isinstance(error, DraftRejected) else [_("The saved work is not valid JSON.")]
+    except (InputRejected, DraftRejected) as error:
+        problems = error.messages if isinstance(error, DraftRejected) else [str(error)]
         return JsonResponse({"error": " ".join(problems), "messages": problems}, status=400)
     if not services.save_draft(participant, state):
         return JsonResponse({"error": _js_text()["stale"], "stale": True}, status=409)
@@ -305,6 +307,7 @@ def autosave(request: HttpRequest, participant: Participant) -> JsonResponse:
 
 
 @require_POST
+@rate_limited(PARTICIPANT)
 @participant_view
 def submit(request: HttpRequest, participant: Participant) -> HttpResponse:
     """The final sort, through the one validator. Any problem: the review again, nothing lost."""
@@ -344,13 +347,16 @@ def submit(request: HttpRequest, participant: Participant) -> HttpResponse:
         )
     except StudyNotAcceptingSorts:
         return _not_open(request, participant.study)
-    # The sort is stored; the unfinished copy of it has no purpose left (keep no more than needed).
+    # The sort is stored; the unfinished copy of it has no purpose left (keep no more than needed),
+    # and this browser forgets the participant, so the next person on it starts afresh.
     SortDraft.objects.filter(participant=participant).delete()
+    request.session.pop(OPEN_LINK_SESSION_KEY.format(participant.study_id), None)
     return redirect(f"/p/{participant.token}/")
 
 
 # --- the open study link ----------------------------------------------------------------------
 @require_http_methods(["GET", "POST"])
+@rate_limited(OPEN_LINK)
 def open_link(request: HttpRequest, slug: str) -> HttpResponse:
     """Anyone with the study's link may take part: a participant is created only on 'I agree',
     and remembered in the session so a reload does not make a second one."""
@@ -365,17 +371,34 @@ def open_link(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _open_link(request: HttpRequest, study: Study) -> HttpResponse:
+    """A browser that started a sort here is asked whether it is still the same person (shared
+    phones and computers): continue, or "Not you? Start a new sort", which forgets the other."""
     session_key = OPEN_LINK_SESSION_KEY.format(study.pk)
     known = request.session.get(session_key)
-    if known and Participant.objects.filter(token=known, study=study).exists():
-        return redirect(f"/p/{known}/")
+    if known and not Participant.objects.filter(token=known, study=study, completed_at__isnull=True).exists():
+        del request.session[session_key]  # completed or withdrawn: nothing to come back to
+        known = None
+    choice = request.POST.get("choice") if request.method == "POST" else None
+    if known and choice == "new":
+        del request.session[session_key]
+        known = choice = None
+    elif known and choice == "agree":
+        return redirect(f"/p/{known}/")  # the consent form sent twice (double click, reload)
+    elif known:
+        return render(
+            request,
+            "participate/resume.html",
+            {"study": study, "resume_url": f"/p/{known}/", "form_action": f"/s/{study.slug}/"},
+        )
     if not study.accepts_sorts:
         return _not_open(request, study)
-    if request.method == "POST":
-        if request.POST.get("choice") != "agree":
+    if choice is not None and choice != "new":
+        if choice != "agree":
             return _left(request, study, f"/s/{study.slug}/")
         participant = services.join_open_study(study)
         request.session[session_key] = participant.token
+        if not request.user.is_authenticated:
+            request.session.set_expiry(0)  # a participant's session ends when the browser closes
         return redirect(f"/p/{participant.token}/")
     steps = _steps(Stage.INVITED)
     return render(

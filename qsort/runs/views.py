@@ -26,6 +26,7 @@ from qsort.runs.services import (
     scree_eigenvalues,
     start_run,
 )
+from qsort.security.parsing import whole_number
 from qsort.studies.access import Can, role_allows, study_for
 from qsort.studies.models import SortComment, Study
 
@@ -107,11 +108,8 @@ def _comments(study: Study) -> dict[str, list[Comment]]:
 
 
 def _axis(request: HttpRequest, name: str, default: int, k: int) -> int:
-    try:
-        value = int(request.GET.get(name, default))
-    except ValueError:
-        return default
-    return value if 1 <= value <= k else default
+    value = whole_number(request.GET.get(name, default), low=1, high=k)
+    return default if value is None else value
 
 
 @login_required
@@ -220,8 +218,9 @@ def rerun_with_flags(request: HttpRequest, slug: str, run_id: int) -> HttpRespon
     wanted = set()
     for value in request.POST.getlist("flag"):
         sort, _sep, factor = value.partition(":")
-        if sort.isdigit() and factor.isdigit():
-            wanted.add((int(sort), int(factor)))
+        sort_index, factor_number = whole_number(sort, low=0), whole_number(factor, low=1)
+        if sort_index is not None and factor_number is not None:
+            wanted.add((sort_index, factor_number))
     return _derived(request, run, flag_overrides=flag_overrides_for(run, wanted))
 
 
@@ -243,9 +242,6 @@ def rotate(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
 def reflect(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
     """A new run with a factor's signs turned over (again, if it was already reflected)."""
     run = _done_run(request, slug, run_id)
-    try:
-        factor = int(request.POST.get("factor", ""))
-    except ValueError:
-        factor = 0
+    factor = whole_number(request.POST.get("factor", "")) or 0
     reflections = set(run.parameters.get("reflections", [])) ^ {factor}
     return _derived(request, run, reflections=sorted(reflections))

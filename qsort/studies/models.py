@@ -230,7 +230,7 @@ class Study(models.Model):
     def participant_counts(self) -> dict[str, int]:
         counts = self.participants.aggregate(
             invited=Count("id"),
-            started=Count("id", filter=Q(consented_at__isnull=False)),
+            started=Count("id", filter=~Q(stage=Participant.Stage.INVITED)),
             completed=Count("id", filter=Q(completed_at__isnull=False)),
         )
         return counts

@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from qsort.security.parsing import whole_number
 from qsort.studies.access import Can, study_for
 from qsort.studies.models import DeckLocked, Statement, Study
 from qsort.workspace.decks import BadImport, preview_import, rows_from_csv, rows_from_paste
@@ -205,8 +206,7 @@ def _posted_capacities(request: HttpRequest, half_range: int) -> dict[int, int]:
     """What the picture draws while someone types: unreadable boxes count as empty columns."""
     capacities = {}
     for value in range(-half_range, half_range + 1):
-        raw = request.POST.get(f"cap_{value}", "").strip()
-        capacities[value] = int(raw) if raw.isdigit() and int(raw) <= 99 else 0
+        capacities[value] = whole_number(request.POST.get(f"cap_{value}", ""), low=0, high=99) or 0
     return capacities
 
 
@@ -220,12 +220,7 @@ def grid(request: HttpRequest, slug: str) -> HttpResponse:
     locked = study.deck_locked
     context = {"study": study, "tab": "grid", "locked": locked, "n_statements": n_statements}
     part = request.POST.get("part", "")
-    try:
-        posted_range = int(request.POST.get("half_range", ""))
-    except ValueError:
-        posted_range = None
-    if posted_range is not None and not MIN_HALF_RANGE <= posted_range <= MAX_HALF_RANGE:
-        posted_range = None
+    posted_range = whole_number(request.POST.get("half_range", ""), low=MIN_HALF_RANGE, high=MAX_HALF_RANGE)
 
     if request.method == "POST" and part == "picture" and posted_range:
         context.update(_picture(study, _posted_capacities(request, posted_range), n_statements))

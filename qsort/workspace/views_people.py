@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from qsort.security.parsing import whole_number
 from qsort.studies.access import Can, role_allows, study_for
 from qsort.studies.models import Participant, Study
 from qsort.studies.services import SortAlreadySubmitted
@@ -165,8 +166,8 @@ def paper_sort(request: HttpRequest, slug: str) -> HttpResponse:
     numbers = [s.number for s in statements]
     chosen = None
     chosen_pk = (request.POST or request.GET).get("participant", "")
-    if chosen_pk.isdigit():
-        chosen = get_object_or_404(Participant, study=study, pk=int(chosen_pk), completed_at__isnull=True)
+    if whole_number(chosen_pk, low=1) is not None:
+        chosen = get_object_or_404(Participant, study=study, pk=whole_number(chosen_pk), completed_at__isnull=True)
     form = PaperSortForm(request.POST or None)
     problems: list[str] = []
     placed = 0
