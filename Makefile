@@ -12,15 +12,23 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/qsort
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: run test install services lint format check-deploy benchmarks worker clean
+.PHONY: run test install install-dev services typecheck lint format check-deploy benchmarks worker clean
 
-$(BIN)/.installed: requirements.txt requirements-dev.txt
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+# `make run` needs only the runtime packages; `make test` adds the test and lint tools on top.
+$(BIN)/.installed-runtime: requirements.txt
+	@test -x $(BIN)/pip || { rm -rf $(VENV); $(PYTHON) -m venv $(VENV); } || { rm -rf $(VENV); \
+		echo "Could not create $(VENV): on Debian/Ubuntu, apt-get install python3-venv first." >&2; exit 1; }
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	@touch $@
+
+$(BIN)/.installed-dev: $(BIN)/.installed-runtime requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	@touch $@
 
-install: $(BIN)/.installed
+install: $(BIN)/.installed-runtime
+
+install-dev: $(BIN)/.installed-dev
 
 run: install
 	$(BIN)/python scripts/ensure_database.py
@@ -29,28 +37,33 @@ run: install
 	@if [ "$${DEBUG:-1}" != 0 ]; then DEBUG=$${DEBUG:-1} $(BIN)/python manage.py seed_demo; fi
 	@if [ -n "$$CELERY_BROKER_URL" ]; then \
 		echo "Starting a Celery worker on $$CELERY_BROKER_URL"; \
-		DEBUG=$${DEBUG:-1} OPENBLAS_NUM_THREADS=1 $(BIN)/celery -A qsort worker --loglevel=INFO --concurrency=2 & \
+		DEBUG=$${DEBUG:-1} OPENBLAS_NUM_THREADS=1 $(BIN)/celery -A qsort worker -B -s var/celerybeat-schedule --loglevel=INFO --concurrency=2 & \
 	fi; \
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-# One BLAS thread per worker process (see docker-compose.yml).
+# One BLAS thread per worker process (see docker-compose.yml). -B runs beat, whose sweep re-sends
+# runs lost with a broker outage and takes over a killed worker's run: run exactly one beat.
 worker: install
-	OPENBLAS_NUM_THREADS=1 $(BIN)/celery -A qsort worker --loglevel=INFO
+	OPENBLAS_NUM_THREADS=1 $(BIN)/celery -A qsort worker -B -s var/celerybeat-schedule --loglevel=INFO
 
 services:
 	@bash scripts/ensure-services.sh
 
-test: install services
+test: install-dev services
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
 	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$(TEST_BROKER_URL)} \
 	SECURE_HTTPS=0 DEBUG=0 \
 	$(BIN)/pytest $(ARGS)
 
-lint: install
+lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-format: install
+# django-stubs everywhere, strict for the pure engine (see [tool.mypy] in pyproject.toml).
+typecheck: install-dev
+	$(BIN)/mypy qsort
+
+format: install-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
@@ -62,7 +75,7 @@ check-deploy: install
 	$(BIN)/python manage.py check --deploy --fail-level WARNING
 
 # Each script prints its figures; the Django ones work in a throw-away database.
-benchmarks: install services
+benchmarks: install-dev services
 	$(BIN)/python benchmarks/analysis.py
 	@for script in participate workspace runs exchange; do \
 		echo "== benchmarks/$$script.py"; \

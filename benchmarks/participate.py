@@ -1,4 +1,4 @@
-"""Server time of the participant pages and the autosave, and the participant page weight.
+"""Server time of the participant pages, the autosave and the submit, and the participant page weight.
 
 Runs in-process through Django's test Client against the PostgreSQL in DATABASE_URL with DEBUG off
 (the production settings path; no network in between, so the figures are the server's own time).
@@ -30,7 +30,7 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.contrib.staticfiles import finders  # noqa: E402
 from django.core.management import call_command  # noqa: E402
-from django.test import Client  # noqa: E402
+from django.test import Client, override_settings  # noqa: E402
 
 from qsort.participate import services  # noqa: E402
 from qsort.studies.demo import DEMO_SLUG, GRID  # noqa: E402
@@ -80,6 +80,42 @@ def full_state(study: Study, version: int) -> dict:
     }
 
 
+SUBMIT_ROUNDS = 15
+
+
+def report_submit(study: Study, client: Client) -> None:
+    """Submit time with automatic re-analysis on and a finished run to repeat: the path where a
+    new sort used to run a whole analysis inside the participant's request when no broker is set."""
+    from qsort.runs.models import AnalysisRun
+    from qsort.runs.services import start_run
+
+    broker = settings.CELERY_BROKER_URL or "none (make run's default)"
+    print(f"\nServer time per submit (POST /p/<token>/submit/, automatic re-analysis on, broker: {broker}):")
+    runs_before = set(AnalysisRun.objects.filter(study=study).values_list("pk", flat=True))
+    auto_before = study.auto_reanalyse
+    Study.objects.filter(pk=study.pk).update(auto_reanalyse=True)
+    if not runs_before:
+        start_run(study, None, {"factors": 3, "extraction": "pca", "rotation": "varimax"})
+    people = study.invite(SUBMIT_ROUNDS + WARMUP)
+    state = full_state(study, 1)
+    body = {"placement": [f"{n}:{v}" for v, numbers in state["grid"].items() for n in numbers]}
+    body |= {f"comment-{n}": text for n, text in state["comments"].items()}
+    remaining = iter(people)
+
+    def submit() -> None:
+        person = next(remaining)
+        Participant.objects.filter(pk=person.pk).update(stage="review")
+        response = client.post(f"/p/{person.token}/submit/", body)
+        assert response.status_code == 302, response.status_code
+
+    try:
+        report("submit (38 cards)", timed(submit, SUBMIT_ROUNDS), 30)
+    finally:
+        Participant.objects.filter(pk__in=[p.pk for p in people]).delete()
+        AnalysisRun.objects.filter(study=study).exclude(pk__in=runs_before).delete()
+        Study.objects.filter(pk=study.pk).update(auto_reanalyse=auto_before)
+
+
 def page_weight(html: str) -> tuple[int, int, list[str]]:
     urls = re.findall(r'<script src="([^"]+)"', html) + re.findall(r'<link rel="stylesheet" href="([^"]+)"', html)
     raw = packed = 0
@@ -91,7 +127,8 @@ def page_weight(html: str) -> tuple[int, int, list[str]]:
 
 
 def main() -> None:
-    call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    with override_settings(DEBUG=True):  # seed_demo is for development only
+        call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
     study = Study.objects.get(slug=DEMO_SLUG)
     participant = study.invite(1)[0]
     client = Client(HTTP_HOST="localhost")
@@ -138,6 +175,8 @@ def main() -> None:
 
         size = len(json.dumps(full_state(study, 1)))
         report(f"autosave ({size / 1024:.1f} KB body)", timed(autosave), 30)
+
+        report_submit(study, client)
 
         print("\nPage weight (JS + CSS each page loads; gzip -9, as WhiteNoise's compressed storage serves it):")
         for name, (raw, packed, urls) in weights.items():

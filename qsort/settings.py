@@ -108,6 +108,7 @@ INSTALLED_APPS = [
     "qsort.workspace",
     "qsort.runs",
     "qsort.exchange",
+    "qsort.rooms",
     "qsort.api",
 ]
 
@@ -151,7 +152,11 @@ TEMPLATES = [
 # sqlite:///path or postgres://user@host:port/name (psycopg 3). No value: a SQLite file
 # under the project, so `make run` needs no services.
 DATABASE_URL = env_str("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
+# Health checks: a persistent connection that died with a PostgreSQL restart is replaced
+# before use instead of failing one request per worker.
+DATABASES = {
+    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True)
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -163,7 +168,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "/studies/"
+LOGIN_REDIRECT_URL = "workspace:studies"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en"
@@ -216,6 +221,13 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A broker outage must never hang a request: fail fast, the run stays queued and is retried.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "socket_connect_timeout": 2, "socket_timeout": 5}
 CELERY_TASK_PUBLISH_RETRY = False
+# Without a broker, analyses run in a background thread of the web process (never inside a
+# request); with one, beat (`celery worker -B`) sweeps for runs to re-send or take over.
+QSORT_RUNS_IN_PROCESS = not CELERY_BROKER_URL
+QSORT_RUN_HEARTBEAT_SECONDS = env_int("QSORT_RUN_HEARTBEAT_SECONDS", 10)
+CELERY_BEAT_SCHEDULE = {
+    "recover-runs": {"task": "qsort.runs.tasks.recover_runs", "schedule": float(QSORT_RUN_HEARTBEAT_SECONDS)},
+}
 
 # One cache for every process: rate-limit counters and login lockouts must be shared by all
 # gunicorn workers, so Redis when there is one, else this process's memory (`make run`: one process).

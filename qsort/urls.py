@@ -18,5 +18,8 @@ urlpatterns = [
     path("", include("qsort.participate.urls")),
     path("", include("qsort.runs.urls")),
     path("", include("qsort.exchange.urls")),
+    path("", include("qsort.rooms.urls")),
     path("", include("qsort.workspace.urls")),
 ]
+
+handler500 = "qsort.errors.server_error"

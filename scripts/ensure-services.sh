@@ -6,9 +6,12 @@ set -euo pipefail
 SUDO=""
 if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null; then SUDO="sudo"; fi
 apt_updated=0
+# Another apt (unattended upgrades, a second session) may hold the dpkg lock: wait for it, up to 5 min.
+APT_WAIT=(-o DPkg::Lock::Timeout=300)
 apt_install() {
-  if [ "$apt_updated" -eq 0 ]; then $SUDO apt-get update -qq; apt_updated=1; fi
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >/dev/null
+  echo "ensure-services: apt-get install $*"
+  if [ "$apt_updated" -eq 0 ]; then $SUDO apt-get "${APT_WAIT[@]}" update -qq; apt_updated=1; fi
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get "${APT_WAIT[@]}" install -y -qq "$@" >/dev/null
 }
 
 wait_for() {  # wait_for NAME COMMAND...
@@ -24,7 +27,6 @@ wait_for() {  # wait_for NAME COMMAND...
 # PostgreSQL on 127.0.0.1:5432, trust auth for user postgres (as on this project's machines).
 if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
   if ! ls /etc/postgresql/*/main >/dev/null 2>&1; then
-    echo "ensure-services: installing PostgreSQL"
     apt_install postgresql postgresql-client
     version=$(ls /etc/postgresql | head -n1)
     conf=/etc/postgresql/$version/main
@@ -38,7 +40,6 @@ fi
 # Redis on 127.0.0.1:6379.
 if ! (command -v redis-cli >/dev/null && redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG); then
   if ! command -v redis-server >/dev/null; then
-    echo "ensure-services: installing Redis"
     apt_install redis-server
   fi
   echo "ensure-services: starting Redis"
@@ -50,7 +51,6 @@ fi
 
 # Debian's Chromium for the browser tests (Playwright drives it; it never downloads a browser).
 if [ ! -x /usr/bin/chromium ]; then
-  echo "ensure-services: installing Chromium"
   apt_install chromium
 fi
 echo "ensure-services: PostgreSQL, Redis and Chromium are ready"

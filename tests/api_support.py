@@ -9,17 +9,12 @@ import schemathesis
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
+from qsort.rooms.models import Session
 from qsort.runs.models import AnalysisRun
 from qsort.studies.models import Collaborator
 from qsort.studies.services import submit_sort
 
 TINY_SORT = {1: -1, 2: -1, 3: 0, 4: 0, 5: 1, 6: 1}
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    """The personas' passwords are hashed on every test; MD5 keeps the suite quick (tests only)."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -29,7 +24,7 @@ def tiny_sort() -> dict[int, int]:
 
 
 @pytest.fixture
-def sorted_study(study):
+def one_sort_study(study):
     """The `study` fixture with one completed sort (participant P01): its deck is locked."""
     participant = study.invite(codes=["P01"])[0]
     submit_sort(participant, TINY_SORT.items())
@@ -37,9 +32,10 @@ def sorted_study(study):
 
 
 @pytest.fixture
-def done_run(sorted_study):
+def stored_run(one_sort_study):
+    """A finished run row with a small stored result (not computed): for access and download tests."""
     return AnalysisRun.objects.create(
-        study=sorted_study, status="done", progress=100, parameters={"factors": 1}, result={"answer": 42}
+        study=one_sort_study, status="done", progress=100, parameters={"factors": 1}, result={"answer": 42}
     )
 
 
@@ -58,7 +54,7 @@ def client_for():
 
 
 @pytest.fixture
-def live_api(live_server, owner, researcher, facilitator, stranger, fast_passwords):
+def live_api(live_server, owner, researcher, facilitator, stranger):
     """A live server with one study of every kind of object, and the schema it serves."""
     from tests.conftest import make_study
 
@@ -67,6 +63,7 @@ def live_api(live_server, owner, researcher, facilitator, stranger, fast_passwor
     waiting, done = study.invite(codes=["P01", "P02"])
     submit_sort(done, {1: -1, 2: -1, 3: 0, 4: 0, 5: 1, 6: 1}.items())
     run = AnalysisRun.objects.create(study=study, status="done", progress=100, parameters={}, result={"x": 1})
+    session = Session.objects.create(study=study, name="Focus group", seats=4)
     schema = requests.get(f"{live_server.url}/api/schema/?format=json", timeout=10).json()
     api = schemathesis.openapi.from_dict(schema)
     api.known = {  # real path parameters, so generated bodies reach the code behind them
@@ -74,6 +71,7 @@ def live_api(live_server, owner, researcher, facilitator, stranger, fast_passwor
         "run_id": run.pk,
         "token": waiting.token,
         "number": 1,
+        "session_id": session.pk,
     }
     api.base_url = live_server.url
     api.token = AuthToken.objects.create(user=owner)[1]

@@ -24,6 +24,16 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(
             f"qsort's tests run against PostgreSQL: run `make test`, or set DATABASE_URL=postgres://... (got {engine})."
         )
+    # Every test creates personas; the default PBKDF2 hasher would spend most of the suite's time on
+    # their passwords. MD5 is for tests only.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Under pytest-xdist each process has its own test database (pytest-django adds the suffix); give
+    # each its own Celery queue too, so one process's worker never takes another's task.
+    xdist_worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if xdist_worker:
+        from qsort.celery import app
+
+        app.conf.task_default_queue = f"qsort-tests-{xdist_worker}"
 
 
 @pytest.fixture(autouse=True)
@@ -90,6 +100,15 @@ def study(owner, facilitator, researcher):
 
 # seed_demo prints a random password; tests give the demo facilitator this one to sign in.
 DEMO_PASSWORD = "qsort-demo-2026"
+
+
+@pytest.fixture
+def sorted_study(study):
+    """The `study` fixture with nine completed sorts near three viewpoints (see runs_support.add_sorts)."""
+    from tests.runs_support import add_sorts
+
+    add_sorts(study, 9)
+    return study
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from qsort.studies.access import Can, study_for
+from qsort.studies.access import Access, Can, access_for, study_for
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +33,7 @@ def test_each_role_gets_exactly_its_capabilities(study, request, persona, allowe
     user = request.getfixturevalue(persona)
     for capability in Can:
         if capability in allowed:
-            assert study_for(user, study.slug, capability).user_role == persona
+            assert access_for(user, study.slug, capability) == Access(study, persona)
         else:
             with pytest.raises(PermissionDenied):
                 study_for(user, study.slug, capability)

@@ -19,11 +19,11 @@ BODY = {"factors": 1, "extraction": "pca", "rotation": "varimax", "flags": [["P0
 
 
 @pytest.fixture
-def two_sorts(sorted_study, tiny_sort):
+def two_sorts(one_sort_study, tiny_sort):
     from qsort.studies.services import submit_sort
 
-    submit_sort(sorted_study.invite(codes=["P02"])[0], {**tiny_sort, 1: 1, 6: -1}.items())
-    return sorted_study
+    submit_sort(one_sort_study.invite(codes=["P02"])[0], {**tiny_sort, 1: 1, 6: -1}.items())
+    return one_sort_study
 
 
 def test_a_researcher_starts_a_run_and_gets_its_id_and_status(client_for, researcher, two_sorts):

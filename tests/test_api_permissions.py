@@ -10,7 +10,7 @@ from qsort.exchange.models import DownloadLog
 from qsort.studies.access import ALLOWED, Can
 
 pytestmark = pytest.mark.django_db
-pytest_plugins = ["tests.api_support"]  # fast_passwords, sorted_study, done_run, client_for
+pytest_plugins = ["tests.api_support"]  # one_sort_study, stored_run, client_for
 
 
 # (method, url, body, capability, status for a role that has the capability)
@@ -36,10 +36,10 @@ ROLES = ["owner", "facilitator", "researcher", "stranger"]
 @pytest.mark.parametrize(("method", "url", "body", "capability", "allowed_status"), ENDPOINTS)
 @pytest.mark.parametrize("persona", ROLES)
 def test_each_endpoint_admits_exactly_the_roles_with_its_capability(
-    request, client_for, done_run, persona, method, url, body, capability, allowed_status
+    request, client_for, stored_run, persona, method, url, body, capability, allowed_status
 ):
     user = request.getfixturevalue(persona)
-    response = getattr(client_for(user), method)(url.format(run=done_run.pk), body, format="json")
+    response = getattr(client_for(user), method)(url.format(run=stored_run.pk), body, format="json")
     has_capability = persona in ALLOWED[capability]
     expected = 404 if persona == "stranger" else (allowed_status if has_capability else 403)
     assert response.status_code == expected, response.content[:300]
@@ -48,8 +48,8 @@ def test_each_endpoint_admits_exactly_the_roles_with_its_capability(
 
 
 @pytest.mark.parametrize(("method", "url", "body", "capability", "allowed_status"), ENDPOINTS)
-def test_anonymous_clients_get_401_with_a_token_challenge(done_run, method, url, body, capability, allowed_status):
-    response = getattr(APIClient(), method)(url.format(run=done_run.pk), body, format="json")
+def test_anonymous_clients_get_401_with_a_token_challenge(stored_run, method, url, body, capability, allowed_status):
+    response = getattr(APIClient(), method)(url.format(run=stored_run.pk), body, format="json")
     assert response.status_code == 401
     assert response["WWW-Authenticate"] == "Token"
 
@@ -60,21 +60,21 @@ def test_a_stranger_sees_no_studies_and_anonymous_gets_401(client_for, study, st
     assert APIClient().get("/api/studies/").status_code == 401
 
 
-def test_refused_requests_change_nothing(client_for, sorted_study, researcher, stranger):
+def test_refused_requests_change_nothing(client_for, one_sort_study, researcher, stranger):
     for user in (researcher, stranger):
         client_for(user).patch("/api/studies/tiny/", {"title": "Hijacked"}, format="json")
         client_for(user).post("/api/studies/tiny/participants/", {"count": 3}, format="json")
-    sorted_study.refresh_from_db()
-    assert sorted_study.title == "Tiny study"
-    assert sorted_study.participants.count() == 1
+    one_sort_study.refresh_from_db()
+    assert one_sort_study.title == "Tiny study"
+    assert one_sort_study.participants.count() == 1
 
 
-def test_downloads_are_logged_only_when_served(client_for, done_run, owner, facilitator, researcher):
+def test_downloads_are_logged_only_when_served(client_for, stored_run, owner, facilitator, researcher):
     client_for(facilitator).get("/api/studies/tiny/export/sorts.csv")  # 403
     client_for(researcher).get("/api/studies/tiny/export/sorts.csv")
-    client_for(owner).get(f"/api/analyses/{done_run.pk}/export/result.json")
+    client_for(owner).get(f"/api/analyses/{stored_run.pk}/export/result.json")
     logs = list(DownloadLog.objects.order_by("id").values_list("user__username", "file", "run_id", "via_api"))
-    assert logs == [("resea", "sorts.csv", None, True), ("owner", "result.json", done_run.pk, True)]
+    assert logs == [("resea", "sorts.csv", None, True), ("owner", "result.json", stored_run.pk, True)]
 
 
 def test_session_authentication_needs_csrf_for_writes(study, facilitator):

@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 from qsort.studies.models import Participant, Sort, Study
 
 pytestmark = pytest.mark.django_db
-pytest_plugins = ["tests.api_support"]  # fast_passwords, sorted_study, done_run, client_for, tiny_sort
+pytest_plugins = ["tests.api_support"]  # one_sort_study, stored_run, client_for, tiny_sort
 
 
 def test_a_script_creates_and_opens_a_study(client_for, owner):
@@ -59,7 +59,7 @@ def test_opening_an_unready_study_says_why_under_status(client_for, owner):
     assert Study.objects.get(slug="empty").status == "draft"
 
 
-def test_the_deck_and_grid_are_refused_once_sorted_with_409(client_for, facilitator, sorted_study):
+def test_the_deck_and_grid_are_refused_once_sorted_with_409(client_for, facilitator, one_sort_study):
     client = client_for(facilitator)
     response = client.patch("/api/studies/tiny/", {"grid": [{"value": 0, "capacity": 6}]}, format="json")
     assert response.status_code == 409
@@ -67,12 +67,12 @@ def test_the_deck_and_grid_are_refused_once_sorted_with_409(client_for, facilita
     response = client.post("/api/studies/tiny/statements/", {"text": "Late"}, format="json")
     assert response.status_code == 409
     assert "locked" in response.json()["text"][0]
-    assert sorted_study.grid() == {-1: 2, 0: 2, 1: 2}
-    assert sorted_study.statements.count() == 6
+    assert one_sort_study.grid() == {-1: 2, 0: 2, 1: 2}
+    assert one_sort_study.statements.count() == 6
     # A typo fix is still allowed:
     response = client.patch("/api/studies/tiny/statements/2/", {"text": "Statement number two"}, format="json")
     assert response.status_code == 200
-    assert sorted_study.statements.get(number=2).text == "Statement number two"
+    assert one_sort_study.statements.get(number=2).text == "Statement number two"
 
 
 def test_facilitators_add_statements_while_the_deck_is_unlocked(client_for, facilitator, study):
@@ -219,8 +219,8 @@ def test_the_participant_endpoint_needs_no_csrf_token_and_ignores_sessions(tiny_
     assert Sort.objects.get(participant=participant).entered_by is None
 
 
-def test_no_response_to_a_researcher_contains_a_participant_token(client_for, researcher, done_run):
-    tokens = list(done_run.study.participants.values_list("token", flat=True))
+def test_no_response_to_a_researcher_contains_a_participant_token(client_for, researcher, stored_run):
+    tokens = list(stored_run.study.participants.values_list("token", flat=True))
     client = client_for(researcher)
     urls = [
         "/api/studies/",
@@ -228,7 +228,7 @@ def test_no_response_to_a_researcher_contains_a_participant_token(client_for, re
         "/api/studies/tiny/participants/",
         "/api/studies/tiny/sorts/",
         "/api/studies/tiny/analyses/",
-        f"/api/analyses/{done_run.pk}/",
+        f"/api/analyses/{stored_run.pk}/",
         *(
             f"/api/studies/tiny/export/{name}"
             for name in ("sorts.csv", "statements.csv", "study.dat", "study.sta", "results.json")
@@ -240,8 +240,8 @@ def test_no_response_to_a_researcher_contains_a_participant_token(client_for, re
         assert not any(token in response.content.decode("cp1252") for token in tokens), url
 
 
-def test_participants_can_be_filtered_by_stage(client_for, researcher, sorted_study):
-    sorted_study.invite(codes=["W1"])
+def test_participants_can_be_filtered_by_stage(client_for, researcher, one_sort_study):
+    one_sort_study.invite(codes=["W1"])
     response = client_for(researcher).get("/api/studies/tiny/participants/?stage=completed")
     assert [p["code"] for p in response.json()["results"]] == ["P01"]
     response = client_for(researcher).get("/api/studies/tiny/participants/?stage=invited")

@@ -88,8 +88,8 @@ def test_statements_import_previews_problems_with_line_numbers(study):
     ]
 
 
-def test_statements_cannot_be_imported_into_a_locked_deck(sorted_study):
-    plan = services.preview_statements(sorted_study, b"New\n")
+def test_statements_cannot_be_imported_into_a_locked_deck(one_sort_study):
+    plan = services.preview_statements(one_sort_study, b"New\n")
     assert plan.problems == ["The deck is locked because participants have already sorted it."]
 
 
@@ -173,7 +173,7 @@ def test_sorts_import_uses_existing_participants_and_creates_new_ones(study, fac
     assert set(study.sorts.values_list("entered_by", flat=True)) == {facilitator.pk}
 
 
-def test_one_bad_column_stops_the_whole_sorts_import(study, facilitator, sorted_study):
+def test_one_bad_column_stops_the_whole_sorts_import(study, facilitator, one_sort_study):
     bad = SORTS_CSV.replace("sta_6,1,-1,1", "sta_6,1,-1,4").replace("sta_5", "sta_9")
     plan = services.preview_sorts(study, bad.encode())
     assert plan.problems == [

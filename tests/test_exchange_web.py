@@ -20,23 +20,23 @@ def test_anonymous_visitors_are_sent_to_login(client, study):
         assert response["Location"].startswith("/accounts/login/")
 
 
-def test_strangers_get_404_everywhere(client, stranger, done_run):
+def test_strangers_get_404_everywhere(client, stranger, stored_run):
     client.force_login(stranger)
     for url in (
         "/studies/tiny/data/",
         "/studies/tiny/data/sorts.csv",
-        f"/studies/tiny/data/runs/{done_run.pk}/result.json",
+        f"/studies/tiny/data/runs/{stored_run.pk}/result.json",
     ):
         assert client.get(url).status_code == 404
     assert client.post("/studies/tiny/data/import/statements/", {"text": "x"}).status_code == 404
     assert not DownloadLog.objects.exists()
 
 
-def test_researchers_see_downloads_but_no_imports(client, researcher, done_run):
+def test_researchers_see_downloads_but_no_imports(client, researcher, stored_run):
     client.force_login(researcher)
     page = client.get("/studies/tiny/data/").content.decode()
     assert "/studies/tiny/data/sorts.csv" in page
-    assert f"/studies/tiny/data/runs/{done_run.pk}/report.xlsx" in page
+    assert f"/studies/tiny/data/runs/{stored_run.pk}/report.xlsx" in page
     assert "/data/import/" not in page
     assert client.post("/studies/tiny/data/import/statements/", {"text": "x"}).status_code == 403
 
@@ -50,26 +50,26 @@ def test_facilitators_see_imports_but_cannot_download(client, facilitator, study
     assert not DownloadLog.objects.exists()
 
 
-def test_a_download_is_served_as_an_attachment_and_logged(client, researcher, done_run):
+def test_a_download_is_served_as_an_attachment_and_logged(client, researcher, stored_run):
     client.force_login(researcher)
     response = client.get("/studies/tiny/data/study.dat")
     assert response.status_code == 200
     assert response["Content-Disposition"] == 'attachment; filename="TINY.DAT"'
     assert response.content.startswith(b"  0  1  6 Tiny study\r\n")
-    response = client.get(f"/studies/tiny/data/runs/{done_run.pk}/result.json")
+    response = client.get(f"/studies/tiny/data/runs/{stored_run.pk}/result.json")
     assert response.json() == {"answer": 42}
     logs = list(DownloadLog.objects.order_by("id").values_list("user__username", "file", "run", "via_api"))
-    assert logs == [("resea", "study.dat", None, False), ("resea", "result.json", done_run.pk, False)]
+    assert logs == [("resea", "study.dat", None, False), ("resea", "result.json", stored_run.pk, False)]
     page = client.get("/studies/tiny/data/").content.decode()
     assert "study.dat" in page and "resea" in page  # the recent downloads table
     assert client.get("/studies/tiny/data/passwords.txt").status_code == 404
 
 
-def test_an_unfinished_run_cannot_be_downloaded(client, researcher, done_run):
-    done_run.status, done_run.result = "running", None
-    done_run.save()
+def test_an_unfinished_run_cannot_be_downloaded(client, researcher, stored_run):
+    stored_run.status, stored_run.result = "running", None
+    stored_run.save()
     client.force_login(researcher)
-    response = client.get(f"/studies/tiny/data/runs/{done_run.pk}/report.xlsx", follow=True)
+    response = client.get(f"/studies/tiny/data/runs/{stored_run.pk}/report.xlsx", follow=True)
     assert "no result yet" in response.content.decode()
     assert not DownloadLog.objects.exists()
 
@@ -171,13 +171,13 @@ def test_an_htmx_preview_returns_only_the_imports_card(client, facilitator, stud
 
 
 def test_the_data_page_costs_the_same_queries_however_many_downloads_and_runs(
-    client, researcher, done_run, django_assert_max_num_queries
+    client, researcher, stored_run, django_assert_max_num_queries
 ):
     from qsort.runs.models import AnalysisRun
 
     client.force_login(researcher)
     for _ in range(5):
-        AnalysisRun.objects.create(study=done_run.study, status="done", progress=100, parameters={}, result={})
+        AnalysisRun.objects.create(study=stored_run.study, status="done", progress=100, parameters={}, result={})
         client.get("/studies/tiny/data/sorts.csv")
     with django_assert_max_num_queries(12):
         page = client.get("/studies/tiny/data/").content.decode()

@@ -124,7 +124,7 @@ def test_a_bad_boolean_fails_loudly():
 def test_ensure_database_creates_a_missing_postgresql_database_once():
     import psycopg
 
-    name = "qsort_ensure_database_check"
+    name = f"qsort_ensure_database_check_{os.getpid()}"  # unique: suites may run side by side
     admin = psycopg.connect(host="127.0.0.1", user="postgres", dbname="postgres", autocommit=True)
     admin.execute(f"DROP DATABASE IF EXISTS {name}")
     env = {**os.environ, "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{name}"}

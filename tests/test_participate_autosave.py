@@ -57,6 +57,16 @@ def test_an_older_or_equal_version_never_replaces_newer_work(client, participant
     assert stored(participant)["grid"] == {}
 
 
+def test_a_repeat_of_the_stored_draft_is_saved_not_a_conflict(client, participant):
+    """A retry whose first answer was lost (a dropped connection) must not stop the page saving."""
+    assert save(client, participant, GOOD).status_code == 200
+    repeat = save(client, participant, GOOD)
+    assert repeat.status_code == 200 and repeat.json() == {"saved": True, "version": 5}
+    assert stored(participant) == GOOD
+    different = save(client, participant, {**GOOD, "grid": {}})  # same version, other content: a real conflict
+    assert different.status_code == 409 and different.json()["stale"] is True
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [

@@ -14,16 +14,10 @@ from qsort.runs.services import load_sorts
 from qsort.runs.tasks import run_analysis
 from qsort.studies.services import submit_sort
 from tests.conftest import make_study
-from tests.runs_support import VIEWPOINTS, add_sorts, execute
+from tests.runs_support import VIEWPOINTS, execute
 
 pytestmark = pytest.mark.django_db
 PARAMETERS = {"factors": 2, "extraction": "pca", "rotation": "varimax"}
-
-
-@pytest.fixture
-def sorted_study(study):
-    add_sorts(study, 9)
-    return study
 
 
 def test_the_task_records_every_stage_as_it_goes(sorted_study, owner, monkeypatch):

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from qsort.runs.models import QUEUED_STALE_AFTER, RUNNING_STALE_AFTER, AnalysisRun
+from qsort.runs.models import QUEUED_STALE_AFTER, AnalysisRun, worker_lost_before
 from qsort.studies.models import SortComment
 from tests.conftest import make_study
 from tests.runs_support import add_sorts, execute
@@ -23,12 +23,6 @@ def results_url(study) -> str:
 
 def run_url(run, suffix: str = "") -> str:
     return f"/studies/{run.study.slug}/results/{run.pk}/{suffix}"
-
-
-@pytest.fixture
-def sorted_study(study):
-    add_sorts(study, 9)
-    return study
 
 
 @pytest.fixture
@@ -269,8 +263,10 @@ def test_a_run_whose_worker_died_is_stale_and_retried_from_scratch(
     client, researcher, sorted_study, django_capture_on_commit_callbacks
 ):
     run = AnalysisRun.objects.create(study=sorted_study, created_by=researcher, parameters={**PCA3})
-    long_ago = timezone.now() - RUNNING_STALE_AFTER - timedelta(seconds=1)
-    AnalysisRun.objects.filter(pk=run.pk).update(status="running", stage="rotating", progress=55, started_at=long_ago)
+    long_ago = worker_lost_before() - timedelta(seconds=1)
+    AnalysisRun.objects.filter(pk=run.pk).update(
+        status="running", stage="rotating", progress=55, started_at=long_ago, heartbeat_at=long_ago
+    )
     client.force_login(researcher)
     page = client.get(run_url(run)).content.decode()
     assert "Stale" in page and "Retry" in page and "hx-trigger" not in page

@@ -18,9 +18,9 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-from scipy.stats import rankdata
 
 from qsort.analysis.errors import AnalysisInputError
+from qsort.analysis.ranks import average_ranks
 
 CorrelationMethod = Literal["pearson", "spearman", "kendall"]
 METHODS: tuple[str, ...] = ("pearson", "spearman", "kendall")
@@ -45,7 +45,7 @@ def factor(data: np.ndarray, sort_ids: list[str], method: str = "pearson") -> np
         raise AnalysisInputError(f"unknown correlation {method!r}; choose one of {', '.join(METHODS)}")
     x = np.asarray(data, dtype=np.float64)
     if method == "spearman":
-        x = rankdata(x, method="average", axis=0)
+        x = average_ranks(x)
     if method == "kendall":
         a, b = np.triu_indices(x.shape[0], k=1)
         y = np.sign(x[a] - x[b])

@@ -16,7 +16,6 @@ arithmetic runs on the factors so that nothing of size P x P is ever built:
 from __future__ import annotations
 
 import numpy as np
-from scipy import linalg
 
 from qsort.analysis.correlation import matrix
 
@@ -41,6 +40,8 @@ def eigen(z: np.ndarray, k: int = 0, *, dense: bool = False) -> tuple[np.ndarray
     eigenvectors of R are Z^T u / sqrt(lambda): O(M^2 P) work, nothing P x P.  ``dense=True``
     decomposes R itself (as psych does), for tests.
     """
+    from scipy import linalg  # here, not at the top: its import costs more than most analyses
+
     m, p = z.shape
     if m < p and not dense:
         values, small = linalg.eigh(z @ z.T)

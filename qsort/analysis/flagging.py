@@ -19,8 +19,8 @@ def automatic(loadings: np.ndarray, n_statements: int, level: float = 0.05) -> n
     Both tests are strict; by the first a sort is flagged on at most one factor.  Negative
     loaders pass the |a| test and are flagged (the caller warns).
     """
-    sq = loadings**2
-    majority = sq > sq.sum(axis=1, keepdims=True) - sq
+    sq = loadings**2  # works on a stack of loading matrices too: factors are the last axis
+    majority = sq > sq.sum(axis=-1, keepdims=True) - sq
     return majority & (np.abs(loadings) > threshold(n_statements, level))
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import rankdata
+
+from qsort.analysis.ranks import average_ranks
 
 #: qmethod's average reliability coefficient of a Q-sort (Brown 1980).
 RELIABILITY = 0.8
@@ -57,7 +58,7 @@ def factor_arrays(z: np.ndarray, qscores: np.ndarray) -> np.ndarray:
     for j in range(z.shape[1]):
         if np.isnan(z[0, j]):
             continue
-        ranks = rankdata(z[:, j], method="average")
+        ranks = average_ranks(z[:, j])
         out[:, j] = grid[np.floor(ranks).astype(int) - 1]
     return out
 

@@ -70,7 +70,7 @@ class StudySerializer(serializers.ModelSerializer):
     grid = GridField(required=False, max_length=20)
     questions = QuestionSerializer(many=True, read_only=True)
     deck_locked = serializers.BooleanField(read_only=True)
-    role = serializers.CharField(source="user_role", read_only=True)
+    role = serializers.SerializerMethodField()
 
     class Meta:
         model = Study
@@ -89,6 +89,10 @@ class StudySerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["created_at", "updated_at"]
         extra_kwargs = {"condition_of_instruction": {"required": False, "allow_blank": True}}
+
+    def get_role(self, study: Study) -> str | None:
+        """The caller's role, which the view found through the access helper."""
+        return self.context.get("role")
 
     def validate_slug(self, slug: str) -> str:
         if self.instance is not None and slug != self.instance.slug:
@@ -193,6 +197,11 @@ class AnalysisRequestSerializer(serializers.Serializer):
 
 class AnalysisRunSerializer(serializers.ModelSerializer):
     study = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    stale = serializers.BooleanField(
+        source="is_stale",
+        read_only=True,
+        help_text="Queued or running without progress for too long (its worker is gone): POST retry/ to re-queue.",
+    )
     result = serializers.SerializerMethodField()
 
     class Meta:
@@ -203,6 +212,7 @@ class AnalysisRunSerializer(serializers.ModelSerializer):
             "status",
             "progress",
             "stage",
+            "stale",
             "parameters",
             "error",
             "created_at",

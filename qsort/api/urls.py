@@ -2,7 +2,7 @@ from csp.decorators import csp_update
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
-from qsort.api import views
+from qsort.api import sessions, views
 from qsort.api.tokens import ObtainToken
 
 # The vendored documentation apps style themselves with inline styles and draw icons as data:
@@ -27,11 +27,14 @@ urlpatterns = [
     path("studies/<slug:slug>/participants/", views.ParticipantList.as_view(), name="participants"),
     path("studies/<slug:slug>/sorts/", views.SortList.as_view(), name="sorts"),
     path("studies/<slug:slug>/analyses/", views.AnalysisList.as_view(), name="analyses"),
-    path("studies/<slug:slug>/export/<str:file>", views.StudyExport.as_view(), name="study-export"),
-    path("participate/<str:token>/consent/", views.ParticipantConsent.as_view(), name="participant-consent"),
-    path("participate/<str:token>/sort/", views.SubmitSort.as_view(), name="submit-sort"),
+    path("studies/<slug:slug>/export/<str:file>", views.StudyExport.as_view(), name="study_export"),
+    path("studies/<slug:slug>/sessions/", sessions.SessionList.as_view(), name="sessions"),
+    path("sessions/<int:session_id>/summary/", sessions.SessionSummary.as_view(), name="session_summary"),
+    path("participate/<str:token>/consent/", views.ParticipantConsent.as_view(), name="participant_consent"),
+    path("participate/<str:token>/sort/", views.SubmitSort.as_view(), name="submit_sort"),
     path("analyses/<int:run_id>/", views.AnalysisDetail.as_view(), name="analysis"),
-    path("analyses/<int:run_id>/export/<str:file>", views.RunExport.as_view(), name="analysis-export"),
+    path("analyses/<int:run_id>/retry/", views.AnalysisRetry.as_view(), name="analysis_retry"),
+    path("analyses/<int:run_id>/export/<str:file>", views.RunExport.as_view(), name="analysis_export"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", DOCS_POLICY(SpectacularSwaggerSplitView.as_view(**docs("swagger_ui"))), name="docs"),
     path("redoc/", DOCS_POLICY(SpectacularRedocView.as_view(**docs("redoc"))), name="redoc"),

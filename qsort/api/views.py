@@ -1,6 +1,6 @@
 """The REST API: a thin edge over the same model methods and services as the web pages.
 
-Every study-scoped endpoint goes through `study_for` (strangers 404, roles without the
+Every study-scoped endpoint goes through `access_for` (strangers 404, roles without the
 capability 403). Token authentication comes first so an anonymous client gets 401 with a
 `WWW-Authenticate: Token` challenge; browsers signed in to the site use their session (with CSRF).
 """
@@ -29,9 +29,10 @@ from qsort.exchange import services as exchange
 from qsort.participate import services as participate
 from qsort.runs.models import AnalysisRun
 from qsort.security.limits import ParticipantThrottle
-from qsort.studies.access import Can, study_for
+from qsort.studies.access import Access, Can, access_for, study_for
 from qsort.studies.models import (
     Answer,
+    Collaborator,
     DeckLocked,
     Participant,
     Sort,
@@ -61,10 +62,13 @@ class Endpoint:
     read_capability = Can.VIEW
     write_capability = Can.EDIT
 
-    def study(self) -> Study:
+    def access(self) -> Access:
         request: Request = self.request  # type: ignore[attr-defined]
         capability = self.read_capability if request.method in SAFE_METHODS else self.write_capability
-        return study_for(request.user, self.kwargs["slug"], capability)  # type: ignore[attr-defined]
+        return access_for(request.user, self.kwargs["slug"], capability)  # type: ignore[attr-defined]
+
+    def study(self) -> Study:
+        return self.access().study
 
 
 # --- studies -----------------------------------------------------------------------------
@@ -115,7 +119,7 @@ class StudyList(Endpoint, generics.ListCreateAPIView):
                 owner=self.request.user, slug=data["slug"], title=data["title"], condition_of_instruction=""
             )
             _apply_study_changes(study, data)
-        study.user_role = "owner"
+        serializer.context["role"] = Collaborator.Role.OWNER
         serializer.instance = study
 
 
@@ -126,7 +130,13 @@ class StudyDetail(Endpoint, generics.RetrieveUpdateAPIView):
     http_method_names = ["get", "patch", "head", "options"]
 
     def get_object(self) -> Study:
-        return self.study()
+        access = self.access()
+        self.role = access.role
+        return access.study
+
+    def get_serializer_context(self) -> dict:
+        # The serializer reports the caller's role, found by get_object (which runs first).
+        return {**super().get_serializer_context(), "role": getattr(self, "role", None)}
 
     def perform_update(self, serializer: s.StudySerializer) -> None:
         with transaction.atomic():
@@ -371,6 +381,28 @@ class AnalysisDetail(Endpoint, generics.RetrieveAPIView):
 
     def get_object(self) -> AnalysisRun:
         return _run_for(self.request, self.kwargs["run_id"], Can.VIEW)
+
+
+class AnalysisRetry(Endpoint, APIView):
+    """Re-queue a failed or stale run (same parameters, same id); 409 for any other run."""
+
+    @extend_schema(
+        request=None,
+        responses={
+            202: inline_serializer(
+                "AnalysisRequeued", {"id": serializers.IntegerField(), "status": serializers.CharField()}
+            ),
+            409: OpenApiTypes.OBJECT,
+        },
+    )
+    def post(self, request: Request, run_id: int) -> Response:
+        from qsort.runs.services import retry  # the runs room owns the workflow
+
+        run = _run_for(request, run_id, Can.ANALYSE)
+        if not run.can_retry:
+            raise Conflict({"detail": _("Only a failed run, or one that stopped making progress, can be retried.")})
+        retry(run)
+        return Response({"id": run.pk, "status": AnalysisRun.Status.QUEUED}, status=status.HTTP_202_ACCEPTED)
 
 
 # --- exports -----------------------------------------------------------------------------

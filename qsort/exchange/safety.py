@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# The control characters XML 1.0 (so XLSX) cannot hold: openpyxl's ILLEGAL_CHARACTERS_RE, here
+# so that CSV exports need not import openpyxl.
+ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 # Whitespace a spreadsheet may skip before it decides a cell is a formula.
 LEADING_BLANKS = " \t\r\n"
 

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 from qsort.exchange import services
 from qsort.exchange.models import DownloadLog
 from qsort.runs.models import AnalysisRun
-from qsort.studies.access import Can, role_allows, study_for
+from qsort.studies.access import Access, Can, access_for, study_for
 from qsort.studies.models import Study
 
 STUDY_DOWNLOADS = [
@@ -48,14 +48,14 @@ STUDY_DOWNLOADS = [
 RECENT_DOWNLOADS = 10
 
 
-def _page(request: HttpRequest, study: Study, **extra) -> HttpResponse:
-    role = study.user_role
-    can_download = role_allows(role, Can.DOWNLOAD)
+def _page(request: HttpRequest, access: Access, **extra) -> HttpResponse:
+    study, can_download = access.study, access.can_download
     context = {
+        "access": access,
         "study": study,
         "tab": "data",
         "can_download": can_download,
-        "can_import": role_allows(role, Can.EDIT),
+        "can_import": access.can_edit,
         "study_downloads": STUDY_DOWNLOADS,
         "runs": (
             AnalysisRun.objects.filter(study=study, status=AnalysisRun.Status.DONE).defer("result")[:10]
@@ -76,7 +76,7 @@ def _page(request: HttpRequest, study: Study, **extra) -> HttpResponse:
 @login_required
 @require_GET
 def data_page(request: HttpRequest, slug: str) -> HttpResponse:
-    return _page(request, study_for(request.user, slug, Can.VIEW))
+    return _page(request, access_for(request.user, slug, Can.VIEW))
 
 
 @login_required
@@ -178,7 +178,8 @@ def _two_step_import(
 @login_required
 @require_POST
 def import_statements(request: HttpRequest, slug: str) -> HttpResponse:
-    study = study_for(request.user, slug, Can.EDIT)
+    access = access_for(request.user, slug, Can.EDIT)
+    study = access.study
     key = f"exchange:statements:{study.pk}"
 
     def read() -> dict[str, bytes]:
@@ -190,7 +191,7 @@ def import_statements(request: HttpRequest, slug: str) -> HttpResponse:
         return _("%(count)d statements added to the deck.") % {"count": len(created)}
 
     def show(plan, error: str) -> HttpResponse:
-        return _page(request, study, statements_preview=plan, statements_error=error)
+        return _page(request, access, statements_preview=plan, statements_error=error)
 
     response = _two_step_import(
         request, key, read, lambda files: services.preview_statements(study, files["data"]), apply, show
@@ -201,7 +202,8 @@ def import_statements(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_POST
 def import_sorts(request: HttpRequest, slug: str) -> HttpResponse:
-    study = study_for(request.user, slug, Can.EDIT)
+    access = access_for(request.user, slug, Can.EDIT)
+    study = access.study
     key = f"exchange:sorts:{study.pk}"
 
     def apply(plan) -> str:
@@ -209,7 +211,7 @@ def import_sorts(request: HttpRequest, slug: str) -> HttpResponse:
         return _("%(count)d sorts imported.") % {"count": stored}
 
     def show(plan, error: str) -> HttpResponse:
-        return _page(request, study, sorts_preview=plan, sorts_error=error)
+        return _page(request, access, sorts_preview=plan, sorts_error=error)
 
     response = _two_step_import(
         request,

@@ -9,10 +9,6 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-
 from qsort.exchange.safety import neutralise, printable
 from qsort.exchange.tables import Cell, Table
 
@@ -36,19 +32,23 @@ def csv_bytes(table: Table) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-def _xlsx_cell(sheet, value: Cell, font: Font | None = None) -> WriteOnlyCell:
-    """Text is written as a string cell, never a formula, whatever it starts with (and it is
-    neutralised too, for whoever saves the sheet as CSV)."""
-    cell = WriteOnlyCell(sheet, value=_cell(value))
-    if isinstance(cell.value, str):
-        cell.data_type = "s"
-    if font is not None:
-        cell.font = font
-    return cell
-
-
 def xlsx_bytes(tables: Sequence[Table]) -> bytes:
     """A workbook with one sheet per table; write-only mode streams rows (thousands of sorts)."""
+    # Imported here: openpyxl takes a third of a second to import, and only downloads need it.
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    def _xlsx_cell(sheet, value: Cell, font: Font | None = None) -> WriteOnlyCell:
+        """Text is written as a string cell, never a formula, whatever it starts with (and it is
+        neutralised too, for whoever saves the sheet as CSV)."""
+        cell = WriteOnlyCell(sheet, value=_cell(value))
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
+        if font is not None:
+            cell.font = font
+        return cell
+
     workbook = Workbook(write_only=True)
     bold = Font(bold=True)
     for table in tables:

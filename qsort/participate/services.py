@@ -153,6 +153,8 @@ def clean_state(rules: DraftRules, payload: object) -> dict[str, Any]:
 def save_draft(participant: Participant, state: dict[str, Any]) -> bool:
     """Store a clean draft unless a newer one is already stored; False when it was stale.
 
+    True for a repeat of the stored draft, so a retried request is not taken for a conflict.
+
     One conditional UPDATE decides, so two tabs or a slow request racing a fast one can never
     replace newer work with older work.
     """
@@ -164,7 +166,9 @@ def save_draft(participant: Participant, state: dict[str, Any]) -> bool:
                 with transaction.atomic():
                     SortDraft.objects.create(participant=participant, state=state)
             except IntegrityError:
-                return False  # a draft exists and holds this version or a newer one
+                # A draft exists and holds this version or a newer one. The same draft again is
+                # a retry whose first answer was lost on the way: it is saved, say so.
+                return SortDraft.objects.filter(participant=participant, state=state).exists()
         Participant.objects.filter(pk=participant.pk).update(last_saved_at=now)
     return True
 

@@ -13,6 +13,7 @@ from functools import wraps
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
@@ -104,7 +105,6 @@ def _page(request: HttpRequest, participant: Participant, template: str, status:
         study=study,
         steps=_steps(participant.stage),
         step_count=len(STEPS),
-        page_url=f"/p/{participant.token}/",
     )
     return render(request, f"participate/{template}", context, status=status)
 
@@ -115,6 +115,7 @@ def _js_text() -> dict[str, str]:
         "saving": _("Saving…"),
         "saved": _("Saved"),
         "offline": _("Not saved yet: no connection. We keep trying, your cards stay here."),
+        "paused": _("Saving paused, we will retry. Your cards stay here."),
         "stale": _("This sort was changed in another window. Please reload this page to continue."),
         "counter": _("Card %(index)s of %(total)s"),
         "presorted": _("You put statement %(number)s on the %(pile)s pile."),
@@ -165,7 +166,9 @@ def personal_link(request: HttpRequest, participant: Participant) -> HttpRespons
     if not study.accepts_sorts:
         return _not_open(request, study)
     if participant.stage == Stage.INVITED:
-        return _page(request, participant, "consent.html", form_action=f"/p/{participant.token}/consent/")
+        return _page(
+            request, participant, "consent.html", form_action=reverse("participate:consent", args=[participant.token])
+        )
     if participant.stage == Stage.CONSENTED:
         return _page(request, participant, "instructions.html", grid=_columns(study, services.empty_state(), {}))
     state = services.draft_state(participant)
@@ -253,11 +256,11 @@ def _review(
 def consent(request: HttpRequest, participant: Participant) -> HttpResponse:
     """'I agree' stores the consent; 'Leave' stores nothing at all."""
     if request.POST.get("choice") != "agree":
-        return _left(request, participant.study, f"/p/{participant.token}/")
+        return _left(request, participant.study, participant.get_absolute_url())
     if not participant.study.accepts_sorts:
         return _not_open(request, participant.study)
     services.consent(participant)
-    return redirect(f"/p/{participant.token}/")
+    return redirect(participant)
 
 
 def _left(request: HttpRequest, study: Study, back_url: str) -> HttpResponse:
@@ -270,12 +273,12 @@ def _left(request: HttpRequest, study: Study, back_url: str) -> HttpResponse:
 def step(request: HttpRequest, participant: Participant) -> HttpResponse:
     """Go to the next step (or from the review back to the grid); refused with a reason."""
     if participant.is_completed or not participant.study.accepts_sorts:
-        return redirect(f"/p/{participant.token}/")
+        return redirect(participant)
     try:
         services.go_to(participant, request.POST.get("to", ""))
     except StepRefused as refused:
         messages.error(request, str(refused))
-    return redirect(f"/p/{participant.token}/")
+    return redirect(participant)
 
 
 @require_POST
@@ -320,7 +323,7 @@ def submit(request: HttpRequest, participant: Participant) -> HttpResponse:
             study=participant.study,
         )
     if participant.stage == Stage.INVITED:
-        return redirect(f"/p/{participant.token}/")
+        return redirect(participant)
     pairs = [tuple(item.split(":", 1)) if ":" in item else (item, None) for item in request.POST.getlist("placement")]
     comments = {k.removeprefix("comment-"): v for k, v in request.POST.items() if k.startswith("comment-")}
     answers = {k.removeprefix("answer-"): v for k, v in request.POST.items() if k.startswith("answer-")}
@@ -351,7 +354,7 @@ def submit(request: HttpRequest, participant: Participant) -> HttpResponse:
     # and this browser forgets the participant, so the next person on it starts afresh.
     SortDraft.objects.filter(participant=participant).delete()
     request.session.pop(OPEN_LINK_SESSION_KEY.format(participant.study_id), None)
-    return redirect(f"/p/{participant.token}/")
+    return redirect(participant)
 
 
 # --- the open study link ----------------------------------------------------------------------
@@ -383,26 +386,35 @@ def _open_link(request: HttpRequest, study: Study) -> HttpResponse:
         del request.session[session_key]
         known = choice = None
     elif known and choice == "agree":
-        return redirect(f"/p/{known}/")  # the consent form sent twice (double click, reload)
+        return redirect("participate:personal_link", token=known)  # consent sent twice (double click)
     elif known:
         return render(
             request,
             "participate/resume.html",
-            {"study": study, "resume_url": f"/p/{known}/", "form_action": f"/s/{study.slug}/"},
+            {
+                "study": study,
+                "resume_url": reverse("participate:personal_link", args=[known]),
+                "form_action": reverse("participate:open_link", args=[study.slug]),
+            },
         )
     if not study.accepts_sorts:
         return _not_open(request, study)
     if choice is not None and choice != "new":
         if choice != "agree":
-            return _left(request, study, f"/s/{study.slug}/")
+            return _left(request, study, reverse("participate:open_link", args=[study.slug]))
         participant = services.join_open_study(study)
         request.session[session_key] = participant.token
         if not request.user.is_authenticated:
             request.session.set_expiry(0)  # a participant's session ends when the browser closes
-        return redirect(f"/p/{participant.token}/")
+        return redirect(participant)
     steps = _steps(Stage.INVITED)
     return render(
         request,
         "participate/consent.html",
-        {"study": study, "steps": steps, "step_count": len(STEPS), "form_action": f"/s/{study.slug}/"},
+        {
+            "study": study,
+            "steps": steps,
+            "step_count": len(STEPS),
+            "form_action": reverse("participate:open_link", args=[study.slug]),
+        },
     )

@@ -2,21 +2,36 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, models
 from django.db.models import F, Q
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from qsort.studies.models import Study
 
 # A queued run that no worker picked up in this time was probably never delivered (broker
-# outage, worker down); a running one this old lost its worker. Either way: offer a retry.
+# outage, worker down): the page offers a retry (the sweep re-sends it sooner, see services).
 QUEUED_STALE_AFTER = timedelta(minutes=2)
-RUNNING_STALE_AFTER = timedelta(minutes=15)
+# A worker lost (killed, out of memory, machine gone) leaves its run "running": the heartbeat
+# it writes every QSORT_RUN_HEARTBEAT_SECONDS stops, and after three missed beats the run is
+# taken over by the next delivery or sweep. A run that loses its worker this often fails.
+HEARTBEATS_MISSED = 3
+MAX_ATTEMPTS = 3
+
+
+def heartbeat_interval() -> timedelta:
+    return timedelta(seconds=settings.QSORT_RUN_HEARTBEAT_SECONDS)
+
+
+def worker_lost_before() -> datetime:
+    """A running run whose last heartbeat is older than this has lost its worker."""
+    return timezone.now() - HEARTBEATS_MISSED * heartbeat_interval()
+
 
 STAGES = {
     "loading data": _("Loading data"),
@@ -31,6 +46,12 @@ STAGES = {
 
 
 class AnalysisRunQuerySet(models.QuerySet):
+    def lost_worker(self) -> AnalysisRunQuerySet:
+        """Running runs whose worker stopped beating (claimed before any beat: the claim time)."""
+        return self.alias(sign_of_life=Coalesce("heartbeat_at", "started_at")).filter(
+            status=AnalysisRun.Status.RUNNING, sign_of_life__lt=worker_lost_before()
+        )
+
     def for_dashboard(self) -> AnalysisRunQuerySet:
         """Runs with their result minus the sorts x sorts correlation matrix, which the dashboard
         never shows and which, at 1,000 sorts, is a million numbers to decode per page view."""
@@ -67,6 +88,11 @@ class AnalysisRun(models.Model):
     # When it was last put on the queue (creation or retry): the clock for "stale".
     queued_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
+    # The worker that claimed the run writes only while this is its claim: a run taken over
+    # (lost worker) or reset (a participant withdrew) ignores the late writes of the old one.
+    claim = models.CharField(max_length=32, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     objects = AnalysisRunQuerySet.as_manager()
@@ -87,6 +113,10 @@ class AnalysisRun(models.Model):
         indexes = [
             # The results page lists a study's runs, newest first.
             models.Index(fields=["study", "-created_at"], name="analysisrun_study_created"),
+            # The recovery sweep looks for unfinished runs every few seconds.
+            models.Index(
+                fields=["status"], condition=Q(status__in=["queued", "running"]), name="analysisrun_unfinished"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -103,7 +133,8 @@ class AnalysisRun(models.Model):
         if self.status == self.Status.QUEUED:
             return now - self.queued_at > QUEUED_STALE_AFTER
         if self.status == self.Status.RUNNING:
-            return self.started_at is not None and now - self.started_at > RUNNING_STALE_AFTER
+            last_sign_of_life = self.heartbeat_at or self.started_at
+            return last_sign_of_life is not None and last_sign_of_life < worker_lost_before()
         return False
 
     @property

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, F, Max
@@ -15,7 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from qsort.analysis import correlation, extraction
-from qsort.runs.models import AnalysisRun
+from qsort.runs import background
+from qsort.runs.models import MAX_ATTEMPTS, AnalysisRun
 from qsort.studies.models import Participant, SortValue, Study
 
 logger = logging.getLogger(__name__)
@@ -26,8 +29,13 @@ MAX_FACTORS = 8
 # One quick retry (a pooled connection may be stale after a Redis restart), then give up: a
 # request must not hang on a broker outage. Measured: ~0.15 s when Redis refuses connections.
 PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
-# Automatic re-analysis waits this long after a sort, so a burst of sorts shares one run.
-AUTO_REANALYSE_DELAY_SECONDS = 30
+# Automatic re-analysis waits this long after a sort, so a burst of sorts shares one run, and
+# starts at most once per interval per study; only the newest few automatic runs are kept.
+AUTO_REANALYSE_DELAY = timedelta(seconds=30)
+AUTO_REANALYSE_MIN_INTERVAL = timedelta(minutes=2)
+AUTOMATIC_RUNS_KEPT = 3
+# A queued run still waiting this long after it was due is sent again by the sweep.
+RESEND_AFTER = timedelta(seconds=30)
 
 
 class RunRefused(Exception):
@@ -165,54 +173,119 @@ def flag_overrides_for(run: AnalysisRun, wanted: set[tuple[int, int]]) -> list[l
     return [[sort, factor, flag] for (sort, factor), flag in overrides.items()]
 
 
+# Reset a run to "queued, nobody's": a retry, a takeover of a lost worker's run, a re-run.
+REQUEUED = {
+    "status": AnalysisRun.Status.QUEUED,
+    "progress": 0,
+    "stage": "",
+    "error": "",
+    "claim": "",
+    "heartbeat_at": None,
+    "started_at": None,
+    "finished_at": None,
+}
+
+
 def retry(run: AnalysisRun) -> None:
     """Put a failed or stale run back on the queue, same parameters, same row."""
     with transaction.atomic():
-        AnalysisRun.objects.filter(pk=run.pk).update(
-            status=AnalysisRun.Status.QUEUED,
-            progress=0,
-            stage="",
-            error="",
-            started_at=None,
-            finished_at=None,
-            queued_at=timezone.now(),
-        )
+        AnalysisRun.objects.filter(pk=run.pk).update(**REQUEUED, attempts=0, queued_at=timezone.now())
         enqueue(run)
 
 
-def enqueue(run: AnalysisRun, *, countdown: int | None = None) -> None:
+def enqueue(run: AnalysisRun, *, countdown: float | None = None) -> None:
     """Send the run to the worker after commit; a broker outage is logged, never raised.
 
-    The run stays queued in the database, so nothing is lost: after QUEUED_STALE_AFTER the
-    page shows it as stale with a retry button.
+    The run stays queued in the database, so nothing is lost: the sweep (recover_runs) re-sends
+    it once the broker is back, and after QUEUED_STALE_AFTER the page offers a retry. Without a
+    broker the run goes to the web process's background thread, never into the request.
     """
     from qsort.runs.tasks import run_analysis  # the task module imports this one
 
-    def send() -> None:
-        run_analysis.apply_async((run.pk,), countdown=countdown, retry=True, retry_policy=PUBLISH_RETRY_POLICY)
+    if settings.QSORT_RUNS_IN_PROCESS:
+
+        def send() -> None:
+            background.submit(run.pk, delay=countdown or 0)
+            recover_runs()  # without beat, each enqueue is the moment to pick up what a restart left
+    else:
+
+        def send() -> None:
+            run_analysis.apply_async((run.pk,), countdown=countdown, retry=True, retry_policy=PUBLISH_RETRY_POLICY)
 
     transaction.on_commit(send, robust=True)
 
 
-def reanalyse_after_new_sort(study_id: int) -> AnalysisRun | None:
-    """Automatic re-analysis: re-run the latest parameters, at most one queued run per study.
+def recover_runs() -> dict[str, int]:
+    """The sweep: re-send queued runs nobody picked up, hand lost workers' runs to a new one.
 
-    The study row is locked so two sorts completing together cannot queue two runs, and the
-    task starts after a short delay so a burst of sorts shares one run.
+    A queued run is re-sent when it waited RESEND_AFTER past its due time (its message was lost
+    with a broker outage or a purge; a duplicate message is harmless, the claim makes it a
+    no-op). A running run whose heartbeat stopped is queued again, or failed with a clear
+    message once it has lost its worker MAX_ATTEMPTS times (an analysis that kills its worker,
+    e.g. out of memory, must not loop forever).
+    """
+    now = timezone.now()
+    unfinished = AnalysisRun.objects.filter(status__in=[AnalysisRun.Status.QUEUED, AnalysisRun.Status.RUNNING])
+    lost = unfinished.filter(status=AnalysisRun.Status.RUNNING).lost_worker()
+    failed = lost.filter(attempts__gte=MAX_ATTEMPTS).update(
+        status=AnalysisRun.Status.FAILED,
+        claim="",
+        finished_at=now,
+        error=_(
+            "The analysis stopped %(n)d times because the worker running it was lost (for example, it ran out "
+            "of memory). Try fewer factors or ask your administrator to give the worker more memory."
+        )
+        % {"n": MAX_ATTEMPTS},
+    )
+    taken_over = list(lost.values_list("pk", flat=True))
+    AnalysisRun.objects.filter(pk__in=taken_over, status=AnalysisRun.Status.RUNNING).update(**REQUEUED, queued_at=now)
+    resend = list(
+        unfinished.filter(status=AnalysisRun.Status.QUEUED, queued_at__lt=now - RESEND_AFTER).values_list(
+            "pk", flat=True
+        )
+    )
+    AnalysisRun.objects.filter(pk__in=resend).update(queued_at=now)
+    for run_id in [*taken_over, *resend]:
+        logger.warning("Analysis run %s: re-sent to a worker", run_id)
+        enqueue(AnalysisRun(pk=run_id))
+    return {"failed": failed, "taken_over": len(taken_over), "resent": len(resend)}
+
+
+def reanalyse_after_new_sort(study_id: int) -> AnalysisRun | None:
+    """Automatic re-analysis: re-run the latest parameters, at most one pending run per study.
+
+    The study row is locked so two sorts completing together cannot queue two runs. A pending
+    automatic run will read this sort too, so none is added; a stuck one is re-sent rather than
+    blocking. A new run waits AUTO_REANALYSE_DELAY (a burst of sorts shares it) and at least
+    AUTO_REANALYSE_MIN_INTERVAL after the previous automatic run (a flood of sorts cannot turn
+    into a flood of analyses). Only the newest AUTOMATIC_RUNS_KEPT automatic runs are kept.
     """
     with transaction.atomic():
         study = Study.objects.select_for_update().filter(pk=study_id, auto_reanalyse=True).first()
         if study is None:
             return None
-        latest = AnalysisRun.objects.filter(study=study).defer("result").first()
-        if latest is None or AnalysisRun.objects.filter(study=study, status=AnalysisRun.Status.QUEUED).exists():
+        runs = AnalysisRun.objects.filter(study=study).defer("result")
+        latest = runs.first()
+        if latest is None:
+            return None
+        pending = runs.filter(automatic=True, status=AnalysisRun.Status.QUEUED).first()
+        if pending is not None:
+            if pending.is_stale:
+                retry(pending)
             return None
         try:
             parameters = clean_parameters(study, latest.parameters)
         except RunRefused:
             return None
-        run = AnalysisRun.objects.create(study=study, parameters=parameters, automatic=True)
-        enqueue(run, countdown=AUTO_REANALYSE_DELAY_SECONDS)
+        now = timezone.now()
+        due = now + AUTO_REANALYSE_DELAY
+        previous = runs.filter(automatic=True).first()
+        if previous is not None:
+            due = max(due, previous.created_at + AUTO_REANALYSE_MIN_INTERVAL)
+        run = AnalysisRun.objects.create(study=study, parameters=parameters, automatic=True, queued_at=due)
+        enqueue(run, countdown=(due - now).total_seconds())
+        finished = runs.filter(automatic=True, status__in=[AnalysisRun.Status.DONE, AnalysisRun.Status.FAILED])
+        runs.filter(pk__in=finished.values_list("pk", flat=True)[AUTOMATIC_RUNS_KEPT - 1 :]).delete()
     return run
 
 

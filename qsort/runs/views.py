@@ -27,7 +27,7 @@ from qsort.runs.services import (
     start_run,
 )
 from qsort.security.parsing import whole_number
-from qsort.studies.access import Can, role_allows, study_for
+from qsort.studies.access import Can, access_for, study_for
 from qsort.studies.models import SortComment, Study
 
 HISTORY_LENGTH = 50
@@ -71,7 +71,8 @@ def _run_of(study: Study, run_id: int) -> AnalysisRun:
 @login_required
 def results(request: HttpRequest, slug: str) -> HttpResponse:
     """Start a run (with the scree of the current sorts to choose K), and the run history."""
-    study = study_for(request.user, slug, Can.ANALYSE if request.method == "POST" else Can.VIEW)
+    access = access_for(request.user, slug, Can.ANALYSE if request.method == "POST" else Can.VIEW)
+    study = access.study
     form = RunForm(request.POST or None)
     if form.is_valid():
         try:
@@ -86,6 +87,7 @@ def results(request: HttpRequest, slug: str) -> HttpResponse:
         request,
         "runs/results.html",
         {
+            "access": access,
             "study": study,
             "tab": "results",
             "form": form,
@@ -93,7 +95,7 @@ def results(request: HttpRequest, slug: str) -> HttpResponse:
             "latest": runs[0] if runs else None,
             "eigenvalues": eigenvalues[: MAX_FACTORS + 2],
             "scree": charts.scree(eigenvalues) if eigenvalues else "",
-            "can_analyse": role_allows(study.user_role, Can.ANALYSE),
+            "can_analyse": access.can_analyse,
         },
     )
 
@@ -116,14 +118,16 @@ def _axis(request: HttpRequest, name: str, default: int, k: int) -> int:
 def run(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
     """One run: its progress while it works, then its dashboard. htmx polls the `run-body`
     partial; the loadings plot and the rotation preview are partials of the same page."""
-    study = study_for(request.user, slug, Can.VIEW)
+    access = access_for(request.user, slug, Can.VIEW)
+    study = access.study
     run = get_object_or_404(AnalysisRun.objects.for_dashboard().select_related("created_by"), pk=run_id, study=study)
     context = {
+        "access": access,
         "study": study,
         "tab": "results",
         "run": run,
-        "can_analyse": role_allows(study.user_role, Can.ANALYSE),
-        "can_download": role_allows(study.user_role, Can.DOWNLOAD),
+        "can_analyse": access.can_analyse,
+        "can_download": access.can_download,
     }
     if run.status == AnalysisRun.Status.DONE:
         dashboard = Dashboard(run.dashboard_result, _comments(study))

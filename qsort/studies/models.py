@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Count, Max, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext
@@ -87,6 +88,13 @@ class Study(models.Model):
         default=False, help_text=_("Re-run the latest analysis when a new sort is completed.")
     )
     language = models.CharField(max_length=10, default="en", choices=settings.LANGUAGES)
+    room_shows_comments = models.BooleanField(
+        default=False,
+        help_text=_(
+            "The discussion board of a session shows the group's comments on extreme cards, without "
+            "saying who wrote them."
+        ),
+    )
     archived = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -107,6 +115,7 @@ class Study(models.Model):
         "comments_required",
         "auto_reanalyse",
         "language",
+        "room_shows_comments",
     )
 
     class Meta:
@@ -120,6 +129,9 @@ class Study(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("workspace:overview", args=[self.slug])
 
     # --- roles -----------------------------------------------------------------------
     def role_of(self, user) -> str | None:
@@ -209,7 +221,7 @@ class Study(models.Model):
     @property
     def open_link(self) -> str:
         """The study-wide link that creates a new participant per visitor (when enabled)."""
-        return f"{settings.SITE_URL}/s/{self.slug}/"
+        return settings.SITE_URL + reverse("participate:open_link", args=[self.slug])
 
     @property
     def accepts_sorts(self) -> bool:
@@ -384,6 +396,10 @@ class Participant(models.Model):
     def __str__(self) -> str:
         return self.label
 
+    def get_absolute_url(self) -> str:
+        """The personal link's path: a credential, so never logged or shown to researchers."""
+        return reverse("participate:personal_link", args=[self.token])
+
     @property
     def label(self) -> str:
         """What researchers see: the code, or a neutral number. Never the token."""
@@ -395,7 +411,7 @@ class Participant(models.Model):
 
     @property
     def link(self) -> str:
-        return f"{settings.SITE_URL}/p/{self.token}/"
+        return settings.SITE_URL + self.get_absolute_url()
 
     def withdraw(self) -> None:
         """The right to withdraw: the participant and every answer they gave are deleted."""

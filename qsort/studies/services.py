@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from qsort.security.parsing import storable, unstorable_message, whole_number
 from qsort.studies.models import Answer, Participant, Sort, SortComment, SortValue, Study
+from qsort.studies.signals import sort_completed
 from qsort.studies.validation import SortInvalid, SortRules, check_sort, signed
 
 logger = logging.getLogger(__name__)
@@ -169,18 +170,20 @@ def submit_sort(
         participant.started_at = participant.started_at or now
         participant.save(update_fields=["stage", "completed_at", "last_saved_at", "started_at"])
         Study.objects.filter(pk=study.pk).update(updated_at=now)
-        transaction.on_commit(lambda: sort_completed(study.pk))
+        transaction.on_commit(lambda: announce_sort_completed(study.pk))
     return sort, True
 
 
-def sort_completed(study_id: int) -> None:
-    """Side effects of a new completed sort, after commit (the analysis room hooks in here).
+def announce_sort_completed(study_id: int) -> None:
+    """Tell the rooms built on studies (re-analysis lives in `runs`) that a sort was completed.
 
     Never raises into the participant's request: a broker outage must not fail a submission.
     """
-    from qsort.runs.services import reanalyse_after_new_sort  # runs builds on studies, not the reverse
-
-    try:
-        reanalyse_after_new_sort(study_id)
-    except Exception:
-        logger.exception("Automatic re-analysis of study %s could not be queued", study_id)
+    for receiver, outcome in sort_completed.send_robust(sender=Sort, study_id=study_id):
+        if isinstance(outcome, Exception):
+            logger.error(
+                "%s failed after a sort of study %s was completed",
+                getattr(receiver, "__qualname__", receiver),
+                study_id,
+                exc_info=outcome,
+            )

@@ -37,12 +37,14 @@ class StudySettingsForm(forms.ModelForm):
             "language",
             "open_link_enabled",
             "comments_required",
+            "room_shows_comments",
         ]
         labels = {
             "label_disagree": _("Label of the left pole"),
             "label_agree": _("Label of the right pole"),
             "open_link_enabled": _("Open link"),
             "comments_required": _("Ask for a comment on the cards at both ends (required)"),
+            "room_shows_comments": _("Show comments on a session's discussion board (anonymously)"),
         }
         widgets = {
             "condition_of_instruction": forms.Textarea(attrs={"rows": 2}),

@@ -12,10 +12,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from qsort.studies.access import Can, study_for
+from qsort.studies.access import Can, access_for, study_for
 from qsort.studies.models import Collaborator, Participant, PostSortQuestion, Study, StudyNotReady
 from qsort.workspace.forms import CollaboratorForm, QuestionForm, StudyCreateForm, StudySettingsForm
 from qsort.workspace.services import duplicate_study, move, renumber_positions, studies_for_list
@@ -26,10 +27,6 @@ def home(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("workspace:studies")
     return render(request, "workspace/home.html")
-
-
-def study_url(study: Study, page: str = "") -> str:
-    return f"/studies/{study.slug}/{page + '/' if page else ''}"
 
 
 # --- the list --------------------------------------------------------------------------------
@@ -55,7 +52,7 @@ def study_new(request: HttpRequest) -> HttpResponse:
         study.slug = Study.objects.unique_slug(study.title)
         study.save()
         messages.success(request, _("Study created. Now add its statements."))
-        return redirect(study_url(study, "deck"))
+        return redirect("workspace:deck", slug=study.slug)
     return render(request, "workspace/study_new.html", {"form": form})
 
 
@@ -65,11 +62,13 @@ def study_new(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def overview(request: HttpRequest, slug: str) -> HttpResponse:
-    study = study_for(request.user, slug, Can.VIEW)
+    access = access_for(request.user, slug, Can.VIEW)
+    study = access.study
     by_stage = dict(study.participants.order_by().values_list("stage").annotate(n=Count("id")))
     stages = [(label, by_stage.get(value, 0)) for value, label in Participant.Stage.choices]
     grid = study.grid()
     context = {
+        "access": access,
         "study": study,
         "tab": "overview",
         "stages": stages,
@@ -95,7 +94,7 @@ def study_open(request: HttpRequest, slug: str) -> HttpResponse:
         messages.error(request, _("The study cannot open yet: %(why)s") % {"why": refusal})
     else:
         messages.success(request, _("The study is open: participants can now sort."))
-    return redirect(study_url(study))
+    return redirect(study)
 
 
 @login_required
@@ -104,7 +103,7 @@ def study_close(request: HttpRequest, slug: str) -> HttpResponse:
     study = study_for(request.user, slug, Can.EDIT)
     study.close()
     messages.success(request, _("The study is closed: links no longer accept sorts."))
-    return redirect(study_url(study))
+    return redirect(study)
 
 
 @login_required
@@ -116,7 +115,7 @@ def study_duplicate(request: HttpRequest, slug: str) -> HttpResponse:
         request,
         _("This is a copy of “%(title)s”: a draft with the same texts, deck and grid.") % {"title": study.title},
     )
-    return redirect(study_url(copy, "settings"))
+    return redirect("workspace:settings", slug=copy.slug)
 
 
 @login_required
@@ -139,7 +138,8 @@ def study_archive(request: HttpRequest, slug: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def study_delete(request: HttpRequest, slug: str) -> HttpResponse:
     """Deleting removes every sort: the owner confirms by typing the study's address."""
-    study = study_for(request.user, slug, Can.MANAGE)
+    access = access_for(request.user, slug, Can.MANAGE)
+    study = access.study
     error = ""
     if request.method == "POST":
         if request.POST.get("confirm_slug", "").strip() != study.slug:
@@ -149,7 +149,9 @@ def study_delete(request: HttpRequest, slug: str) -> HttpResponse:
             study.delete()
             messages.success(request, _("“%(title)s” and all its data are deleted.") % {"title": title})
             return redirect("workspace:studies")
-    return render(request, "workspace/study_delete.html", {"study": study, "tab": "overview", "error": error})
+    return render(
+        request, "workspace/study_delete.html", {"access": access, "study": study, "tab": "overview", "error": error}
+    )
 
 
 # --- settings and post-sort questions ----------------------------------------------------------
@@ -158,13 +160,14 @@ def study_delete(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def study_settings(request: HttpRequest, slug: str) -> HttpResponse:
-    study = study_for(request.user, slug, Can.EDIT)
+    access = access_for(request.user, slug, Can.EDIT)
+    study = access.study
     form = StudySettingsForm(request.POST or None, instance=study)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, _("Settings saved."))
-        return redirect(study_url(study, "settings"))
-    return render(request, "workspace/settings.html", _questions_context(study, form=form))
+        return redirect("workspace:settings", slug=study.slug)
+    return render(request, "workspace/settings.html", _questions_context(study, form=form, access=access))
 
 
 def _questions_context(study: Study, **extra) -> dict:
@@ -183,7 +186,7 @@ def _questions(request: HttpRequest, study: Study, **extra) -> HttpResponse:
         return render(request, "workspace/settings.html#questions", _questions_context(study, **extra))
     if extra.get("error"):
         messages.error(request, extra["error"])
-    return redirect(study_url(study, "settings") + "#questions")
+    return redirect(reverse("workspace:settings", args=[study.slug]) + "#questions")
 
 
 @login_required
@@ -203,13 +206,14 @@ def question_add(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def question_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    study = study_for(request.user, slug, Can.EDIT)
+    access = access_for(request.user, slug, Can.EDIT)
+    study = access.study
     question = get_object_or_404(PostSortQuestion, study=study, pk=pk)
     form = QuestionForm(request.POST or None, instance=question, prefix=f"q{pk}")
     if request.method == "POST" and form.is_valid():
         form.save()
         return _questions(request, study)
-    context = {"study": study, "tab": "settings", "question": question, "form": form}
+    context = {"access": access, "study": study, "tab": "settings", "question": question, "form": form}
     if not request.htmx:
         return render(request, "workspace/question_edit.html", context)
     response = render(request, "workspace/settings.html#question_edit", context)
@@ -247,7 +251,8 @@ def question_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def team(request: HttpRequest, slug: str) -> HttpResponse:
-    study = study_for(request.user, slug, Can.MANAGE)
+    access = access_for(request.user, slug, Can.MANAGE)
+    study = access.study
     form = CollaboratorForm(request.POST or None, study=study)
     if request.method == "POST" and form.is_valid():
         user = form.cleaned_data["username"]
@@ -258,9 +263,10 @@ def team(request: HttpRequest, slug: str) -> HttpResponse:
             messages.error(request, _("%(name)s is on the team already.") % {"name": user.username})
         else:
             messages.success(request, _("%(name)s joined the team.") % {"name": user.username})
-        return redirect(study_url(study, "team"))
+        return redirect("workspace:team", slug=study.slug)
     members = study.collaborators.select_related("user").order_by("role", "user__username")
-    return render(request, "workspace/team.html", {"study": study, "tab": "team", "form": form, "members": members})
+    context = {"access": access, "study": study, "tab": "team", "form": form, "members": members}
+    return render(request, "workspace/team.html", context)
 
 
 @login_required
@@ -282,4 +288,4 @@ def team_change(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         )
     else:
         messages.error(request, _("Choose a role."))
-    return redirect(study_url(study, "team"))
+    return redirect("workspace:team", slug=study.slug)

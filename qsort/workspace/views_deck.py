@@ -15,13 +15,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from qsort.security.parsing import whole_number
-from qsort.studies.access import Can, study_for
+from qsort.studies.access import Can, access_for, study_for
 from qsort.studies.models import DeckLocked, Statement, Study
 from qsort.workspace.decks import BadImport, preview_import, rows_from_csv, rows_from_paste
 from qsort.workspace.forms import GridForm, ImportForm, StatementForm
 from qsort.workspace.grids import MAX_HALF_RANGE, MIN_HALF_RANGE, suggest_capacities
 from qsort.workspace.services import move, renumber_positions, reorder
-from qsort.workspace.views import study_url
 
 
 def _deck_context(study: Study, **extra) -> dict:
@@ -42,15 +41,15 @@ def _deck(request: HttpRequest, study: Study, *, error: str = "", **extra) -> Ht
         return render(request, "workspace/deck.html#deck", _deck_context(study, error=error, **extra))
     if error:
         messages.error(request, error)
-    return redirect(study_url(study, "deck"))
+    return redirect("workspace:deck", slug=study.slug)
 
 
 @login_required
 @require_GET
 def deck(request: HttpRequest, slug: str) -> HttpResponse:
-    study = study_for(request.user, slug, Can.EDIT)
+    access = access_for(request.user, slug, Can.EDIT)
     template = "workspace/deck.html#deck" if request.htmx else "workspace/deck.html"
-    return render(request, template, _deck_context(study))
+    return render(request, template, _deck_context(access.study, access=access))
 
 
 @login_required
@@ -71,13 +70,21 @@ def statement_add(request: HttpRequest, slug: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def statement_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     """Editing the text is allowed even on a locked deck: typos get fixed, numbers never change."""
-    study = study_for(request.user, slug, Can.EDIT)
+    access = access_for(request.user, slug, Can.EDIT)
+    study = access.study
     statement = get_object_or_404(Statement, study=study, pk=pk)
     form = StatementForm(request.POST or None, instance=statement, prefix=f"s{pk}")
     if request.method == "POST" and form.is_valid():
         form.save()
         return _deck(request, study)
-    context = {"study": study, "tab": "deck", "statement": statement, "form": form, "locked": study.deck_locked}
+    context = {
+        "access": access,
+        "study": study,
+        "tab": "deck",
+        "statement": statement,
+        "form": form,
+        "locked": study.deck_locked,
+    }
     if not request.htmx:
         return render(request, "workspace/statement_edit.html", context)
     response = render(request, "workspace/deck.html#statement_edit", context)
@@ -134,7 +141,8 @@ def deck_reorder(request: HttpRequest, slug: str) -> HttpResponse:
 def deck_import(request: HttpRequest, slug: str) -> HttpResponse:
     """Step 1 (no `confirm`): show what would be imported. Step 2 (`confirm`): import the previewed
     statements, judged again against the deck as it is now."""
-    study = study_for(request.user, slug, Can.EDIT)
+    access = access_for(request.user, slug, Can.EDIT)
+    study = access.study
     if study.deck_locked:
         return _deck(request, study, error=str(DeckLocked()))
     existing = list(study.statements.values_list("text", flat=True))
@@ -152,7 +160,7 @@ def deck_import(request: HttpRequest, slug: str) -> HttpResponse:
             # The deck with its new statements, and (out of band) an empty import form again.
             return render(request, "workspace/deck.html#deck", _deck_context(study, imported=len(to_add)))
         messages.success(request, _("%(n)d statements imported.") % {"n": len(to_add)})
-        return redirect(study_url(study, "deck"))
+        return redirect("workspace:deck", slug=study.slug)
 
     form = ImportForm(request.POST, request.FILES)
     rows, error = [], ""
@@ -170,7 +178,7 @@ def deck_import(request: HttpRequest, slug: str) -> HttpResponse:
             error = str(bad)
     else:
         error = " ".join(form.non_field_errors()) or _("Paste some statements or choose a CSV file.")
-    context = _deck_context(study, import_form=form, preview=rows, import_error=error)
+    context = _deck_context(study, access=access, import_form=form, preview=rows, import_error=error)
     context["n_importable"] = sum(row.importable for row in rows)
     template = "workspace/deck.html#import" if request.htmx else "workspace/deck.html"
     return render(request, template, context)
@@ -215,10 +223,11 @@ def _posted_capacities(request: HttpRequest, half_range: int) -> dict[int, int]:
 def grid(request: HttpRequest, slug: str) -> HttpResponse:
     """GET: the editor. htmx POSTs: `part=picture` redraws the picture as capacities are typed;
     `part=editor` (a new range, or the suggest button) redraws the whole editor. A plain POST saves."""
-    study = study_for(request.user, slug, Can.EDIT)
+    access = access_for(request.user, slug, Can.EDIT)
+    study = access.study
     n_statements = study.statements.count()
     locked = study.deck_locked
-    context = {"study": study, "tab": "grid", "locked": locked, "n_statements": n_statements}
+    context = {"access": access, "study": study, "tab": "grid", "locked": locked, "n_statements": n_statements}
     part = request.POST.get("part", "")
     posted_range = whole_number(request.POST.get("half_range", ""), low=MIN_HALF_RANGE, high=MAX_HALF_RANGE)
 
@@ -244,7 +253,7 @@ def grid(request: HttpRequest, slug: str) -> HttpResponse:
                     study.save(update_fields=["distribution", "updated_at"])
             except DeckLocked:
                 messages.error(request, _("The grid cannot change any more: participants have sorted on it."))
-                return redirect(study_url(study, "grid"))
+                return redirect("workspace:grid", slug=study.slug)
             total = sum(form.capacities.values())
             if study.is_forced and total != n_statements:
                 messages.warning(
@@ -257,7 +266,7 @@ def grid(request: HttpRequest, slug: str) -> HttpResponse:
                 )
             else:
                 messages.success(request, _("Grid saved."))
-            return redirect(study_url(study, "grid"))
+            return redirect("workspace:grid", slug=study.slug)
         capacities = _posted_capacities(request, posted_range or MIN_HALF_RANGE)
     else:
         initial = _grid_initial(study)

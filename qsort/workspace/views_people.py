@@ -16,13 +16,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from qsort.security.parsing import whole_number
-from qsort.studies.access import Can, role_allows, study_for
+from qsort.studies.access import Can, access_for, study_for
 from qsort.studies.models import Participant, Study
 from qsort.studies.services import SortAlreadySubmitted
 from qsort.studies.validation import SortInvalid, SortRules, signed, validate_sort
 from qsort.workspace.forms import InviteForm, PaperSortForm
 from qsort.workspace.services import enter_paper_sort
-from qsort.workspace.views import study_url
 
 PARTICIPANTS_PER_PAGE = 100
 NEW_LINKS_SESSION_KEY = "workspace_new_links"
@@ -39,8 +38,8 @@ def csv_cell(value: object) -> str:
 def participants(request: HttpRequest, slug: str) -> HttpResponse:
     """States for everyone on the team; links, QR codes and withdrawal only for those who run
     sessions (a link is a credential, and researchers never see one)."""
-    study = study_for(request.user, slug, Can.VIEW)
-    can_edit = role_allows(study.user_role, Can.EDIT)
+    access = access_for(request.user, slug, Can.VIEW)
+    study, can_edit = access.study, access.can_edit
     stage = request.GET.get("stage", "")
     queryset = study.participants.select_related("sort").order_by("created_at", "id")
     if stage in Participant.Stage.values:
@@ -51,6 +50,7 @@ def participants(request: HttpRequest, slug: str) -> HttpResponse:
     if can_edit and (new_ids := request.session.pop(NEW_LINKS_SESSION_KEY, None)):
         new_links = list(study.participants.filter(pk__in=new_ids).order_by("created_at", "id"))
     context = {
+        "access": access,
         "study": study,
         "tab": "participants",
         "page": page,
@@ -81,7 +81,7 @@ def participants_invite(request: HttpRequest, slug: str) -> HttpResponse:
         for errors in form.errors.values():
             for error in errors:
                 messages.error(request, error)
-    return redirect(study_url(study, "participants"))
+    return redirect("workspace:participants", slug=study.slug)
 
 
 @login_required
@@ -121,7 +121,8 @@ def participant_qr(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def participant_withdraw(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     """The right to withdraw: after a confirmation, the participant and all they gave are deleted."""
-    study = study_for(request.user, slug, Can.EDIT)
+    access = access_for(request.user, slug, Can.EDIT)
+    study = access.study
     participant = get_object_or_404(Participant.objects.select_related("sort"), study=study, pk=pk)
     if request.method == "POST":
         label = participant.label
@@ -129,12 +130,12 @@ def participant_withdraw(request: HttpRequest, slug: str, pk: int) -> HttpRespon
         messages.success(
             request, _("%(label)s is withdrawn: their link, sort, comments and answers are deleted.") % {"label": label}
         )
-        return redirect(study_url(study, "participants"))
+        return redirect("workspace:participants", slug=study.slug)
     has_sort = hasattr(participant, "sort")
     return render(
         request,
         "workspace/participant_withdraw.html",
-        {"study": study, "tab": "participants", "participant": participant, "has_sort": has_sort},
+        {"access": access, "study": study, "tab": "participants", "participant": participant, "has_sort": has_sort},
     )
 
 
@@ -159,7 +160,8 @@ def paper_placements(study_grid: dict[int, int], data, mode: str, numbers: list[
 def paper_sort(request: HttpRequest, slug: str) -> HttpResponse:
     """Type in a sort done with physical cards. htmx posts validate as you type (the one sort
     validator); the submit button stores it as a completed sort marked 'entered by' this user."""
-    study = study_for(request.user, slug, Can.EDIT)
+    access = access_for(request.user, slug, Can.EDIT)
+    study = access.study
     mode = "values" if (request.POST or request.GET).get("mode") == "values" else "columns"
     grid = study.grid()
     statements = list(study.statements.order_by("number"))
@@ -179,12 +181,13 @@ def paper_sort(request: HttpRequest, slug: str) -> HttpResponse:
         if not request.htmx and form.is_valid():
             problems = problems or _store_paper_sort(request, study, chosen, form.cleaned_data["code"], placements)
             if not problems:
-                return redirect(study_url(study, "paper-sort"))
+                return redirect("workspace:paper_sort", slug=study.slug)
         if request.htmx:
             context = {"problems": problems, "placed": placed, "n_statements": len(numbers), "checked": True}
             return render(request, "workspace/paper_sort.html#feedback", context)
 
     context = {
+        "access": access,
         "study": study,
         "tab": "participants",
         "form": form,

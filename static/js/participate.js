@@ -59,16 +59,22 @@
         if (!dirty) showStatus(text.saved);
         return;
       }
-      if (response.status >= 500) throw new Error("server unavailable");  // e.g. a restart: retry
+      if (response.status >= 500) {
+        // e.g. a restart or a database outage (503): keep the state here and retry, no sooner
+        // than the server's Retry-After.
+        const after = parseInt(response.headers.get("Retry-After") || "", 10);
+        if (after > 0) retryDelay = Math.min(Math.max(retryDelay, after * 1000), 30000);
+        throw new Error(text.paused);
+      }
       return response.json().catch(function () { return {}; }).then(function (data) {
         // The server refused this state (another window moved on, or the study closed):
         // retrying cannot help, so say so and stop.
         stopped = true;
         showStatus(data.error || text.stale, true);
       });
-    }).catch(function () {
+    }).catch(function (error) {
       dirty = true;
-      showStatus(text.offline, true);
+      showStatus(error.message === text.paused ? text.paused : text.offline, true);
       window.clearTimeout(timer);
       timer = window.setTimeout(flush, retryDelay);
       retryDelay = Math.min(retryDelay * 2, 30000);

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 from analysis_helpers import REFERENCE
 from django.core.management import CommandError, call_command
+
+from qsort.runs.management.commands.qanalysis import Command
 
 LIPSET = REFERENCE / "lipset"
 NONFORCED = REFERENCE / "synthetic" / "c10_nonforced_2v"
@@ -79,3 +84,16 @@ def test_bad_input_is_a_command_error_with_the_engines_message(tmp_path, content
         _qanalysis(tmp_path, csv, *args)
     with pytest.raises(CommandError, match="no such file"):
         _qanalysis(tmp_path, tmp_path / "missing.csv", "--factors", "2")
+
+
+def test_the_command_line_starts_light(tmp_path) -> None:
+    """No scipy.stats (a second to import) for the engine; no system checks for qanalysis; and
+    `manage.py check` loads neither scipy nor openpyxl (every URL module is imported there)."""
+    assert Command.requires_system_checks == []
+    code = (
+        "import sys, django; django.setup(); import qsort.analysis; from django.urls import resolve; resolve('/'); "
+        "print(sorted(m for m in ('scipy', 'scipy.stats', 'openpyxl') if m in sys.modules))"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "qsort.settings"}
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert loaded.stdout.strip() == "[]"

@@ -225,3 +225,40 @@ def test_the_json_is_plain_and_complete(lipset) -> None:
     assert data["factor_correlations"][1] == [None, 1.0, None]
     assert all(2 not in d["factors"] for d in data["differences"])
     assert data["factors"][1]["se_factor_scores"] is None
+
+
+def test_average_ranks_match_scipy_rankdata_with_ties() -> None:
+    from qsort.analysis.ranks import average_ranks
+
+    rng = np.random.default_rng(7)
+    for _ in range(50):
+        grid = rng.integers(-4, 5, size=(int(rng.integers(1, 40)), int(rng.integers(1, 6)))).astype(float)
+        np.testing.assert_array_equal(average_ranks(grid), stats.rankdata(grid, method="average", axis=0))
+    vector = np.array([0.3, -1.0, 0.3, 2.0, 0.3, -1.0])
+    np.testing.assert_array_equal(average_ranks(vector), [4.0, 1.5, 4.0, 6.0, 4.0, 1.5])
+
+
+def test_to_json_keeps_full_precision_nulls_and_plain_types() -> None:
+    table = read_sorts_csv(REFERENCE / "lipset" / "sorts.csv")
+    result = analyse(table.values, table.statement_ids, table.sort_ids, factors=3)
+    out = result.to_json()
+    assert out["loadings"] == [[float(v) for v in row] for row in result.loadings]  # bit for bit
+    assert out["correlations"][1][2] == float(result.correlations[1, 2])
+    assert all(type(v) is bool for row in out["flags"] for v in row)
+    assert all(type(v) is int for row in out["factor_arrays"] for v in row)
+    assert all(type(v) is float for v in out["eigenvalues"])
+
+
+def test_a_factor_without_defining_sorts_is_null_in_json() -> None:
+    table = read_sorts_csv(REFERENCE / "lipset" / "sorts.csv")
+    result = analyse(
+        table.values,
+        table.statement_ids,
+        table.sort_ids,
+        factors=2,
+        flag_overrides=[(s, 2, False) for s in table.sort_ids],
+    )
+    out = result.to_json()
+    assert all(row[1] is None and type(row[0]) is float for row in out["zscores"])
+    assert all(row[1] is None and type(row[0]) is int for row in out["factor_arrays"])
+    json.dumps(out, allow_nan=False)

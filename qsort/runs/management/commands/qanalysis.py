@@ -1,15 +1,17 @@
 """``manage.py qanalysis SORTS.csv``: run the analysis engine on a sorts CSV, write its JSON.
 
 A thin shell over ``qsort.analysis``: read with the engine's reader, call ``analyse``, write
-the object of shared/analysis-json.md to ``--output`` (or stdout).
+the object of shared/analysis-json.md to ``--output`` (or stdout).  Started often from scripts,
+so it skips Django's system checks (``manage.py check`` runs them) and writes with orjson: a
+million correlations in a few hundredths of a second instead of most of a second.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
+import orjson
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from qsort.analysis import AnalysisInputError, analyse, read_sorts_csv
@@ -23,7 +25,14 @@ def _cell(text: str, option: str) -> tuple[str, int]:
     return sort_id, int(factor)
 
 
+def dump(result: dict[str, Any]) -> bytes:
+    """The JSON text: numbers at full precision (shortest round-trip form), no NaN (the result
+    holds nulls), non-ASCII written as UTF-8."""
+    return orjson.dumps(result)
+
+
 class Command(BaseCommand):
+    requires_system_checks: list[str] = []
     help = "Analyse a sorts CSV (statement_id,<sort id>,... then one row per statement) and write JSON."
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -90,12 +99,12 @@ class Command(BaseCommand):
             )
         except AnalysisInputError as error:
             raise CommandError(str(error)) from error
-        text = json.dumps(result.to_json(), allow_nan=False)
+        text = dump(result.to_json()) + b"\n"
         if options["output"]:
-            Path(options["output"]).write_text(text + "\n")
+            Path(options["output"]).write_bytes(text)
             self.stderr.write(f"wrote {options['output']}: {len(table.sort_ids)} sorts, {result.n_factors} factors")
         else:
-            self.stdout.write(text)
+            self.stdout.write(text.decode(), ending="")
         for warning in result.warnings:
             self.stderr.write(f"warning: {warning}")
 

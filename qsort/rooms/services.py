@@ -1,0 +1,172 @@
+"""What the room screen and the interview guides show, loaded in a few queries and handed to the
+pure group rules in `qsort.analysis.group`.
+
+Nothing here ever returns a participant token; the room only knows seat numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from django.utils.translation import gettext as _
+
+from qsort.analysis.group import MIN_GROUP_SORTS, GroupSummary, GroupTooSmall, group_summary
+from qsort.participate.services import placements
+from qsort.rooms.models import Session
+from qsort.studies.models import Participant, SortComment, SortDraft, SortValue, Statement
+from qsort.studies.validation import signed
+
+__all__ = ["MIN_GROUP_SORTS", "GroupTooSmall", "SeatProgress", "SessionBoard", "seat_progress", "session_board"]
+
+
+@dataclass(frozen=True)
+class SeatProgress:
+    number: int
+    stage: str
+    stage_label: str
+    placed: int
+    total: int
+
+    @property
+    def done(self) -> bool:
+        return self.stage == Participant.Stage.COMPLETED
+
+    @property
+    def percent(self) -> int:
+        if self.done:
+            return 100
+        return round(100 * self.placed / self.total) if self.total else 0
+
+
+def seat_progress(session: Session) -> list[SeatProgress]:
+    """Each seat's step and, while sorting, how many cards are placed: three queries."""
+    total = session.study.statements.count()
+    seats = list(session.members.select_related("participant").only("number", "participant__stage"))
+    drafts = dict(SortDraft.objects.filter(participant__seat__session=session).values_list("participant_id", "state"))
+    labels = dict(Participant.Stage.choices)
+    progress = []
+    for seat in seats:
+        stage = seat.participant.stage
+        state = drafts.get(seat.participant_id) or {}
+        if stage == Participant.Stage.PRESORT:
+            placed = len(state.get("presort", []))
+        elif stage in (Participant.Stage.SORTING, Participant.Stage.REVIEW):
+            placed = len(placements({"grid": state.get("grid", {})}))
+        else:
+            placed = total if stage == Participant.Stage.COMPLETED else 0
+        progress.append(SeatProgress(seat.number, stage, str(labels[stage]), min(placed, total), total))
+    return progress
+
+
+@dataclass(frozen=True)
+class BoardCard:
+    number: int
+    text: str
+    mean: float
+    spread: float
+    counts: list[int]
+    polarised: bool
+    n_sorts: int
+
+    @property
+    def heat(self) -> list[tuple[int, int]]:
+        """Each column's count with a shade 0..4 for the heat map (the share of the group)."""
+        return [(n, -(-4 * n // self.n_sorts)) for n in self.counts]
+
+
+@dataclass(frozen=True)
+class SessionBoard:
+    """The discussion board: the engine's group summary laid out with statement texts."""
+
+    summary: GroupSummary
+    cards: list[BoardCard]
+    agree_most: list[BoardCard]
+    reject_most: list[BoardCard]
+    split: list[BoardCard]
+    columns: list[str]
+    comments: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        def card(c: BoardCard) -> dict[str, Any]:
+            return {
+                "number": c.number,
+                "text": c.text,
+                "mean": round(c.mean, 4),
+                "spread": round(c.spread, 4),
+                "polarised": c.polarised,
+                "counts": dict(zip(self.columns, c.counts, strict=True)),
+            }
+
+        return {
+            "sorts": self.summary.n_sorts,
+            "columns": self.columns,
+            "agree_most": [card(c) for c in self.agree_most],
+            "reject_most": [card(c) for c in self.reject_most],
+            "split": [card(c) for c in self.split],
+            "heat_map": [card(c) for c in self.cards],
+            "comments": self.comments,
+        }
+
+
+def session_matrix(session: Session) -> tuple[list[Statement], np.ndarray]:
+    """The session's completed sorts as a statements x sorts matrix (deck order), two queries."""
+    statements = list(session.study.statements.order_by("number").only("id", "number", "text"))
+    row_of = {s.pk: i for i, s in enumerate(statements)}
+    rows = SortValue.objects.filter(sort__participant__seat__session=session).values_list(
+        "sort_id", "statement_id", "value"
+    )
+    column_of: dict[int, int] = {}
+    cells: list[tuple[int, int, int]] = []
+    for sort_id, statement_id, value in rows.order_by("sort_id"):
+        column = column_of.setdefault(sort_id, len(column_of))
+        cells.append((row_of[statement_id], column, value))
+    data = np.zeros((len(statements), len(column_of)), dtype=np.int64)
+    for row, column, value in cells:
+        data[row, column] = value
+    return statements, data
+
+
+def session_board(session: Session) -> SessionBoard:
+    """The group's picture; GroupTooSmall below three completed sorts (never a single person's)."""
+    statements, data = session_matrix(session)
+    summary = group_summary(data, list(session.study.grid()))
+    cards = [
+        BoardCard(
+            number=s.number,
+            text=s.text,
+            mean=float(summary.means[i]),
+            spread=float(summary.spreads[i]),
+            counts=[int(n) for n in summary.counts[i]],
+            polarised=bool(summary.polarised[i]),
+            n_sorts=summary.n_sorts,
+        )
+        for i, s in enumerate(statements)
+    ]
+    comments: list[dict[str, Any]] = []
+    if session.study.room_shows_comments:
+        # Anonymous: grouped by card and in text order, so nothing links comments to a seat.
+        rows = SortComment.objects.filter(sort__participant__seat__session=session).values_list(
+            "statement__number", "statement__text", "text"
+        )
+        comments = [
+            {"number": number, "statement": text, "comment": comment}
+            for number, text, comment in sorted(rows, key=lambda r: (r[0], r[2]))
+        ]
+    return SessionBoard(
+        summary=summary,
+        cards=cards,
+        agree_most=[cards[i] for i in summary.agree_most],
+        reject_most=[cards[i] for i in summary.reject_most],
+        split=[cards[i] for i in summary.split],
+        columns=[signed(c) for c in summary.columns],
+        comments=comments,
+    )
+
+
+def board_refusal(completed: int) -> str:
+    return _(
+        "The discussion board appears once at least %(k)s people have finished their sort "
+        "(so nobody's own sort can be read off it). Finished so far: %(n)s."
+    ) % {"k": MIN_GROUP_SORTS, "n": completed}

@@ -1,0 +1,268 @@
+"""Jobs recover by themselves (issue 11, points 2 and 12): no analysis inside a request, a
+minimum interval and a retention limit for automatic runs, lost workers' runs taken over,
+runs whose message was lost re-sent, stale runs visible and retryable through the API."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from qsort.runs import services
+from qsort.runs.models import MAX_ATTEMPTS, AnalysisRun, worker_lost_before
+from qsort.runs.services import AUTO_REANALYSE_MIN_INTERVAL, AUTOMATIC_RUNS_KEPT, RESEND_AFTER, recover_runs
+from qsort.runs.tasks import run_analysis
+from qsort.studies.services import submit_sort
+from tests.runs_support import VIEWPOINTS, add_sorts, execute, purge_queue
+
+PARAMETERS = {"factors": 2, "extraction": "pca", "rotation": "varimax"}
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def sorted_study(study):
+    add_sorts(study, 9)
+    return study
+
+
+@pytest.fixture
+def auto_study(sorted_study, owner):
+    sorted_study.auto_reanalyse = True
+    sorted_study.save(update_fields=["auto_reanalyse"])
+    execute(AnalysisRun.objects.create(study=sorted_study, created_by=owner, parameters=PARAMETERS))
+    return sorted_study
+
+
+def wait_for(condition, timeout: float = 30, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def complete_a_sort(study, code: str) -> None:
+    submit_sort(study.invite(codes=[code])[0], list(enumerate(VIEWPOINTS[0], start=1)))
+
+
+# --- point 2: never inside a request -----------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_a_broker_a_new_sort_is_analysed_after_the_request_in_the_background(
+    client, auto_study, settings, monkeypatch
+):
+    settings.QSORT_RUNS_IN_PROCESS = True
+    monkeypatch.setattr(services, "AUTO_REANALYSE_DELAY", timedelta(seconds=0.5))
+    participant = auto_study.invite(codes=["NEW1"])[0]
+    participant.stage = "review"
+    participant.save(update_fields=["stage"])
+    placements = [f"{n}:{v}" for n, v in enumerate(VIEWPOINTS[0], start=1)]
+    response = client.post(f"/p/{participant.token}/submit/", {"placement": placements})
+    assert response.status_code == 302
+    run = AnalysisRun.objects.get(study=auto_study, automatic=True)
+    assert run.status == "queued"  # the response came back before the analysis began
+    run = wait_for(lambda: AnalysisRun.objects.filter(pk=run.pk, status="done").first(), what="the background run")
+    assert "NEW1" in run.result["sorts"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_a_broker_a_researchers_run_is_queued_and_finished_in_the_background(
+    client, researcher, sorted_study, settings
+):
+    settings.QSORT_RUNS_IN_PROCESS = True
+    client.force_login(researcher)
+    response = client.post(f"/studies/{sorted_study.slug}/results/", PARAMETERS)
+    assert response.status_code == 302
+    run = AnalysisRun.objects.get()
+    wait_for(lambda: AnalysisRun.objects.filter(pk=run.pk, status="done").exists(), what="the background run")
+
+
+@pytest.mark.django_db
+def test_automatic_runs_keep_a_minimum_interval_per_study(auto_study, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        complete_a_sort(auto_study, "NEW1")
+    first = AnalysisRun.objects.get(study=auto_study, automatic=True)
+    execute(first)  # done: the next sort needs a new run, but not before the interval
+    with django_capture_on_commit_callbacks(execute=True):
+        complete_a_sort(auto_study, "NEW2")
+    second = AnalysisRun.objects.filter(study=auto_study, automatic=True).first()
+    assert second.pk != first.pk and second.status == "queued"
+    assert second.queued_at >= first.created_at + AUTO_REANALYSE_MIN_INTERVAL
+    assert not second.is_stale  # due in the future: waiting, not stuck
+    run_analysis(second.pk)  # an early delivery would analyse; only its countdown keeps the pace
+    second.refresh_from_db()
+    assert "NEW2" in second.result["sorts"]
+
+
+@pytest.mark.django_db
+def test_only_the_newest_automatic_runs_are_kept_and_researchers_runs_never_pruned(
+    auto_study, django_capture_on_commit_callbacks
+):
+    manual = AnalysisRun.objects.get(study=auto_study)
+    for i in range(AUTOMATIC_RUNS_KEPT + 2):
+        with django_capture_on_commit_callbacks(execute=True):
+            complete_a_sort(auto_study, f"NEW{i}")
+        execute(AnalysisRun.objects.filter(study=auto_study, automatic=True).first())
+    automatic = AnalysisRun.objects.filter(study=auto_study, automatic=True)
+    assert automatic.count() == AUTOMATIC_RUNS_KEPT
+    assert f"NEW{AUTOMATIC_RUNS_KEPT + 1}" in automatic.first().result["sorts"]
+    assert AnalysisRun.objects.filter(pk=manual.pk).exists()
+
+
+@pytest.mark.django_db
+def test_a_stuck_automatic_run_is_sent_again_instead_of_blocking_later_ones(
+    auto_study, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        complete_a_sort(auto_study, "NEW1")
+    stuck = AnalysisRun.objects.get(study=auto_study, automatic=True)
+    AnalysisRun.objects.filter(pk=stuck.pk).update(queued_at=timezone.now() - timedelta(hours=1))
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        complete_a_sort(auto_study, "NEW2")
+    stuck.refresh_from_db()
+    assert AnalysisRun.objects.filter(study=auto_study, automatic=True).count() == 1
+    assert not stuck.is_stale and len(callbacks) == 2  # re-sent (and the sort's own hook)
+    execute(stuck)
+    assert {"NEW1", "NEW2"} <= set(stuck.result["sorts"])
+
+
+# --- point 12: lost workers, lost messages --------------------------------------------------------
+
+
+def lose_worker(run: AnalysisRun, *, attempts: int = 1) -> None:
+    """The state a killed worker leaves: running, claimed, and no heartbeat for too long."""
+    long_ago = worker_lost_before() - timedelta(seconds=1)
+    AnalysisRun.objects.filter(pk=run.pk).update(
+        status="running", claim="dead-worker", attempts=attempts, started_at=long_ago, heartbeat_at=long_ago
+    )
+
+
+@pytest.mark.django_db
+def test_a_redelivered_task_takes_over_a_run_whose_worker_died(sorted_study, owner):
+    run = AnalysisRun.objects.create(study=sorted_study, created_by=owner, parameters=PARAMETERS)
+    lose_worker(run)
+    run = execute(run)  # the redelivered message (acks_late, reject_on_worker_lost)
+    assert (run.status, run.attempts, run.claim) == ("done", 2, "")
+
+
+@pytest.mark.django_db
+def test_a_duplicate_delivery_leaves_a_run_with_a_live_worker_alone(sorted_study, owner):
+    run = AnalysisRun.objects.create(study=sorted_study, created_by=owner, parameters=PARAMETERS)
+    AnalysisRun.objects.filter(pk=run.pk).update(status="running", claim="alive", heartbeat_at=timezone.now())
+    run = execute(run)
+    assert (run.status, run.claim) == ("running", "alive")
+
+
+@pytest.mark.django_db
+def test_a_worker_written_off_cannot_overwrite_the_run_it_lost(sorted_study, owner, monkeypatch):
+    run = AnalysisRun.objects.create(study=sorted_study, created_by=owner, parameters=PARAMETERS)
+
+    def written_off_meanwhile(*args, **kwargs):
+        AnalysisRun.objects.filter(pk=run.pk).update(claim="the-next-worker")
+        raise ValueError("this write must not land")
+
+    monkeypatch.setattr("qsort.runs.tasks.analyse", written_off_meanwhile)
+    run = execute(run)
+    assert (run.status, run.claim, run.error) == ("running", "the-next-worker", "")
+
+
+@pytest.mark.django_db
+def test_the_sweep_requeues_lost_runs_resends_lost_messages_and_fails_hopeless_runs(
+    sorted_study, owner, django_capture_on_commit_callbacks
+):
+    def new_run() -> AnalysisRun:
+        return AnalysisRun.objects.create(study=sorted_study, created_by=owner, parameters=PARAMETERS)
+
+    lost, hopeless, unsent, waiting, busy = (new_run() for _ in range(5))
+    lose_worker(lost)
+    lose_worker(hopeless, attempts=MAX_ATTEMPTS)
+    AnalysisRun.objects.filter(pk=unsent.pk).update(queued_at=timezone.now() - RESEND_AFTER - timedelta(seconds=1))
+    AnalysisRun.objects.filter(pk=busy.pk).update(status="running", claim="alive", heartbeat_at=timezone.now())
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert recover_runs() == {"failed": 1, "taken_over": 1, "resent": 1}
+    assert len(callbacks) == 2
+    states = {r.pk: r for r in AnalysisRun.objects.all()}
+    assert (states[lost.pk].status, states[lost.pk].claim) == ("queued", "")
+    assert states[hopeless.pk].status == "failed"
+    assert "worker running it was lost" in states[hopeless.pk].error
+    assert states[unsent.pk].status == "queued" and states[unsent.pk].queued_at > unsent.queued_at
+    assert states[waiting.pk].queued_at == waiting.queued_at
+    assert states[busy.pk].claim == "alive"
+    for run in (lost, unsent):
+        assert execute(run).status == "done"
+
+
+# --- the API shows stale runs and retries them ----------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_api_reports_a_stale_run_and_retries_it(client, researcher, facilitator, stranger, sorted_study):
+    run = AnalysisRun.objects.create(study=sorted_study, created_by=researcher, parameters=PARAMETERS)
+    lose_worker(run)
+    client.force_login(researcher)
+    detail = client.get(f"/api/analyses/{run.pk}/").json()
+    assert (detail["status"], detail["stale"]) == ("running", True)
+    for user, expected in ((stranger, 404), (facilitator, 403)):
+        client.force_login(user)
+        assert client.post(f"/api/analyses/{run.pk}/retry/").status_code == expected
+    client.force_login(researcher)
+    response = client.post(f"/api/analyses/{run.pk}/retry/")
+    assert response.status_code == 202
+    assert response.json() == {"id": run.pk, "status": "queued"}
+    assert client.get(f"/api/analyses/{run.pk}/").json()["stale"] is False
+    assert client.post(f"/api/analyses/{run.pk}/retry/").status_code == 409  # queued and fresh: nothing to retry
+    assert execute(run).status == "done"
+
+
+# --- a real worker killed mid-run -------------------------------------------------------------------
+
+
+def start_worker_process(name: str, slow: float, *extra: str) -> subprocess.Popen:
+    settings = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{settings['USER']}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}",
+        "QSORT_RUN_HEARTBEAT_SECONDS": "1",
+        "SLOW_ANALYSIS_SECONDS": str(slow),
+    }
+    return subprocess.Popen([sys.executable, str(REPO / "tests" / "slow_worker.py"), name, *extra], env=env, cwd=REPO)
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_run_whose_real_worker_is_killed_is_finished_by_the_next_worker(
+    client, researcher, sorted_study, settings, tmp_path
+):
+    settings.QSORT_RUN_HEARTBEAT_SECONDS = 1
+    purge_queue()
+    doomed = start_worker_process(f"doomed-{os.getpid()}@%h", 60)
+    rescuer = None
+    try:
+        client.force_login(researcher)
+        client.post(f"/studies/{sorted_study.slug}/results/", PARAMETERS)
+        run = AnalysisRun.objects.get()
+        wait_for(lambda: AnalysisRun.objects.filter(pk=run.pk, status="running").exists(), 60, "the first worker")
+        doomed.send_signal(signal.SIGKILL)
+        doomed.wait(10)
+        run.refresh_from_db()
+        assert run.status == "running" and run.attempts == 1
+        wait_for(lambda: AnalysisRun.objects.get(pk=run.pk).is_stale, 10, "the run to look stale")
+        rescuer = start_worker_process(f"rescuer-{os.getpid()}@%h", 0, "-B", "-s", str(tmp_path / "beat"))
+        run = wait_for(lambda: AnalysisRun.objects.filter(pk=run.pk, status="done").first(), 60, "the takeover")
+        assert run.attempts == 2 and len(run.result["sorts"]) == 9
+    finally:
+        for process in (doomed, rescuer):
+            if process is not None and process.poll() is None:
+                process.terminate()
+                process.wait(20)
