@@ -70,7 +70,7 @@ format: install-dev
 # `check --deploy` with production-like values: must report nothing.
 check-deploy: install
 	DEBUG=0 SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))') \
-	EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend \
+	EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend CELERY_BROKER_URL=redis://127.0.0.1:6379/0 \
 	ALLOWED_HOSTS=qsort.example.org SITE_URL=https://qsort.example.org \
 	$(BIN)/python manage.py check --deploy --fail-level WARNING
 

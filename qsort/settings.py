@@ -259,8 +259,9 @@ QSORT_RATE_LIMITS = {
     "login": env_str("RATE_LIMIT_LOGIN", "20/m"),
 }
 if not REDIS_URL:
-    # One process without Redis (`make run`): its memory is the shared cache.
-    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+    # One process without Redis (`make run`): its memory is the shared cache. Production has
+    # several processes, and `check --deploy` says so (qsort.W001).
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001", "axes.W001"]
 
 # Repeated failed sign-ins (web, admin, API token) lock that username from that address out for a
 # while; kept in the cache, never in the database (no IP addresses stored).
@@ -339,7 +340,8 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
-        "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        # No handlers of its own (Django's would e-mail request details): records go to the root's.
+        "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
         "django.server": {"handlers": ["server"], "level": LOG_LEVEL, "propagate": False},
     },
 }

@@ -310,7 +310,9 @@ def test_a_guide_needs_a_completed_sort_and_strangers_get_nothing(client, study,
 @pytest.fixture
 def analysed(study, owner):
     add_sorts(study, 9)
-    run = AnalysisRun.objects.create(study=study, created_by=owner, parameters={"factors": 2, "extraction": "pca", "rotation": "varimax"})
+    run = AnalysisRun.objects.create(
+        study=study, created_by=owner, parameters={"factors": 2, "extraction": "pca", "rotation": "varimax"}
+    )
     return execute(run)
 
 

@@ -183,6 +183,16 @@ class AnalysisRequestSerializer(serializers.Serializer):
         help_text='Flag overrides as [sort id, factor number, true/false], e.g. [["D07", 2, true]].',
     )
 
+    exclude_open_link = serializers.BooleanField(
+        default=False, help_text="Leave out the sorts made through the study's open link."
+    )
+    excluded_sorts = serializers.ListField(
+        child=serializers.CharField(max_length=40),
+        default=list,
+        max_length=10_000,
+        help_text='Participant labels of sorts to leave out, e.g. ["D07", "P0012"].',
+    )
+
     def validate_flags(self, flags: list[list]) -> list[list]:
         for sort_id, factor, flagged in flags:
             if not isinstance(sort_id, str) or type(factor) is not int or not isinstance(flagged, bool):
@@ -202,7 +212,9 @@ class AnalysisRunSerializer(serializers.ModelSerializer):
         read_only=True,
         help_text="Queued or running without progress for too long (its worker is gone): POST retry/ to re-queue.",
     )
-    result = serializers.SerializerMethodField()
+    result = serializers.SerializerMethodField(
+        help_text="In GET /api/analyses/<id>/ of a finished run, for roles that may download results; else null."
+    )
 
     class Meta:
         model = AnalysisRun
@@ -223,5 +235,8 @@ class AnalysisRunSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_result(self, run: AnalysisRun) -> dict | None:
-        """The analysis JSON (shared/analysis-json.md) once the run is done."""
-        return run.result if run.status == AnalysisRun.Status.DONE else None
+        """The analysis JSON (shared/analysis-json.md) once the run is done: only in one run's detail,
+        only for roles that may download results, and each such read is logged (the view decides)."""
+        if not self.context.get("with_result") or run.status != AnalysisRun.Status.DONE:
+            return None
+        return run.result

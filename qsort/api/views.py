@@ -18,7 +18,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from knox.auth import TokenAuthentication
 from rest_framework import generics, serializers, status
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
 from rest_framework.permissions import SAFE_METHODS, AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -29,7 +29,7 @@ from qsort.exchange import services as exchange
 from qsort.participate import services as participate
 from qsort.runs.models import AnalysisRun
 from qsort.security.limits import ParticipantThrottle
-from qsort.studies.access import Access, Can, access_for, study_for
+from qsort.studies.access import Access, Can, access_for, role_allows, study_for
 from qsort.studies.models import (
     Answer,
     Collaborator,
@@ -139,8 +139,17 @@ class StudyDetail(Endpoint, generics.RetrieveUpdateAPIView):
         return {**super().get_serializer_context(), "role": getattr(self, "role", None)}
 
     def perform_update(self, serializer: s.StudySerializer) -> None:
+        study, data = serializer.instance, serializer.validated_data
+        changed = [
+            name for name in Study.ANALYSIS_SETTINGS_FIELDS if name in data and data[name] != getattr(study, name)
+        ]
+        if changed and not role_allows(self.role, Can.ANALYSE):
+            raise PermissionDenied(
+                _("Your role on this study (%(role)s) cannot change analysis settings: %(fields)s.")
+                % {"role": self.role, "fields": ", ".join(changed)}
+            )
         with transaction.atomic():
-            _apply_study_changes(serializer.instance, serializer.validated_data)
+            _apply_study_changes(study, data)
 
 
 class StatementList(Endpoint, generics.ListCreateAPIView):
@@ -357,6 +366,8 @@ class AnalysisList(Endpoint, generics.ListCreateAPIView):
             "extraction": data["extraction"],
             "rotation": data["rotation"],
             "flag_overrides": data["flags"],
+            "exclude_open_link": data["exclude_open_link"],
+            "excluded_sorts": data["excluded_sorts"],
         }
         try:
             run = start_run(study, request.user, parameters)
@@ -375,12 +386,27 @@ def _run_for(request: Request, run_id: int, capability: Can) -> AnalysisRun:
 
 
 class AnalysisDetail(Endpoint, generics.RetrieveAPIView):
-    """Status and progress; when done, the result in the analysis JSON (shared/analysis-json.md)."""
+    """Status and progress; when done, the result in the analysis JSON (shared/analysis-json.md)
+    for the owner and researchers (who may download results), logged like a download. Facilitators
+    see the status only."""
 
     serializer_class = s.AnalysisRunSerializer
 
     def get_object(self) -> AnalysisRun:
-        return _run_for(self.request, self.kwargs["run_id"], Can.VIEW)
+        run = AnalysisRun.objects.filter(pk=self.kwargs["run_id"]).select_related("study").first()
+        if run is None:
+            raise NotFound(_("No such analysis."))
+        access = access_for(self.request.user, run.study.slug, Can.VIEW)
+        run.study = access.study
+        self.with_result = access.allows(Can.DOWNLOAD) and run.status == AnalysisRun.Status.DONE
+        return run
+
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        run = self.get_object()
+        if self.with_result:
+            exchange.log_download(run.study, request.user, "result.json", run=run, via_api=True)
+        context = {**self.get_serializer_context(), "with_result": self.with_result}
+        return Response(self.get_serializer(run, context=context).data)
 
 
 class AnalysisRetry(Endpoint, APIView):

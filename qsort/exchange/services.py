@@ -150,11 +150,16 @@ def _download_name(slug: str, name: str) -> str:
     return safe_filename(f"{slug}-{stem}", extension)
 
 
+def log_download(study: Study, user, name: str, *, run: AnalysisRun | None = None, via_api: bool = False) -> None:
+    """Every read of study data or results by a person is recorded (the Data page lists them)."""
+    DownloadLog.objects.create(study=study, run=run, user=user, file=name, via_api=via_api)
+
+
 def export_study_file(study: Study, name: str, user, *, via_api: bool = False) -> Export:
     """Build a study export (raises KeyError for an unknown name) and log the download."""
     content_type, build = STUDY_FILES[name]
     body = build(load_study_data(study))
-    DownloadLog.objects.create(study=study, user=user, file=name, via_api=via_api)
+    log_download(study, user, name, via_api=via_api)
     return Export(_download_name(study.slug, name), content_type, body)
 
 
@@ -164,7 +169,7 @@ def export_run_file(run: AnalysisRun, name: str, user, *, via_api: bool = False)
     if run.status != AnalysisRun.Status.DONE or run.result is None:
         raise ExportUnavailable(_("This analysis has no result yet (it is %(status)s).") % {"status": run.status})
     body = build(run.result, load_study_data(run.study))
-    DownloadLog.objects.create(study=run.study, run=run, user=user, file=name, via_api=via_api)
+    log_download(run.study, user, name, run=run, via_api=via_api)
     return Export(_download_name(f"{run.study.slug}-run{run.pk}", name), content_type, body)
 
 

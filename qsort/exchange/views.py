@@ -1,17 +1,20 @@
 """The Data page: downloads (owner, researchers) and imports (owner, facilitators).
 
-An import is two steps: the upload is previewed (every problem, nothing saved) and kept in the
-session; "Import" re-reads it and applies it in one transaction. Nothing is written before that.
+An import is two steps: the upload is previewed (every problem, nothing saved) and kept for a
+while in temporary storage (the cache: Redis in production, with an expiry; the session holds
+only a random reference); "Import" re-reads it and applies it in one transaction. Nothing is
+written before that.
 """
 
 from __future__ import annotations
 
-import base64
+import secrets
 from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.files.uploadedfile import UploadedFile
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -127,13 +130,29 @@ def _read_upload(upload: UploadedFile | None) -> bytes:
     return upload.read()
 
 
+# An unconfirmed preview is dropped after this long (the person is asked to choose the file again).
+PREVIEW_SECONDS = 30 * 60
+
+
+def _preview_key(request: HttpRequest, reference: str) -> str:
+    return f"qsort:import-preview:{request.user.pk}:{reference}"
+
+
 def _stash(request: HttpRequest, key: str, files: dict[str, bytes]) -> None:
-    request.session[key] = {name: base64.b64encode(data).decode() for name, data in files.items()}
+    reference = secrets.token_urlsafe(16)
+    cache.set(_preview_key(request, reference), files, timeout=PREVIEW_SECONDS)
+    request.session[key] = reference
 
 
 def _unstash(request: HttpRequest, key: str) -> dict[str, bytes] | None:
-    stored = request.session.get(key)
-    return {name: base64.b64decode(data) for name, data in stored.items()} if stored else None
+    reference = request.session.get(key)
+    return cache.get(_preview_key(request, reference)) if isinstance(reference, str) else None
+
+
+def _forget(request: HttpRequest, key: str) -> None:
+    reference = request.session.pop(key, None)
+    if isinstance(reference, str):
+        cache.delete(_preview_key(request, reference))
 
 
 def _two_step_import(
@@ -144,7 +163,7 @@ def _two_step_import(
     apply: Callable[[object], str],
     show: Callable[[object | None, str], HttpResponse],
 ) -> HttpResponse | None:
-    """Preview a fresh upload (stashed in the session), or apply the stashed one on "confirm".
+    """Preview a fresh upload (stashed in temporary storage), or apply the stashed one on "confirm".
 
     Returns the page to show, or None once the import is applied (the caller redirects).
     """
@@ -161,10 +180,10 @@ def _two_step_import(
             return show(
                 None, _("The study changed since the preview, so nothing was imported: %(why)s") % {"why": changed}
             )
-        del request.session[key]
+        _forget(request, key)
         messages.success(request, success)
         return None
-    request.session.pop(key, None)  # a new upload replaces any earlier preview, even if refused
+    _forget(request, key)  # a new upload replaces any earlier preview, even if refused
     try:
         files = read()
     except UploadRefused as refused:
@@ -243,7 +262,7 @@ def import_study(request: HttpRequest) -> HttpResponse:
         )
 
     if request.method != "POST":
-        request.session.pop(key, None)
+        _forget(request, key)
         return show(None, "")
 
     def read() -> dict[str, bytes]:

@@ -201,10 +201,18 @@ def consent(participant: Participant) -> None:
     SortDraft.objects.get_or_create(participant=participant, defaults={"state": empty_state()})
 
 
+class OpenLinkFull(Exception):
+    """The open link has reached the study's cap: no one else can join through it."""
+
+
 def join_open_study(study: Study) -> Participant:
-    """A participant arriving by the open study link, created only once they agree."""
+    """A participant arriving by the open study link, created only once they agree, and only
+    while the study's cap allows (the study row is locked, so a burst cannot overshoot it)."""
     with transaction.atomic():
-        participant = Participant.objects.create(study=study)
+        locked = Study.objects.select_for_update().get(pk=study.pk)
+        if locked.open_link_joined() >= locked.open_link_cap:
+            raise OpenLinkFull()
+        participant = Participant.objects.create(study=study, via_open_link=True)
         consent(participant)
     return participant
 

@@ -68,6 +68,14 @@ def _not_open(request: HttpRequest, study: Study) -> HttpResponse:
     return _message(request, study.title, text, study=study)
 
 
+def _full(request: HttpRequest, study: Study) -> HttpResponse:
+    text = _(
+        "This study already has all the participants it can take through this link. Thank you for "
+        "your interest. If you were invited, please ask the person who invited you for a personal link."
+    )
+    return _message(request, study.title, text, study=study)
+
+
 def _too_large(request: HttpRequest, limit: int) -> bool:
     return declared_length(request) > limit
 
@@ -399,10 +407,15 @@ def _open_link(request: HttpRequest, study: Study) -> HttpResponse:
         )
     if not study.accepts_sorts:
         return _not_open(request, study)
+    if study.open_link_full:
+        return _full(request, study)
     if choice is not None and choice != "new":
         if choice != "agree":
             return _left(request, study, reverse("participate:open_link", args=[study.slug]))
-        participant = services.join_open_study(study)
+        try:
+            participant = services.join_open_study(study)
+        except services.OpenLinkFull:
+            return _full(request, study)
         request.session[session_key] = participant.token
         if not request.user.is_authenticated:
             request.session.set_expiry(0)  # a participant's session ends when the browser closes

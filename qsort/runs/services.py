@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from qsort.analysis import correlation, extraction
 from qsort.runs import background
 from qsort.runs.models import MAX_ATTEMPTS, AnalysisRun
-from qsort.studies.models import Participant, SortValue, Study
+from qsort.studies.models import Participant, Sort, SortValue, Study, participant_label
 
 logger = logging.getLogger(__name__)
 
@@ -53,23 +53,49 @@ class StudySorts:
     distribution: list[int] | None
 
 
-def load_sorts(study: Study) -> StudySorts:
+def included_sorts(study: Study, parameters: dict[str, Any] | None = None):
+    """The completed sorts an analysis with these parameters takes: all of them, less the sorts
+    from the open link (`exclude_open_link`) and any chosen by label (`excluded_sorts`)."""
+    sorts = Sort.objects.filter(study=study)
+    parameters = parameters or {}
+    if parameters.get("exclude_open_link"):
+        sorts = sorts.exclude(participant__via_open_link=True)
+    excluded = parameters.get("excluded_sorts") or []
+    if excluded:
+        sorts = sorts.exclude(participant_id__in=_participants_labelled(study, excluded).values())
+    return sorts
+
+
+def _participants_labelled(study: Study, labels: list[str]) -> dict[str, int]:
+    """Participant ids of a study's completed sorts by their label (code, or P0012 without one)."""
+    wanted = set(labels)
+    found = {}
+    for pk, code in Participant.objects.filter(study=study, sort__isnull=False).values_list("pk", "code"):
+        label = participant_label(code, pk)
+        if label in wanted:
+            found[label] = pk
+    return found
+
+
+def load_sorts(study: Study, parameters: dict[str, Any] | None = None) -> StudySorts:
     """Three queries whatever the size: statements, participants (for labels), values.
 
     Sorts are labelled by participant label (code or neutral number), never by token, and kept
-    in submission order so runs of the same data are comparable.
+    in submission order so runs of the same data are comparable. `parameters` may leave some
+    out (see `included_sorts`).
     """
     statements = list(study.statements.order_by("number").values_list("id", "number", "text"))
     row_of = {statement[0]: row for row, statement in enumerate(statements)}
+    sorts = included_sorts(study, parameters)
     participants = list(
-        Participant.objects.filter(sort__study=study)
+        Participant.objects.filter(sort__in=sorts)
         .order_by("sort__submitted_at", "sort__id")
         .annotate(sort_pk=F("sort__id"))
         .only("id", "code")
     )
     column_of = {participant.sort_pk: column for column, participant in enumerate(participants)}
     data = np.zeros((len(statements), len(participants)), dtype=np.int64)
-    rows = SortValue.objects.filter(sort__study=study).values_list("sort_id", "statement_id", "value")
+    rows = SortValue.objects.filter(sort__in=sorts).values_list("sort_id", "statement_id", "value")
     triples = np.array(list(rows), dtype=np.int64).reshape(-1, 3)
     if triples.size:
         data[[row_of[s] for s in triples[:, 1]], [column_of[s] for s in triples[:, 0]]] = triples[:, 2]
@@ -101,7 +127,20 @@ def factor_array_distribution(study: Study, data: np.ndarray) -> list[int] | Non
 
 def clean_parameters(study: Study, parameters: dict[str, Any], *, n_sorts: int | None = None) -> dict[str, Any]:
     """The run's parameters, checked against the study: raises RunRefused with a clear message."""
-    n_sorts = study.sorts.count() if n_sorts is None else n_sorts
+    excluded = sorted({str(label).strip() for label in parameters.get("excluded_sorts") or [] if str(label).strip()})
+    unknown = sorted(set(excluded) - _participants_labelled(study, excluded).keys())
+    if unknown:
+        raise RunRefused(
+            _("No completed sort is labelled %(labels)s: check the codes to leave out.")
+            % {"labels": ", ".join(unknown)}
+        )
+    # Stored only when used, so the parameters of a run of every sort stay as they were.
+    selection: dict[str, Any] = {}
+    if parameters.get("exclude_open_link"):
+        selection["exclude_open_link"] = True
+    if excluded:
+        selection["excluded_sorts"] = excluded
+    n_sorts = included_sorts(study, selection).count() if n_sorts is None else n_sorts
     if n_sorts == 0:
         raise RunRefused(_("There are no completed sorts yet: an analysis needs at least two."))
     if n_sorts < 2:
@@ -142,6 +181,7 @@ def clean_parameters(study: Study, parameters: dict[str, Any], *, n_sorts: int |
         "flag_overrides": [list(o) for o in parameters.get("flag_overrides", [])],
         "pair_rotations": [list(r) for r in parameters.get("pair_rotations", [])],
         "reflections": sorted(set(parameters.get("reflections", []))),
+        **selection,
     }
 
 

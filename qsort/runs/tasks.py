@@ -99,7 +99,7 @@ def _analyse(run_id: int, rows) -> None:
 
     parameters = run.parameters
     try:
-        sorts = load_sorts(run.study)
+        sorts = load_sorts(run.study, parameters)
         progress("loading data", 0)
         result = analyse(
             sorts.data,

@@ -43,6 +43,15 @@ class RunForm(forms.Form):
         label=gettext_lazy("Rotation"),
         choices=[("varimax", gettext_lazy("Varimax")), ("none", gettext_lazy("None"))],
     )
+    exclude_open_link = forms.BooleanField(
+        label=gettext_lazy("Leave out the sorts made through the open link"), required=False
+    )
+    excluded_sorts = forms.CharField(
+        label=gettext_lazy("Leave out these sorts (their codes, separated by commas)"), required=False, max_length=4000
+    )
+
+    def clean_excluded_sorts(self) -> list[str]:
+        return [label.strip() for label in self.cleaned_data["excluded_sorts"].split(",") if label.strip()]
 
 
 class RotationForm(forms.Form):

@@ -4,7 +4,7 @@ start (qsort/wsgi.py), when the configuration would leak secrets or sign with a 
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.checks import Error, Tags, register
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.core.exceptions import ImproperlyConfigured
 
 # Values that are documented or committed somewhere, so not secret: .env.example's placeholder
@@ -20,8 +20,8 @@ LOG_EMAIL_BACKENDS = {
 }
 
 
-def production_problems() -> list[Error]:
-    problems = []
+def production_problems() -> list[CheckMessage]:
+    problems: list[CheckMessage] = []
     key = settings.SECRET_KEY if settings.SECRET_KEY_FROM_ENVIRONMENT else ""
     if not key:
         problems.append(
@@ -47,8 +47,17 @@ def production_problems() -> list[Error]:
 
 
 @register(Tags.security, deploy=True)
-def check_production_settings(app_configs=None, **kwargs) -> list[Error]:
-    return production_problems()
+def check_production_settings(app_configs=None, **kwargs) -> list[CheckMessage]:
+    problems = production_problems()
+    if not settings.REDIS_URL:
+        problems.append(
+            Warning(
+                "No Redis: rate limits and sign-in lockouts are counted per process, not shared by the workers.",
+                hint="Set CELERY_BROKER_URL (or REDIS_URL) to a redis:// URL.",
+                id="qsort.W001",
+            )
+        )
+    return problems
 
 
 def refuse_unsafe_production() -> None:

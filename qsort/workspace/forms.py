@@ -36,6 +36,7 @@ class StudySettingsForm(forms.ModelForm):
             "thank_you_text",
             "language",
             "open_link_enabled",
+            "open_link_cap",
             "comments_required",
             "room_shows_comments",
         ]
@@ -43,6 +44,7 @@ class StudySettingsForm(forms.ModelForm):
             "label_disagree": _("Label of the left pole"),
             "label_agree": _("Label of the right pole"),
             "open_link_enabled": _("Open link"),
+            "open_link_cap": _("Most people who can join through the open link"),
             "comments_required": _("Ask for a comment on the cards at both ends (required)"),
             "room_shows_comments": _("Show comments on a session's discussion board (anonymously)"),
         }
