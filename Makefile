@@ -83,5 +83,25 @@ benchmarks: install-dev services
 		$(BIN)/python benchmarks/$$script.py || exit 1; \
 	done
 
+# Backups of the PostgreSQL database in DATABASE_URL, in pg_dump's custom format (compressed,
+# restorable whole or table by table). They hold everything participants gave: the files are
+# readable by their owner only (umask 077); keep them encrypted and off this machine.
+#   make backup                          -> var/backups/qsort-<UTC time>.dump (or BACKUP=path)
+#   make restore BACKUP=var/backups/...  -> creates the database if missing, replaces its contents
+BACKUP_DIR ?= var/backups
+backup:
+	@test -n "$$DATABASE_URL" || { echo "Set DATABASE_URL=postgres://... (the database to back up)"; exit 1; }
+	@umask 077 && mkdir -p $(BACKUP_DIR) && file=$${BACKUP:-$(BACKUP_DIR)/qsort-$$(date -u +%Y%m%dT%H%M%SZ).dump} && \
+		pg_dump --format=custom --no-owner --no-privileges --file="$$file" "$$DATABASE_URL" && \
+		echo "Backed up to $$file"
+
+restore:
+	@test -n "$$DATABASE_URL" || { echo "Set DATABASE_URL=postgres://... (the database to restore into)"; exit 1; }
+	@test -f "$(BACKUP)" || { echo "Name the backup: make restore BACKUP=var/backups/qsort-....dump"; exit 1; }
+	$(BIN)/python scripts/ensure_database.py
+	pg_restore --clean --if-exists --no-owner --no-privileges --exit-on-error --single-transaction \
+		--dbname="$$DATABASE_URL" "$(BACKUP)"
+	@echo "Restored $(BACKUP)"
+
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -21,11 +21,14 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from qsort.analysis import analyse, read_sorts_csv
 from qsort.analysis.bootstrap import bootstrap_analysis

@@ -19,6 +19,7 @@ def test_a_script_creates_and_opens_a_study(client_for, owner):
             "slug": "from-r",
             "title": "From R",
             "condition_of_instruction": "What matters?",
+            "consent_text": "You agree to take part.",
             "statements": [{"text": "One"}, {"text": "Two"}, {"text": "Three"}],
             "grid": [{"value": -1, "capacity": 1}, {"value": 0, "capacity": 1}, {"value": 1, "capacity": 1}],
             "status": "open",

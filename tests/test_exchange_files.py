@@ -8,10 +8,13 @@ import json
 
 import openpyxl
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from qsort.exchange import services, tables, writers
+from qsort.exchange.forms import ImportForm
 from qsort.exchange.models import DownloadLog
-from qsort.studies.models import Study
+from qsort.exchange.statements import read_statements
+from qsort.studies.models import DeckLocked, Study
 
 pytestmark = pytest.mark.django_db
 pytest_plugins = ["tests.api_support"]
@@ -69,18 +72,17 @@ def test_a_pqmethod_preview_lists_every_bad_sort_and_saves_nothing():
 
 
 def test_statements_import_previews_problems_with_line_numbers(study):
-    plan = services.preview_statements(
-        study, b"number,text\r\n1,New one\r\n2,\r\n3,new ONE\r\n4,Statement number 2\r\n"
-    )
-    assert plan.problems == [
-        "Line 3 is empty.",
-        "Line 4 repeats line 2.",
-        "Line 5 is already statement 2 of the deck.",
+    upload = SimpleUploadedFile("deck.csv", b"number,text\r\n1,New one\r\n2,\r\n3,new ONE\r\n4,Statement number 2\r\n")
+    rows = study.preview_statements(read_statements(upload=upload))
+    assert [(row.line, row.problem) for row in rows if not row.importable] == [
+        (3, "Empty line."),
+        (4, "Same as line 2."),
+        (5, "Already in the deck."),
     ]
-    plan = services.preview_statements(study, b"Plain one\n'=SUM(A1)\nPlain two\n")
-    assert plan.problems == []
-    assert plan.statements == ["Plain one", "=SUM(A1)", "Plain two"]  # our own neutralising is undone
-    services.apply_statements(study, plan)
+    rows = study.preview_statements(read_statements(text="Plain one\n'=SUM(A1)\nPlain two\n"))
+    assert all(row.importable for row in rows)
+    assert [row.text for row in rows] == ["Plain one", "=SUM(A1)", "Plain two"]  # our own neutralising is undone
+    study.import_statements(row.text for row in rows)
     assert list(study.statements.filter(number__gt=6).values_list("number", "text")) == [
         (7, "Plain one"),
         (8, "=SUM(A1)"),
@@ -89,8 +91,10 @@ def test_statements_import_previews_problems_with_line_numbers(study):
 
 
 def test_statements_cannot_be_imported_into_a_locked_deck(one_sort_study):
-    plan = services.preview_statements(one_sort_study, b"New\n")
-    assert plan.problems == ["The deck is locked because participants have already sorted it."]
+    form = ImportForm({"text": "New\n"})
+    assert form.preview(one_sort_study) == ([], str(DeckLocked()))
+    with pytest.raises(DeckLocked):
+        one_sort_study.import_statements(["New"])
 
 
 def test_a_formula_statement_comes_out_inert_in_csv_and_xlsx(study, tiny_sort):

@@ -1,13 +1,16 @@
-"""The Data page: who sees what, downloads logged, imports previewed then applied all-or-nothing."""
+"""The Data page: who sees what, downloads logged, imports previewed then applied on confirmation."""
 
 from __future__ import annotations
+
+import html
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from qsort.exchange import pqmethod
 from qsort.exchange.models import DownloadLog
-from qsort.studies.models import Sort, Study
+from qsort.studies.models import DeckLocked, Sort, Study
 
 pytestmark = pytest.mark.django_db
 pytest_plugins = ["tests.api_support"]
@@ -74,6 +77,11 @@ def test_an_unfinished_run_cannot_be_downloaded(client, researcher, stored_run):
     assert not DownloadLog.objects.exists()
 
 
+def previewed(page: str) -> list[str]:
+    """The statements a preview's confirm button would send."""
+    return [html.unescape(value) for value in re.findall(r'name="statement" value="([^"]*)"', page)]
+
+
 def test_statements_import_shows_a_preview_and_saves_only_on_confirm(client, facilitator, study):
     client.force_login(facilitator)
     upload = SimpleUploadedFile("deck.csv", b"text\r\nSeventh <b>bold</b>\r\nEighth\r\n", content_type="text/csv")
@@ -82,27 +90,28 @@ def test_statements_import_shows_a_preview_and_saves_only_on_confirm(client, fac
     assert "2 statements will be added" in page
     assert "Seventh &lt;b&gt;bold&lt;/b&gt;" in page  # shown as text
     assert study.statements.count() == 6
-    response = client.post("/studies/tiny/data/import/statements/", {"confirm": "1"}, follow=True)
+    confirmed = {"statement": previewed(page)}
+    response = client.post("/studies/tiny/data/import/statements/confirm/", confirmed, follow=True)
     assert "2 statements added to the deck." in response.content.decode()
     assert list(study.statements.filter(number__gt=6).values_list("text", flat=True)) == [
         "Seventh <b>bold</b>",
         "Eighth",
     ]
-    response = client.post("/studies/tiny/data/import/statements/", {"confirm": "1"})
-    assert "The preview has expired" in response.content.decode()
+    response = client.post("/studies/tiny/data/import/statements/confirm/", confirmed, follow=True)
+    assert "0 statements added to the deck." in response.content.decode()  # confirming again adds nothing
     assert study.statements.count() == 8
 
 
-def test_a_preview_with_problems_cannot_be_confirmed(client, facilitator, study):
+def test_a_preview_says_which_lines_are_skipped_and_why(client, facilitator, study):
     client.force_login(facilitator)
     response = client.post("/studies/tiny/data/import/statements/", {"text": "New\n\nStatement number 1\n"})
     page = response.content.decode()
-    assert "2 problems: nothing was saved" in page
-    assert "Line 2 is empty." in page and "Line 3 is already statement 1 of the deck." in page
-    assert "Import these statements" not in page
-    response = client.post("/studies/tiny/data/import/statements/", {"confirm": "1"})
-    assert "Line 2 is empty." in response.content.decode()
+    assert "1 statement will be added" in page
+    assert "Empty line. Skipped." in page and "Already in the deck. Skipped." in page
+    assert previewed(page) == ["New"]
     assert study.statements.count() == 6
+    client.post("/studies/tiny/data/import/statements/confirm/", {"statement": previewed(page)})
+    assert list(study.statements.filter(number__gt=6).values_list("text", flat=True)) == ["New"]
 
 
 def test_uploads_over_the_limit_are_refused_with_a_message(client, facilitator, study, settings):
@@ -188,8 +197,9 @@ def test_a_sort_arriving_between_preview_and_confirm_cancels_the_import(client, 
     from qsort.studies.services import submit_sort
 
     client.force_login(facilitator)
-    client.post("/studies/tiny/data/import/statements/", {"text": "Seventh\n"})
+    page = client.post("/studies/tiny/data/import/statements/", {"text": "Seventh\n"}).content.decode()
     submit_sort(study.invite(codes=["LATE"])[0], tiny_sort.items())  # the deck locks meanwhile
-    page = client.post("/studies/tiny/data/import/statements/", {"confirm": "1"}).content.decode()
-    assert "The deck is locked because participants have already sorted it." in page
+    confirmed = {"statement": previewed(page)}
+    page = client.post("/studies/tiny/data/import/statements/confirm/", confirmed, follow=True).content.decode()
+    assert str(DeckLocked()) in html.unescape(page)
     assert study.statements.count() == 6

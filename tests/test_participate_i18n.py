@@ -74,7 +74,7 @@ def test_the_instructions_are_german_with_the_right_plural(client, german):
     html = page(client, participant)
     assert "So geht es" in html and "Schritt 2 von 6: So geht es" in html
     assert "Zuerst sehen Sie die Karten einzeln (6 Karten)" in html
-    assert "Die linke Seite steht für „Gar nicht“, die rechte für „Sehr“." in html
+    assert "auf einer Skala von „Gar nicht“ bis „Sehr“." in html
     assert "How it works" not in html and "First you see the cards" not in html
 
 
@@ -82,12 +82,14 @@ def test_the_grid_page_and_the_scripts_texts_are_german(client, german):
     html = page(client, at_grid(german.invite(1)[0]))
     assert '<html lang="de">' in html
     assert "Noch 6 Karten zu legen." in html
-    assert "Fertig: Sortierung prüfen" in html and "Ihre Stapel" in html
+    assert "Fertig: Sortierung prüfen" in html and "Noch zu legende Karten" in html
+    assert "Pause machen" in html and "Rückgängig" in html and "Karte vorlesen" in html
     assert "cards still to place" not in html and "check my sort" not in html
     script_text = json.loads(re.search(r'id="qsort-text"[^>]*>(.*?)</script>', html, re.S).group(1))
     assert script_text["left_one"] == "Noch %(left)s Karte zu legen."
     assert script_text["left_other"] == "Noch %(left)s Karten zu legen."
     assert script_text["disagree"] == "Stimme nicht zu"
+    assert script_text["placed_short"] == "Gelegt auf %(column)s · %(count)s von %(capacity)s"
 
 
 def test_a_refused_step_is_explained_in_german(client, german):

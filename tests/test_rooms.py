@@ -165,7 +165,8 @@ def test_the_room_screen_shows_the_question_join_link_and_each_seat_by_number_on
     submit_sort(people[2], FOUR_SORTS[0].items())
     client.force_login(facilitator)
     page = client.get(f"/studies/tiny/sessions/{session.pk}/room/").content.decode()
-    assert session.study.condition_of_instruction in page and session.join_url in page
+    assert session.study.condition_of_instruction in page
+    assert session.join_prefix in page and session.join_token in page
     assert "Seat 1" in page and "Seat 3" in page and "1 of 3 finished" in page
     assert "2 of 6" in page, "seat 2 has looked at 2 of the 6 cards"
     for person in people:
@@ -191,12 +192,12 @@ def test_the_board_shows_what_the_group_agrees_on_and_is_split_on_as_computed_by
     client.force_login(facilitator)
     client.post(f"/studies/tiny/sessions/{session.pk}/room/screen/", {"screen": "board"})
     page = client.get(f"/studies/tiny/sessions/{session.pk}/room/").content.decode()
-    # By hand: means 0.75, 0.25, 0, 0, 0, -1. Agree most: 1, then 2, then the zeros by spread.
+    # By hand: means 0.75, 0.25, 0, 0, 0, -1. Agree most: 1, then 2; reject most: 6 alone.
     texts = dict(study.statements.values_list("number", "text"))
     agree = page.split('id="agree-heading"')[1].split("</section>")[0]
-    assert agree.index(texts[1]) < agree.index(texts[2])
+    assert agree.index(texts[1]) < agree.index(texts[2]) and texts[3] not in agree
     reject = page.split('id="reject-heading"')[1].split("</section>")[0]
-    assert reject.index(texts[6]) < reject.index(texts[5])
+    assert texts[6] in reject and texts[5] not in reject
     split = page.split('id="split-heading"')[1].split("</section>")[0]
     # Statements 3 and 4 were placed at both +1 and -1 (polarised on a -1..+1 grid); 6 never splits.
     assert texts[3] in split and texts[4] in split and texts[6] not in split
@@ -270,6 +271,7 @@ def test_a_participants_guide_holds_their_sort_extremes_comments_answers_and_pro
     assert person.label in page and person.token not in page
     assert f"You placed &#x27;{texts[1]}&#x27; at +1 and wrote &#x27;My family keeps me going&#x27;" in page
     assert f"You placed &#x27;{texts[2]}&#x27; at +1. What made it" in page
+    assert "while the group&#x27;s average is" in page
     assert "You answered &#x27;What helped you most?&#x27; with &#x27;The group&#x27;" in page
     assert "the group mean of Focus group 2" in page, "with no run, differences are from the session's mean"
 
@@ -351,3 +353,16 @@ def test_a_schedule_lists_the_factors_outer_columns_distinguishing_and_consensus
     client.force_login(facilitator)
     assert client.get(f"/studies/tiny/results/{analysed.pk}/factors/2/schedule/").status_code == 200
     assert client.get(f"/studies/tiny/results/{analysed.pk}/factors/2/schedule.docx").status_code == 403
+
+
+def test_a_german_study_turns_late_joiners_away_in_german(client, study, session):
+    study.language = "de"
+    study.save(update_fields=["language"])
+    session.set_status(Session.Status.CLOSED)
+    closed = client.get(f"/j/{session.join_token}/").content.decode()
+    assert "Diese Sitzung ist geschlossen." in closed and 'lang="de"' in closed
+    session.set_status(Session.Status.OPEN)
+    session.seats = 1
+    session.save(update_fields=["seats"])
+    join(client.__class__(), session)
+    assert "Alle Plätze dieser Sitzung sind vergeben." in client.get(f"/j/{session.join_token}/").content.decode()

@@ -36,7 +36,7 @@ def test_the_dashboard_offers_the_run_files_only_to_roles_that_may_download(
     client, request, persona, offered, done_run
 ):
     client.force_login(request.getfixturevalue(persona))
-    page = client.get(run_url(done_run)).content.decode()
+    page = client.get(run_url(done_run, "report/")).content.decode()
     report = f"/studies/{done_run.study.slug}/data/runs/{done_run.pk}/report.xlsx"
     assert (report in page) is offered
     assert (f"/studies/{done_run.study.slug}/data/runs/{done_run.pk}/factor-arrays.csv" in page) is offered
@@ -45,8 +45,11 @@ def test_the_dashboard_offers_the_run_files_only_to_roles_that_may_download(
 # --- permissions ---------------------------------------------------------------------------
 
 
+RUN_PAGES = ("", "factors/1/", "factors/2/", "loadings/", "consensus/", "stability/", "report/")
+
+
 def test_anonymous_visitors_are_sent_to_the_login_page(client, sorted_study, done_run):
-    for url in (results_url(sorted_study), run_url(done_run)):
+    for url in (results_url(sorted_study), *(run_url(done_run, page) for page in RUN_PAGES)):
         response = client.get(url)
         assert response.status_code == 302
         assert response["Location"].startswith("/accounts/login/")
@@ -54,7 +57,7 @@ def test_anonymous_visitors_are_sent_to_the_login_page(client, sorted_study, don
 
 def test_strangers_get_404_on_every_results_url(client, stranger, done_run):
     client.force_login(stranger)
-    for url in (results_url(done_run.study), run_url(done_run)):
+    for url in (results_url(done_run.study), *(run_url(done_run, page) for page in RUN_PAGES)):
         assert client.get(url).status_code == 404
     for suffix in ("retry/", "flags/", "rotate/", "reflect/"):
         assert client.post(run_url(done_run, suffix), {"factor": 1}).status_code == 404
@@ -68,9 +71,10 @@ def test_every_collaborator_can_read_the_results(client, request, persona, done_
     page = client.get(results_url(done_run.study))
     assert page.status_code == 200
     assert f"Run {done_run.pk}" in page.content.decode()
-    dashboard = client.get(run_url(done_run)).content.decode()
-    assert "Composite sort" in dashboard
-    assert "S01" in dashboard
+    for page in RUN_PAGES:
+        assert client.get(run_url(done_run, page)).status_code == 200
+    assert "Composite sort" in client.get(run_url(done_run, "factors/1/")).content.decode()
+    assert "S01" in client.get(run_url(done_run, "loadings/")).content.decode()
 
 
 def test_a_facilitator_cannot_start_runs_or_change_flags_rotation_or_reflection(client, facilitator, done_run):
@@ -80,9 +84,10 @@ def test_a_facilitator_cannot_start_runs_or_change_flags_rotation_or_reflection(
     assert client.post(run_url(done_run, "rotate/"), {"first": 1, "second": 2, "angle": 10}).status_code == 403
     assert client.post(run_url(done_run, "reflect/"), {"factor": 1}).status_code == 403
     assert AnalysisRun.objects.count() == 1
-    page = client.get(run_url(done_run)).content.decode()
+    page = client.get(run_url(done_run, "loadings/")).content.decode()
     assert "Re-run with these flags" not in page
     assert 'name="flag"' not in page
+    assert "Hand rotation" not in page
     assert (
         "Only the study's owner and researchers can start" in client.get(results_url(done_run.study)).content.decode()
     )
@@ -91,7 +96,8 @@ def test_a_facilitator_cannot_start_runs_or_change_flags_rotation_or_reflection(
 def test_runs_of_another_study_are_not_reachable_through_this_one(client, owner, done_run):
     other = make_study(owner, slug="other")
     client.force_login(owner)
-    assert client.get(f"/studies/{other.slug}/results/{done_run.pk}/").status_code == 404
+    for page in RUN_PAGES:
+        assert client.get(f"/studies/{other.slug}/results/{done_run.pk}/{page}").status_code == 404
 
 
 # --- starting a run ------------------------------------------------------------------------
@@ -225,7 +231,11 @@ def test_a_finished_run_stops_polling_and_swaps_in_the_dashboard(client, owner, 
     partial = client.get(run_url(done_run), headers={"HX-Request": "true", "HX-Target": "run-body"}).content.decode()
     assert "hx-trigger" not in partial.split(">", 1)[0]
     assert '<progress max="100" value="100"' in partial
-    assert "Composite sort" in partial
+    # the run's pages appear with the overview: tabs to every factor, the characteristics, the scree
+    assert 'aria-label="Pages of this run"' in partial
+    for f in range(1, 3):
+        assert f'href="{run_url(done_run, f"factors/{f}/")}"' in partial
+    assert "Factors found" in partial and "Scree of eigenvalues" in partial
 
 
 def test_a_failed_run_shows_its_error_and_can_be_retried(
@@ -311,7 +321,7 @@ def test_toggled_flags_start_a_new_run_with_those_overrides_and_keep_the_old_one
 def test_a_hand_rotation_previews_then_runs_as_a_new_run(client, owner, done_run):
     client.force_login(owner)
     preview = client.get(
-        run_url(done_run),
+        run_url(done_run, "loadings/"),
         {"first": 1, "second": 2, "angle": 30},
         headers={"HX-Request": "true", "HX-Target": "rotation-preview"},
     ).content.decode()
@@ -361,26 +371,81 @@ def test_the_dashboard_shows_comments_beside_statements_and_escapes_every_label(
     study.statements.filter(number=2).update(text="Cards & <i>markup</i>")
     run = execute(AnalysisRun.objects.create(study=study, created_by=owner, parameters={**PCA3}))
     client.force_login(owner)
-    page = client.get(run_url(run)).content.decode()
-    assert "<script>alert(1)</script>" not in page
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
-    assert "<b>x</b>" not in page
-    assert "&lt;b&gt;x&lt;/b&gt;" in page
-    assert "Cards &amp; &lt;i&gt;markup&lt;/i&gt;" in page
-    for participant in study.participants.all():
-        assert participant.token not in page
+    pages = {page: client.get(run_url(run, page)).content.decode() for page in RUN_PAGES}
+    for page in pages.values():
+        assert "<script>alert(1)</script>" not in page
+        assert "<b>x</b>" not in page
+        assert "<i>markup</i>" not in page
+        for participant in study.participants.all():
+            assert participant.token not in page
+    factor_pages = pages["factors/1/"] + pages["factors/2/"]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in factor_pages
+    assert "Cards &amp; &lt;i&gt;markup&lt;/i&gt;" in factor_pages
+    assert "&lt;b&gt;x&lt;/b&gt;" in pages["loadings/"]
 
 
-def test_the_dashboard_renders_in_a_handful_of_queries(client, owner, done_run, django_assert_max_num_queries):
+def test_a_statement_shows_its_first_comments_and_counts_the_rest(client, owner, study):
+    add_sorts(study, 9)
+    for sort in study.sorts.order_by("submitted_at"):
+        SortComment.objects.create(sort=sort, statement=study.statements.get(number=1), text=f"said by {sort.pk}")
+    run = execute(AnalysisRun.objects.create(study=study, created_by=owner, parameters={**PCA3}))
     client.force_login(owner)
-    with django_assert_max_num_queries(7):
-        page = client.get(run_url(done_run)).content.decode()
-    assert page.count('class="composite"') == sum(f["defining_sorts"] > 0 for f in done_run.result["factors"])
+    pages = (
+        client.get(run_url(run, "factors/1/")).content.decode()
+        + client.get(run_url(run, "factors/2/")).content.decode()
+    )
+    assert "9 comments" in pages and "and 4 more" in pages
+    shown = [sort.pk for sort in study.sorts.order_by("submitted_at")]
+    assert f"said by {shown[4]}" in pages and f"said by {shown[5]}" not in pages
 
 
-def test_a_factor_defined_by_negative_loaders_offers_reflection(client, owner, facilitator, done_run):
+@pytest.mark.parametrize(
+    ("page", "queries"),
+    [("", 5), ("factors/1/", 6), ("loadings/", 6), ("consensus/", 6), ("stability/", 4), ("report/", 4)],
+)
+def test_each_page_of_the_dashboard_renders_in_a_handful_of_queries(
+    client, owner, done_run, page, queries, django_assert_max_num_queries
+):
+    client.force_login(owner)
+    url = run_url(done_run, page)
+    with django_assert_max_num_queries(queries):
+        assert client.get(url).status_code == 200
+
+
+def test_each_htmx_partial_loads_only_what_it_shows(client, owner, done_run, django_assert_max_num_queries):
+    client.force_login(owner)
+    url = run_url(done_run, "loadings/")
+    for target, query, queries, starts in (
+        ("loadings-plot", {"x": 1, "y": 2}, 5, '<div id="loadings-plot"'),
+        ("rotation-preview", {"first": 1, "second": 2, "angle": 5}, 5, '<div id="rotation-preview"'),
+        ("loadings", {"status": "flagged"}, 5, '<section id="loadings"'),
+    ):
+        with django_assert_max_num_queries(queries):
+            response = client.get(url, query, headers={"HX-Request": "true", "HX-Target": target})
+        assert response.content.decode().lstrip().startswith(starts)
+        assert "<html" not in response.content.decode()
+
+
+def test_each_factor_page_draws_its_composite_sort(client, owner, done_run):
+    client.force_login(owner)
+    for f, factor in enumerate(done_run.result["factors"], start=1):
+        page = client.get(run_url(done_run, f"factors/{f}/")).content.decode()
+        assert page.count('class="composite"') == (factor["defining_sorts"] > 0)
+        assert f'aria-label="Composite sort of factor {f}"' in page
+    assert client.get(run_url(done_run, "factors/3/")).status_code == 404
+
+
+def test_the_pages_of_an_unfinished_run_lead_to_its_progress(client, owner, sorted_study):
+    run = AnalysisRun.objects.create(study=sorted_study, created_by=owner, parameters={**PCA3})
+    client.force_login(owner)
+    for page in RUN_PAGES[1:]:
+        response = client.get(run_url(run, page))
+        assert response.status_code == 302 and response["Location"] == run_url(run)
+
+
+def test_a_factor_the_engine_calls_mirrored_offers_reflection(client, owner, facilitator, done_run):
     result = done_run.result
-    result["loadings"] = [[row[0], -abs(row[1])] for row in result["loadings"]]
+    result["factors"][1]["mirrored"] = True
     result["warnings"] = ["Factor 2 is defined mainly by negative loadings."]
     AnalysisRun.objects.filter(pk=done_run.pk).update(result=result)
     client.force_login(owner)
@@ -388,28 +453,34 @@ def test_a_factor_defined_by_negative_loaders_offers_reflection(client, owner, f
     assert "Factor 2 is defined mainly by negative loadings." in page
     assert "Reflect factor 2 and re-run" in page
     assert "Reflect factor 1" not in page
+    assert "mirror image of their viewpoint" in client.get(run_url(done_run, "factors/2/")).content.decode()
+    assert "mirror image" not in client.get(run_url(done_run, "factors/1/")).content.decode()
     client.force_login(facilitator)
     assert "Reflect factor 2 and re-run" not in client.get(run_url(done_run)).content.decode()
 
 
-def test_consensus_is_reported_at_the_05_and_the_01_level(client, owner, done_run):
+def test_consensus_is_laid_out_at_the_01_level_with_the_05_level_marked(client, owner, done_run):
     from qsort.runs.dashboard import Dashboard
 
-    dashboard = Dashboard(done_run.result)
+    result = done_run.result
+    rows = Dashboard(result).consensus
+    assert [r.statement.id for r in rows] == result["consensus_01"]
+    assert [r.statement.id for r in rows if r.consensus_05] == result["consensus"]
     marks: dict[str, set[str]] = {}
-    for difference in done_run.result["differences"]:
+    for difference in result["differences"]:
         marks.setdefault(difference["statement"], set()).add(difference["significance"])
-    assert [r.statement.id for r in dashboard.consensus] == done_run.result["consensus"]
-    for row in dashboard.consensus_01:
-        assert marks[row.statement.id] <= {"", "*"} and "*" in marks[row.statement.id]
-    expected_01 = [s for s, m in marks.items() if m <= {"", "*"} and "*" in m]
-    assert sorted(r.statement.id for r in dashboard.consensus_01) == sorted(expected_01)
+    for row in rows:  # PQMethod: none of the pairs at p < .01; at .05 as well when marked
+        assert marks[row.statement.id] <= {"", "*"}
+        assert row.consensus_05 == (marks[row.statement.id] == {""})
+    client.force_login(owner)
+    page = client.get(run_url(done_run, "consensus/")).content.decode()
+    assert page.count('<td class="st">') == len(rows)
 
 
 def test_a_factors_statement_tables_put_that_factor_first(done_run):
     from qsort.runs.dashboard import Dashboard
 
-    factor_2 = Dashboard(done_run.result).factors[1]
+    factor_2 = Dashboard(done_run.result).factor(2)
     for rows in (factor_2.distinguishing, factor_2.crib.top, factor_2.crib.bottom):
         for row in rows:
             assert [cell.factor for cell in row.cells] == [2, 1]

@@ -63,5 +63,5 @@ def test_a_real_worker_analyses_the_demo_study_and_stores_what_the_engine_return
     assert stored == json.loads(json.dumps(expected))  # JSON has lists where Python may have tuples
     assert stored["sorts"][:3] == ["D01", "D02", "D03"]
 
-    page = client.get(f"/studies/{demo_study.slug}/results/{run.pk}/").content.decode()
+    page = client.get(f"/studies/{demo_study.slug}/results/{run.pk}/factors/1/").content.decode()
     assert 'aria-label="Composite sort of factor 1"' in page

@@ -25,6 +25,19 @@ def test_opening_is_refused_until_the_grid_holds_the_deck(owner):
     assert study.status == "open"
 
 
+def test_opening_is_refused_while_the_consent_text_is_empty(owner, client):
+    study = make_study(owner, status="draft", consent_text="  ")
+    with pytest.raises(StudyNotReady, match="The consent text is empty"):
+        study.open()
+    client.force_login(owner)
+    overview = client.get(f"/studies/{study.slug}/").content.decode()
+    assert "The consent text is empty: participants must see what they agree to." in overview  # the checklist
+    study.consent_text = "You agree to take part."
+    study.save()
+    study.open()
+    assert study.status == "open"
+
+
 def test_the_deck_locks_after_the_first_sort_but_typos_can_still_be_fixed(study):
     participant = study.invite(1)[0]
     submit_sort(participant, GOOD)

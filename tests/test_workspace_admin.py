@@ -68,3 +68,32 @@ def test_participant_pages_never_show_the_link_token(client, demo_study, operato
         reverse("admin:studies_participant_change", args=[participant.pk]),
     ):
         assert participant.token not in client.get(url).content.decode()
+
+
+def test_completed_sorts_are_read_only_in_the_admin(client, every_kind_of_row, operator):
+    from qsort.studies.models import Answer, Sort, SortComment, SortValue
+
+    sort = Sort.objects.get(participant__code="D42")
+    before = (sort.values_by_number(), list(sort.comments.values_list("text", flat=True)))
+    client.force_login(operator)
+    page = client.get(reverse("admin:studies_sort_change", args=[sort.pk]))
+    assert page.status_code == 200  # operators may look
+    assert 'name="_save"' not in page.content.decode() and "Hard one" in page.content.decode()
+    assert (
+        client.post(
+            reverse("admin:studies_sort_change", args=[sort.pk]), {"participant": sort.participant_id}
+        ).status_code
+        == 403
+    )
+    assert client.post(reverse("admin:studies_sort_delete", args=[sort.pk]), {"post": "yes"}).status_code == 403
+    assert client.get(reverse("admin:studies_sort_add")).status_code == 403
+    value = sort.values.first()
+    changed = {"sort": sort.pk, "statement": value.statement_id, "value": value.value + 1}
+    assert client.post(reverse("admin:studies_sortvalue_change", args=[value.pk]), changed).status_code == 403
+    for model in (SortValue, SortComment, Answer):
+        name = model._meta.model_name
+        row = model.objects.filter(sort=sort).first()
+        assert client.post(reverse(f"admin:studies_{name}_delete", args=[row.pk]), {"post": "yes"}).status_code == 403
+        assert client.get(reverse(f"admin:studies_{name}_add")).status_code == 403
+    sort.refresh_from_db()
+    assert (sort.values_by_number(), list(sort.comments.values_list("text", flat=True))) == before

@@ -115,15 +115,15 @@ def test_a_pasted_list_is_previewed_then_imported_on_confirmation(client, draft,
     response = client.post("/studies/draft/deck/import/", {"text": pasted}, **HTMX)
     body = response.content.decode()
     assert body.lstrip().startswith('<section class="card" id="import"')
-    assert "Empty line: skipped." in body
-    assert "Already in the deck: skipped." in body
-    assert "Duplicate of line 1: skipped." in body
+    assert "Empty line. Skipped." in body
+    assert "Already in the deck. Skipped." in body
+    assert "Same as line 1. Skipped." in body
     assert "&lt;i&gt;Work&lt;/i&gt; helps" in body and "<i>Work</i>" not in body
     assert draft.statements.count() == 3, "nothing is saved by the preview"
     assert "Add 2 statements" in body
 
-    confirmed = {"confirm": "1", "statement": ["Housing first", "<i>Work</i> helps"]}
-    response = client.post("/studies/draft/deck/import/", confirmed, **HTMX)
+    confirmed = {"statement": ["Housing first", "<i>Work</i> helps"]}
+    response = client.post("/studies/draft/deck/import/confirm/", confirmed, **HTMX)
     body = response.content.decode()
     assert body.lstrip().startswith('<section class="card" id="deck"')
     assert "2 statements imported." in body
@@ -135,7 +135,7 @@ def test_a_pasted_list_is_previewed_then_imported_on_confirmation(client, draft,
 def test_confirming_twice_does_not_import_twice(client, draft, owner):
     client.force_login(owner)
     for _ in range(2):
-        response = client.post("/studies/draft/deck/import/", {"confirm": "1", "statement": ["Once only"]}, follow=True)
+        response = client.post("/studies/draft/deck/import/confirm/", {"statement": ["Once only"]}, follow=True)
     assert "0 statements imported." in response.content.decode()
     assert draft.statements.filter(text="Once only").count() == 1
 

@@ -1,12 +1,14 @@
-"""Pure helpers of the workspace: the suggested grid shape and the bulk-import preview."""
+"""Pure helpers: the suggested grid shape, the one statement reader and the one judgement of new statements."""
 
 from __future__ import annotations
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qsort.workspace.decks import BadImport, preview_import, rows_from_csv, rows_from_paste
+from qsort.exchange.statements import BadImport, read_statements
+from qsort.studies.models import Study
 from qsort.workspace.grids import suggest_capacities
 
 
@@ -34,6 +36,18 @@ def test_it_refuses_ranges_the_editor_does_not_offer(half_range):
         suggest_capacities(20, half_range)
 
 
+def rows_from_paste(text: str):
+    return read_statements(text=text)
+
+
+def rows_from_csv(data: bytes):
+    return read_statements(upload=SimpleUploadedFile("deck.csv", data, content_type="text/csv"))
+
+
+def preview_import(rows, existing):
+    return Study.judge_statements(rows, existing)
+
+
 def test_the_preview_flags_empty_lines_and_duplicates_before_anything_is_saved():
     rows = preview_import(
         rows_from_paste("Family matters\n\n  family   MATTERS \nHousing first\nAlready here\n"),
@@ -41,16 +55,16 @@ def test_the_preview_flags_empty_lines_and_duplicates_before_anything_is_saved()
     )
     by_line = {row.line: row for row in rows}
     assert [row.text for row in rows if row.importable] == ["Family matters", "Housing first"]
-    assert by_line[2].problem == "Empty line: skipped."
-    assert by_line[3].problem == "Duplicate of line 1: skipped."
-    assert by_line[5].problem == "Already in the deck: skipped."
+    assert by_line[2].problem == "Empty line."
+    assert by_line[3].problem == "Same as line 1."
+    assert by_line[5].problem == "Already in the deck."
 
 
 def test_a_csv_with_numbers_is_imported_in_the_order_of_its_numbers_and_a_header_is_skipped():
     data = b'number,text\n2,"Second, with a comma"\n1,First\n2,Another second\n'
     rows = preview_import(rows_from_csv(data), existing=[])
     assert [row.text for row in rows if row.importable] == ["First", "Second, with a comma"]
-    assert rows[-1].problem == "Number 2 is also used on line 2: skipped."
+    assert rows[-1].problem == "Number 2 is also used on line 2."
 
 
 def test_a_text_only_csv_with_semicolons_and_a_bom_is_read():

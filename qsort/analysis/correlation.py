@@ -56,6 +56,6 @@ def factor(data: np.ndarray, sort_ids: list[str], method: str = "pearson") -> np
 
 def matrix(z: np.ndarray) -> np.ndarray:
     """The P x P correlation matrix (only for moderate P: it grows with P squared)."""
-    r = z.T @ z
+    r: np.ndarray = z.T @ z
     np.fill_diagonal(r, 1.0)
     return r

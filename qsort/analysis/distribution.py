@@ -36,8 +36,8 @@ def parse(values: str | Iterable[object]) -> np.ndarray:
     for position, token in enumerate(tokens, start=1):
         text = str(token).strip()
         numeric = isinstance(token, (int, float, np.integer, np.floating))
-        if numeric and not isinstance(token, bool) and float(token).is_integer():  # type: ignore[arg-type]
-            out.append(int(token))  # type: ignore[arg-type]
+        if numeric and not isinstance(token, bool) and float(token).is_integer():
+            out.append(int(token))
         elif re.fullmatch(r"[+-]?\d+", text):
             out.append(int(text))
         else:

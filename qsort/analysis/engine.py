@@ -220,20 +220,22 @@ def analyse(
             )
         else:
             warnings.append(f"Factor {split + 1} has no negatively flagged sort: not split.")
-    confounded, nonsignificant = flagging.unflagged_status(loadings, flags, n, flag_level)
+    significant = flagging.significant(loadings, n, flag_level)
+    status = flagging.sort_status(flags, significant)
 
     report("scoring", 70)
     w = scores.weights(loadings, flags)
     zsc = scores.zscores(x.astype(np.float64), w)
     arrays = scores.factor_arrays(zsc, qscores)
     ch = scores.characteristics(loadings, flags, zsc)
+    mirrored = flagging.mirrored(loadings, flags) & ~np.isnan(zsc[0])
     for f in range(loadings.shape[1]):
         if np.isnan(zsc[0, f]):
             warnings.append(
                 f"Factor {f + 1} has no defining sort: it has no z-scores or factor array "
                 "and is left out of the comparisons."
             )
-        elif (loadings[:, f] * flags[:, f]).sum() < 0:
+        elif mirrored[f]:
             warnings.append(
                 f"Factor {f + 1} is defined mainly by negative loadings: its array is the "
                 "mirror image of their viewpoint; reflect the factor to read it directly."
@@ -267,13 +269,14 @@ def analyse(
         unrotated_loadings=unrotated,
         loadings=loadings,
         flags=flags,
+        significant=significant,
+        sort_status=tuple(status),
+        mirrored=mirrored,
         flag_threshold=flagging.threshold(n, flag_level),
         zscores=zsc,
         factor_arrays=arrays,
         characteristics=ch,
         comparisons=comparisons,
-        confounded=tuple(sorts[q] for q in np.flatnonzero(confounded)),
-        nonsignificant=tuple(sorts[q] for q in np.flatnonzero(nonsignificant)),
         warnings=tuple(warnings),
     )
     report("distinguishing", 100)

@@ -84,12 +84,13 @@ class _Residual:
 
     def __init__(self, z: np.ndarray, dense: bool) -> None:
         self.z = np.ascontiguousarray(z, dtype=np.float64)
-        self.r = matrix(self.z) if dense else None
-        self.diag_r = np.ones(z.shape[1]) if dense else np.einsum("ij,ij->j", z, z)
+        self.r: np.ndarray | None = matrix(self.z) if dense else None
+        self.diag_r: np.ndarray = np.ones(z.shape[1]) if dense else np.einsum("ij,ij->j", z, z)
         self.diag_res = self.diag_r
         self.f = np.zeros((z.shape[1], 0))
         self.b = self.z
-        self.bt = None if dense else np.ascontiguousarray(self.z.T)
+        # The dense path never reads bt: an empty array there keeps its type plain.
+        self.bt: np.ndarray = np.empty((0, 0)) if dense else np.ascontiguousarray(self.z.T)
         self.s = np.ones(z.shape[0])
 
     def add_factor(self, loadings: np.ndarray) -> None:
@@ -102,9 +103,12 @@ class _Residual:
 
     def colsums(self, d: np.ndarray) -> np.ndarray:
         """Column sums of D M D with the diagonal left out, for signs d."""
+        sums: np.ndarray
         if self.r is None:
-            return d * ((self.s * (self.b @ d)) @ self.b) - self.diag_res
-        return d * (self.r @ d - self.f @ (self.f.T @ d)) - self.diag_res
+            sums = d * ((self.s * (self.b @ d)) @ self.b) - self.diag_res
+        else:
+            sums = d * (self.r @ d - self.f @ (self.f.T @ d)) - self.diag_res
+        return sums
 
 
 class _Block:
@@ -113,6 +117,9 @@ class _Block:
     Dense residuals are only ever used whole (their rows cost nothing to fetch).  On the
     factored path ``bt`` holds the columns b_i of B as rows: its transpose is the block's B.
     """
+
+    bt: np.ndarray  # factored path only
+    s2: np.ndarray
 
     def __init__(self, res: _Residual, a: np.ndarray) -> None:
         self.res = res
@@ -176,7 +183,8 @@ class _RowCache:
         """2 x row j; c (the current sums) chooses what else to fetch on a miss."""
         if self.slot[j] < 0:
             self._fetch(j, c)
-        return self.flat[self.slot[j]]
+        row: np.ndarray = self.flat[self.slot[j]]
+        return row
 
     def _fetch(self, j: int, c: np.ndarray) -> None:
         uncached = self.slot < 0
@@ -224,7 +232,7 @@ def _reflect(res: _Residual, cache: _RowCache, first: bool) -> tuple[np.ndarray,
     n = p if res.r is not None else min(p, max(ACTIVE_MIN, p // ACTIVE_SHARE))
     d = np.ones(p)
     c = res.colsums(d)
-    norms = np.sqrt(np.einsum("ij,ij->i", res.bt, res.bt)) if n < p else None
+    norms = np.sqrt(np.einsum("ij,ij->i", res.bt, res.bt)) if n < p else np.empty(0)
     while c.min() <= tol:
         if n < p:
             a = np.sort(np.argpartition(c, n - 1)[:n])
@@ -273,7 +281,7 @@ def _reflect_block(
     """
     g = d * c
     bounded = reach > 0
-    w = np.zeros(block.bt.shape[1]) if bounded else None
+    w = np.zeros(block.bt.shape[1] if bounded else 0)
     slack = tol + 1e-10 * c.size
     flips = 0
     while True:

@@ -24,15 +24,30 @@ def automatic(loadings: np.ndarray, n_statements: int, level: float = 0.05) -> n
     return majority & (np.abs(loadings) > threshold(n_statements, level))
 
 
-def unflagged_status(
-    loadings: np.ndarray, flags: np.ndarray, n_statements: int, level: float = 0.05
-) -> tuple[np.ndarray, np.ndarray]:
-    """Masks of the sorts on no factor: (confounded, non-significant).
+#: A sort's status in a run, the one definition every page, export and API reads.
+FLAGGED, CONFOUNDED, NONSIGNIFICANT = "flagged", "confounded", "nonsignificant"
 
-    Confounded: a significant loading on at least one factor, yet no flag (it fails the
-    majority-of-common-variance rule, or the researcher removed its flag).  Non-significant:
-    no loading above the threshold.
+
+def significant(loadings: np.ndarray, n_statements: int, level: float = 0.05) -> np.ndarray:
+    """Sorts x factors: |a| > z/sqrt(N), the loading is significant at ``level``."""
+    return np.abs(loadings) > threshold(n_statements, level)
+
+
+def sort_status(flags: np.ndarray, significant: np.ndarray) -> np.ndarray:
+    """Each sort's status: flagged, confounded or nonsignificant (Q-METHOD.md step 4).
+
+    Every sort on no factor is one of two kinds, as PQMethod's and qmethod's flagging leave
+    them: *confounded* when it loads significantly on at least one factor yet carries no flag
+    (by the automatic rule its variance is shared too evenly between factors: no loading holds
+    the majority of its common variance; or the researcher removed its flag), and
+    *nonsignificant* when no loading is significant.  A sort flagged on any factor is flagged.
     """
-    none = ~flags.any(axis=1)
-    significant = (np.abs(loadings) > threshold(n_statements, level)).any(axis=1)
-    return none & significant, none & ~significant
+    status = np.where(significant.any(axis=1), CONFOUNDED, NONSIGNIFICANT).astype(object)
+    status[flags.any(axis=1)] = FLAGGED
+    return status
+
+
+def mirrored(loadings: np.ndarray, flags: np.ndarray) -> np.ndarray:
+    """Per factor: defined mainly by negative loaders (the flagged loadings sum below 0), so its
+    array mirrors their viewpoint.  Centroid factors are not re-signed, so this happens."""
+    return (np.where(flags, loadings, 0.0).sum(axis=0) < 0) & flags.any(axis=0)

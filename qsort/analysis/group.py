@@ -4,8 +4,9 @@ Pure numpy: a statements x sorts matrix of grid values in, a frozen summary out.
 simple on purpose, so a facilitator can explain them to the group and a test can compute them
 by hand:
 
-- *agree most*: highest mean placement, ties broken by the lowest spread, then deck order;
-- *reject most*: lowest mean placement, ties broken the same way;
+- *agree most*: highest mean placement, ties broken by the lowest spread, then deck order; only
+  cards the group placed on the agree side on average (mean above 0);
+- *reject most*: lowest mean placement, ties broken the same way; only cards with a mean below 0;
 - *split*: cards that some people placed strongly for and others strongly against (the two outer
   columns at each end of a grid reaching +-3 or further, the outermost column on smaller grids)
   come first, then the largest spread; cards everyone placed alike are never "split";
@@ -91,8 +92,8 @@ def group_summary(
         spreads=spreads,
         polarised=polarised,
         counts=counts,
-        agree_most=tuple(int(i) for i in agree[:shown]),
-        reject_most=tuple(int(i) for i in reject[:shown]),
+        agree_most=tuple(int(i) for i in agree if sums[i] > 0)[:shown],
+        reject_most=tuple(int(i) for i in reject if sums[i] < 0)[:shown],
         split=tuple(split[:shown]),
     )
 

@@ -7,7 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from qsort.analysis.scores import RELIABILITY, Characteristics, Comparisons
+from qsort.analysis import flagging
+from qsort.analysis.flagging import CONFOUNDED, NONSIGNIFICANT
+from qsort.analysis.scores import CODE_ORDER, RELIABILITY, Characteristics, Comparisons
 
 
 def _num(x: float) -> float | None:
@@ -44,14 +46,23 @@ class AnalysisResult:
     unrotated_loadings: np.ndarray
     loadings: np.ndarray
     flags: np.ndarray
+    significant: np.ndarray  # sorts x K: |loading| > flag_threshold
+    sort_status: tuple[str, ...]  # per sort: flagged, confounded or nonsignificant (flagging.sort_status)
+    mirrored: np.ndarray  # per factor: defined mainly by negative loaders, its array mirrors them
     flag_threshold: float
     zscores: np.ndarray
     factor_arrays: np.ndarray
     characteristics: Characteristics
     comparisons: Comparisons
-    confounded: tuple[str, ...]
-    nonsignificant: tuple[str, ...]
     warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def confounded(self) -> tuple[str, ...]:
+        return tuple(s for s, status in zip(self.sort_ids, self.sort_status, strict=True) if status == CONFOUNDED)
+
+    @property
+    def nonsignificant(self) -> tuple[str, ...]:
+        return tuple(s for s, status in zip(self.sort_ids, self.sort_status, strict=True) if status == NONSIGNIFICANT)
 
     @property
     def n_factors(self) -> int:
@@ -93,6 +104,8 @@ class AnalysisResult:
             "unrotated_loadings": _matrix(self.unrotated_loadings),
             "loadings": _matrix(self.loadings),
             "flags": np.asarray(self.flags, dtype=bool).tolist(),
+            "significant": np.asarray(self.significant, dtype=bool).tolist(),
+            "sort_status": list(self.sort_status),
             "flag_threshold": float(self.flag_threshold),
             "zscores": _matrix(self.zscores),
             "factor_arrays": _int_matrix(self.factor_arrays),
@@ -104,6 +117,7 @@ class AnalysisResult:
                     "average_reliability_coefficient": RELIABILITY,
                     "composite_reliability": float(ch.reliability[f]),
                     "se_factor_scores": _num(ch.se_scores[f]),
+                    "mirrored": bool(self.mirrored[f]),
                 }
                 for f in range(self.n_factors)
             ],
@@ -115,6 +129,8 @@ class AnalysisResult:
                     "statement": sid,
                     "distinguishes": [f + 1 for f in cmp.distinguishes[s]],
                     "consensus": bool(cmp.consensus[s]),
+                    "consensus_01": bool(cmp.consensus_01[s]),
+                    "marks": [str(m) for m in cmp.marks[s]],
                 }
                 for s, sid in enumerate(self.statement_ids)
             ],
@@ -125,3 +141,40 @@ class AnalysisResult:
             "nonsignificant": list(self.nonsignificant),
             "warnings": list(self.warnings),
         }
+
+
+def add_judgements(stored: dict[str, Any]) -> dict[str, Any]:
+    """A result JSON stored before the engine reported sort status, significance, mirrored
+    factors, consensus at .01 and marks, completed by the same rules (for the data migration).
+
+    Only for old results: a new result has these fields from ``analyse``.
+    """
+    loadings = np.array(stored["loadings"], dtype=np.float64).reshape(len(stored["sorts"]), -1)
+    flags = np.array(stored["flags"], dtype=bool).reshape(loadings.shape)
+    level = stored["parameters"].get("flag_level", 0.05)
+    n_statements = len(stored["statements"])
+    significant = flagging.significant(loadings, n_statements, level)
+    has_scores = np.array([f["se_factor_scores"] is not None for f in stored["factors"]], dtype=bool)
+    mirrored = flagging.mirrored(loadings, flags) & has_scores
+    codes: dict[str, dict[int, list[str]]] = {}
+    for difference in stored["differences"]:
+        for factor in difference["factors"]:
+            codes.setdefault(difference["statement"], {}).setdefault(factor, []).append(difference["significance"])
+    consensus_01 = set(stored.get("consensus_01", []))
+    out = dict(stored)
+    out["flag_threshold"] = stored.get("flag_threshold") or flagging.threshold(n_statements, level)
+    out["significant"] = significant.tolist()
+    out["sort_status"] = flagging.sort_status(flags, significant).tolist()
+    out["factors"] = [{**f, "mirrored": bool(m)} for f, m in zip(stored["factors"], mirrored, strict=True)]
+    out["statement_status"] = [
+        {
+            **status,
+            "consensus_01": status["statement"] in consensus_01,
+            "marks": [
+                min(codes.get(status["statement"], {}).get(f, [""]), key=CODE_ORDER.index)
+                for f in range(1, len(stored["factors"]) + 1)
+            ],
+        }
+        for status in stored["statement_status"]
+    ]
+    return out

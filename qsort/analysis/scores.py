@@ -20,6 +20,9 @@ SIGNIFICANCE: tuple[tuple[float, str], ...] = (
 )
 CODES_05 = frozenset({"*", "**", "***", "6*"})
 CODES_01 = frozenset({"**", "***", "6*"})
+#: The codes from weakest to strongest: a distinguishing statement is marked with the weakest
+#: code among its factor's pairs, the level at which it distinguishes the factor from all others.
+CODE_ORDER = ("", "*", "**", "***", "6*")
 
 
 def weights(loadings: np.ndarray, flags: np.ndarray) -> np.ndarray:
@@ -100,6 +103,7 @@ class Comparisons:
     distinguishes: list[list[int]]  # per statement, 0-based factors
     consensus: np.ndarray  # (N,) bool, no pair significant at .05
     consensus_01: np.ndarray  # (N,) bool, no pair significant at .01
+    marks: np.ndarray  # (N, K) the code at which the statement distinguishes the factor, else ""
 
 
 def compare(z: np.ndarray, se_differences: np.ndarray) -> Comparisons:
@@ -121,13 +125,17 @@ def compare(z: np.ndarray, se_differences: np.ndarray) -> Comparisons:
     sig05 = np.isin(codes, list(CODES_05))
     sig01 = np.isin(codes, list(CODES_01))
     distinguishes: list[list[int]] = [[] for _ in range(n)]
+    marks = np.full((n, k), "", dtype=object)
+    strength = np.vectorize(CODE_ORDER.index, otypes=[int])(codes) if codes.size else np.zeros((n, 0), int)
     if pairs:
         for f in has:
             cols = [c for c, pair in enumerate(pairs) if f in pair]
             for s in np.flatnonzero(sig05[:, cols].all(axis=1)):
                 distinguishes[s].append(f)
+            weakest = strength[:, cols].min(axis=1)
+            marks[:, f] = np.asarray(CODE_ORDER, dtype=object)[weakest]
         consensus = ~sig05.any(axis=1)
         consensus_01 = ~sig01.any(axis=1)
     else:
         consensus = consensus_01 = np.zeros(n, dtype=bool)
-    return Comparisons(pairs, diff, codes, distinguishes, consensus, consensus_01)
+    return Comparisons(pairs, diff, codes, distinguishes, consensus, consensus_01, marks)

@@ -7,13 +7,21 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from qsort.runs.models import AnalysisRun
-from qsort.studies.models import GRID_MAX_VALUE, GRID_MIN_VALUE, Participant, Statement, Study
-
-MAX_NEW_PARTICIPANTS = 1000
+from qsort.runs.models import AnalysisRun, Bootstrap
+from qsort.studies.models import (
+    GRID_MAX_VALUE,
+    GRID_MIN_VALUE,
+    Answer,
+    Participant,
+    SortComment,
+    Statement,
+    Study,
+)
 
 
 class StatementSerializer(serializers.ModelSerializer):
+    text = serializers.CharField(max_length=Statement.MAX_LENGTH)
+
     class Meta:
         model = Statement
         fields = ["number", "text"]
@@ -123,9 +131,9 @@ class ParticipantSerializer(serializers.ModelSerializer):
 
 
 class NewParticipantsSerializer(serializers.Serializer):
-    count = serializers.IntegerField(min_value=0, max_value=MAX_NEW_PARTICIPANTS, default=0)
+    count = serializers.IntegerField(min_value=0, max_value=Study.MAX_INVITES, default=0)
     codes = serializers.ListField(
-        child=serializers.CharField(max_length=40), max_length=MAX_NEW_PARTICIPANTS, default=list
+        child=serializers.CharField(max_length=40), max_length=Study.MAX_INVITES, default=list
     )
 
     def validate(self, attrs: dict) -> dict:
@@ -156,8 +164,12 @@ class SortSerializer(serializers.Serializer):
 
 class SubmitSortSerializer(serializers.Serializer):
     values = serializers.DictField(child=serializers.IntegerField(min_value=-99, max_value=99))
-    comments = serializers.DictField(child=serializers.CharField(allow_blank=True, max_length=4000), default=dict)
-    answers = serializers.DictField(child=serializers.CharField(allow_blank=True, max_length=8000), default=dict)
+    comments = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, max_length=SortComment.MAX_LENGTH), default=dict
+    )
+    answers = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, max_length=Answer.MAX_LENGTH), default=dict
+    )
 
 
 class ConsentSerializer(serializers.ModelSerializer):
@@ -174,9 +186,9 @@ class SubmittedSortSerializer(serializers.Serializer):
 
 
 class AnalysisRequestSerializer(serializers.Serializer):
-    factors = serializers.IntegerField(min_value=1, max_value=8)
-    extraction = serializers.ChoiceField(choices=["pca", "centroid"], default="pca")
-    rotation = serializers.ChoiceField(choices=["varimax", "none"], default="varimax")
+    factors = serializers.IntegerField(min_value=1, max_value=AnalysisRun.MAX_FACTORS)
+    extraction = serializers.ChoiceField(choices=AnalysisRun.Extraction.values, default=AnalysisRun.Extraction.PCA)
+    rotation = serializers.ChoiceField(choices=AnalysisRun.Rotation.values, default=AnalysisRun.Rotation.VARIMAX)
     flags = serializers.ListField(
         child=serializers.ListField(min_length=3, max_length=3),
         default=list,
@@ -240,3 +252,47 @@ class AnalysisRunSerializer(serializers.ModelSerializer):
         if not self.context.get("with_result") or run.status != AnalysisRun.Status.DONE:
             return None
         return run.result
+
+
+class BootstrapRequestSerializer(serializers.Serializer):
+    """Either `steps` (and an optional `seed`) or explicit `resamples`; the runs room checks them."""
+
+    steps = serializers.IntegerField(required=False, help_text="Bootstrap steps (default 1,000, at most 5,000).")
+    seed = serializers.IntegerField(
+        required=False, min_value=0, help_text="Seed of the resamples; drawn and stored when absent."
+    )
+    resamples = serializers.ListField(
+        child=serializers.ListField(child=serializers.IntegerField()),
+        required=False,
+        help_text="One list per step of 1-based sort positions (the run's sort order), as qmboots lists them.",
+    )
+
+    def validate(self, data: dict) -> dict:
+        if "resamples" in data and ("steps" in data or "seed" in data):
+            raise serializers.ValidationError(_("Give either resamples, or steps and a seed, not both."))
+        return data
+
+
+class BootstrapSerializer(serializers.ModelSerializer):
+    result = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Bootstrap
+        fields = [
+            "id",
+            "run",
+            "status",
+            "progress",
+            "steps",
+            "seed",
+            "error",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "result",
+        ]
+        read_only_fields = fields
+
+    def get_result(self, job: Bootstrap) -> dict | None:
+        """The bootstrap JSON (qsort/analysis/README.md, "Bootstrap JSON") once the job is done."""
+        return job.result if job.status == Bootstrap.Status.DONE else None

@@ -53,7 +53,7 @@ class SessionList(Endpoint, generics.ListCreateAPIView):
     def get_serializer_context(self) -> dict:
         return {**super().get_serializer_context(), "can_edit": self.access().can_edit}
 
-    def perform_create(self, serializer: SessionSerializer) -> None:
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:
         serializer.save(study=self.study(), created_by=self.request.user)
 
 

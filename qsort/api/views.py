@@ -7,8 +7,6 @@ capability 403). Token authentication comes first so an anonymous client gets 40
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
@@ -27,23 +25,22 @@ from rest_framework.views import APIView
 from qsort.api import serializers as s
 from qsort.exchange import services as exchange
 from qsort.participate import services as participate
-from qsort.runs.models import AnalysisRun
+from qsort.runs.models import AnalysisRun, Bootstrap
 from qsort.security.limits import ParticipantThrottle
 from qsort.studies.access import Access, Can, access_for, role_allows, study_for
 from qsort.studies.models import (
-    Answer,
     Collaborator,
     DeckLocked,
     Participant,
     Sort,
-    SortComment,
-    SortValue,
     Statement,
+    StatementsRefused,
+    StatusRefused,
     Study,
     StudyNotReady,
 )
 from qsort.studies.services import SortAlreadySubmitted, StudyNotAcceptingSorts, submit_sort
-from qsort.studies.validation import SortInvalid, SortRules, validate_sort
+from qsort.studies.validation import SortInvalid
 
 AUTHENTICATION = [TokenAuthentication, SessionAuthentication]
 
@@ -80,27 +77,19 @@ def _apply_study_changes(study: Study, data: dict) -> None:
     study.save()
     try:
         if "statements" in data:
-            study.ensure_deck_unlocked()
-            study.statements.all().delete()
-            Statement.objects.bulk_create(
-                Statement(study=study, number=n, position=n, text=item["text"])
-                for n, item in enumerate(data["statements"], start=1)
-            )
+            study.replace_deck(item["text"] for item in data["statements"])
         if "grid" in data:
             study.set_grid(data["grid"])
     except DeckLocked as locked:
         field = "statements" if "statements" in data else "grid"
         raise Conflict({field: [str(locked)]}) from None
-    new_status = data.get("status")
-    if new_status == Study.Status.OPEN and study.status != Study.Status.OPEN:
+    except StatementsRefused as refused:
+        raise ValidationError({"statements": refused.messages}) from None
+    if "status" in data:
         try:
-            study.open()
-        except StudyNotReady as problem:
+            study.set_status(data["status"])
+        except (StudyNotReady, StatusRefused) as problem:
             raise ValidationError({"status": [str(problem)]}) from None
-    elif new_status == Study.Status.CLOSED and study.status == Study.Status.OPEN:
-        study.close()
-    elif new_status == Study.Status.DRAFT and study.status != Study.Status.DRAFT:
-        raise ValidationError({"status": [_("A study cannot go back to draft.")]})
 
 
 class StudyList(Endpoint, generics.ListCreateAPIView):
@@ -166,6 +155,8 @@ class StatementList(Endpoint, generics.ListCreateAPIView):
             serializer.instance = self.study().add_statement(serializer.validated_data["text"])
         except DeckLocked as locked:
             raise Conflict({"text": [str(locked)]}) from None
+        except StatementsRefused as refused:
+            raise ValidationError({"text": refused.messages}) from None
 
 
 class StatementDetail(Endpoint, generics.RetrieveUpdateAPIView):
@@ -220,43 +211,23 @@ class SortList(Endpoint, generics.ListAPIView):
     read_capability = Can.DOWNLOAD
 
     def get_queryset(self):
-        return (
-            Sort.objects.filter(study=self.study())
-            .select_related("participant")
-            .order_by("submitted_at", "id")
-            .only("id", "submitted_at", "entered_by_id", "participant__code", "participant__id")
-        )
+        return Sort.objects.filter(study=self.study()).order_by("submitted_at", "id").only("id")
 
     def list(self, request: Request, *args, **kwargs) -> Response:
         page = self.paginate_queryset(self.get_queryset())
-        ids = [sort.pk for sort in page]
-        values: dict[int, dict[str, int]] = defaultdict(dict)
-        for sort_id, number, value in SortValue.objects.filter(sort_id__in=ids).values_list(
-            "sort_id", "statement__number", "value"
-        ):
-            values[sort_id][str(number)] = value
-        comments: dict[int, dict[str, str]] = defaultdict(dict)
-        for sort_id, number, text in SortComment.objects.filter(sort_id__in=ids).values_list(
-            "sort_id", "statement__number", "text"
-        ):
-            comments[sort_id][str(number)] = text
-        answers: dict[int, dict[str, str]] = defaultdict(dict)
-        for sort_id, question_id, text in Answer.objects.filter(sort_id__in=ids).values_list(
-            "sort_id", "question_id", "text"
-        ):
-            answers[sort_id][str(question_id)] = text
-        rows = [
+        rows = exchange.sort_rows(Sort.objects.filter(pk__in=[sort.pk for sort in page]))
+        body = [
             {
-                "participant": sort.participant.label,
-                "values": values[sort.pk],
-                "comments": comments[sort.pk],
-                "answers": answers[sort.pk],
-                "submitted_at": sort.submitted_at,
-                "entered_by_facilitator": sort.entered_by_id is not None,
+                "participant": row.label,
+                "values": {str(number): value for number, value in row.values.items()},
+                "comments": {str(number): text for number, text in row.comments.items()},
+                "answers": {str(question): text for question, text in row.answers.items()},
+                "submitted_at": row.submitted_at,
+                "entered_by_facilitator": row.entered_by_facilitator,
             }
-            for sort in page
+            for row in rows
         ]
-        return self.get_paginated_response(s.SortSerializer(rows, many=True).data)
+        return self.get_paginated_response(s.SortSerializer(body, many=True).data)
 
 
 def participant_for(token: str) -> Participant:
@@ -324,9 +295,9 @@ class SubmitSort(APIView):
                 participant, data["values"].items(), comments=data["comments"], answers=data["answers"]
             )
         except SortInvalid as invalid:
-            # The validator's messages name statements; say which field they are about.
-            _values, value_problems = validate_sort(SortRules.for_study(participant.study), data["values"].items())
-            raise ValidationError({"values" if value_problems else "non_field_errors": invalid.messages}) from None
+            raise ValidationError(
+                {"values" if invalid.about_placements else "non_field_errors": invalid.messages}
+            ) from None
         except (SortAlreadySubmitted, StudyNotAcceptingSorts) as refused:
             raise Conflict({"detail": str(refused)}) from None
         body = {"status": "completed", "created": created, "submitted_at": sort.submitted_at}
@@ -431,6 +402,93 @@ class AnalysisRetry(Endpoint, APIView):
         return Response({"id": run.pk, "status": AnalysisRun.Status.QUEUED}, status=status.HTTP_202_ACCEPTED)
 
 
+# --- stability: bootstrap jobs and number-of-factors evidence ---------------------------
+def _bootstrap_for(request: Request, bootstrap_id: int, capability: Can) -> Bootstrap:
+    """The job if the user may `capability` its run's study; strangers cannot tell it exists."""
+    job = Bootstrap.objects.filter(pk=bootstrap_id).select_related("run__study").first()
+    if job is None:
+        raise NotFound(_("No such bootstrap."))
+    job.run.study = study_for(request.user, job.run.study.slug, capability)
+    return job
+
+
+class AnalysisBootstrap(Endpoint, APIView):
+    """Start a bootstrap of a finished run (qmethod's qmboots procedure) as a background job."""
+
+    @extend_schema(request=s.BootstrapRequestSerializer, responses={202: s.BootstrapSerializer})
+    def post(self, request: Request, run_id: int) -> Response:
+        from qsort.runs.services import RunRefused
+        from qsort.runs.stability import start_bootstrap
+
+        run = _run_for(request, run_id, Can.ANALYSE)
+        form = s.BootstrapRequestSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        try:
+            job = start_bootstrap(run, request.user, **form.validated_data)
+        except RunRefused as refused:
+            raise ValidationError({"non_field_errors": [str(refused)]}) from None
+        return Response(s.BootstrapSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class BootstrapDetail(Endpoint, generics.RetrieveAPIView):
+    """Status and progress of a bootstrap; when done, its summaries (the bootstrap JSON)."""
+
+    serializer_class = s.BootstrapSerializer
+
+    def get_object(self) -> Bootstrap:
+        return _bootstrap_for(self.request, self.kwargs["bootstrap_id"], Can.VIEW)
+
+
+class BootstrapCancel(Endpoint, APIView):
+    """Cancel a queued or running bootstrap (a running one stops at its next batch of steps)."""
+
+    @extend_schema(request=None, responses={200: s.BootstrapSerializer})
+    def post(self, request: Request, bootstrap_id: int) -> Response:
+        from qsort.runs.stability import cancel_bootstrap
+
+        job = _bootstrap_for(request, bootstrap_id, Can.ANALYSE)
+        if not job.can_cancel:
+            raise Conflict({"detail": _("This bootstrap has already ended (%(status)s).") % {"status": job.status}})
+        cancel_bootstrap(job)
+        return Response(s.BootstrapSerializer(job).data)
+
+
+class FactorEvidence(Endpoint, APIView):
+    """How many factors to keep: Kaiser-Guttman, Q parallel analysis, Humphrey's rule, two
+    significant loadings, explained variance and defining sorts, with a suggested range."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "factors", int, description="Factors of the trial solution the per-factor rules look at (1-8)."
+            )
+        ],
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        from qsort.runs.services import RunRefused
+        from qsort.runs.stability import evidence_for_study
+
+        study = self.study()
+        try:
+            factors = int(request.query_params.get("factors", AnalysisRun.MAX_FACTORS))
+        except ValueError:
+            raise ValidationError(
+                {"factors": [_("A whole number from 1 to %(max)d.") % {"max": AnalysisRun.MAX_FACTORS}]}
+            ) from None
+        if not 1 <= factors <= AnalysisRun.MAX_FACTORS:
+            raise ValidationError(
+                {"factors": [_("A whole number from 1 to %(max)d.") % {"max": AnalysisRun.MAX_FACTORS}]}
+            )
+        try:
+            panel = evidence_for_study(study, factors)
+        except RunRefused as refused:
+            raise Conflict({"detail": str(refused)}) from None
+        if panel is None:
+            raise Conflict({"detail": _("The evidence needs at least two completed sorts.")})
+        return Response(panel)
+
+
 # --- exports -----------------------------------------------------------------------------
 FILE_RESPONSE = {
     (200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY, description="The file."),
@@ -463,10 +521,10 @@ class RunExport(Endpoint, APIView):
     @extend_schema(responses=FILE_RESPONSE)
     def get(self, request: Request, run_id: int, file: str) -> HttpResponse:
         run = _run_for(request, run_id, Can.DOWNLOAD)
-        if file not in exchange.RUN_FILES:
+        if file not in exchange.RUN_FILE_NAMES:
             raise NotFound(
                 _("No export called '%(file)s'. Available: %(files)s.")
-                % {"file": file, "files": ", ".join(exchange.RUN_FILES)}
+                % {"file": file, "files": ", ".join(exchange.RUN_FILE_NAMES)}
             )
         try:
             return exchange.export_run_file(run, file, request.user, via_api=True).as_response()

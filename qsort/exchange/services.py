@@ -1,19 +1,20 @@
 """Load a study's data once, feed the writers, log every download; preview and apply imports.
 
-Imports are all-or-nothing: a preview lists every problem (with line numbers) and nothing is
+Sorts and PQMethod imports are all-or-nothing (statements go through qsort.exchange.statements
+and the deck's own rules): a preview lists every problem (with line numbers) and nothing is
 saved until the researcher confirms a preview without problems; applying re-checks everything
 inside one transaction and stores sorts through `submit_sort`, so the one validator judges them.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 
@@ -23,14 +24,14 @@ from qsort.exchange.dataset import SortRecord, StudyData
 from qsort.exchange.models import DownloadLog
 from qsort.exchange.safety import restore, safe_filename
 from qsort.runs.models import AnalysisRun
+from qsort.runs.report import RUN_REPORT_FILES
+from qsort.runs.services import RunRefused
 from qsort.studies.models import (
     Answer,
-    DeckLocked,
     Participant,
     Sort,
     SortComment,
     SortValue,
-    Statement,
     Study,
     participant_label,
 )
@@ -60,40 +61,69 @@ class Export:
 
 
 # --- loading -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SortRow:
+    """One completed sort as the exports and the API read it (labelled, never with its token)."""
+
+    sort_id: int
+    label: str
+    submitted_at: datetime
+    entered_by_facilitator: bool
+    values: dict[int, int]  # statement number -> grid value
+    comments: dict[int, str]  # statement number -> comment
+    answers: dict[int, str]  # question id -> answer
+
+
+def sort_rows(sorts: QuerySet[Sort]) -> list[SortRow]:
+    """These sorts with their values, comments and answers, oldest first: four queries, whether
+    `sorts` is a whole study (exports) or one page of the API."""
+    heads = list(
+        sorts.order_by("submitted_at", "id").values_list(
+            "id", "participant_id", "participant__code", "submitted_at", "entered_by_id"
+        )
+    )
+    ids = sorts.values("id")
+    values: dict[int, dict[int, int]] = defaultdict(dict)
+    for sort_id, number, value in SortValue.objects.filter(sort__in=ids).values_list(
+        "sort_id", "statement__number", "value"
+    ):
+        values[sort_id][number] = value
+    comments: dict[int, dict[int, str]] = defaultdict(dict)
+    for sort_id, number, text in SortComment.objects.filter(sort__in=ids).values_list(
+        "sort_id", "statement__number", "text"
+    ):
+        comments[sort_id][number] = text
+    answers: dict[int, dict[int, str]] = defaultdict(dict)
+    for sort_id, question_id, text in Answer.objects.filter(sort__in=ids).values_list("sort_id", "question_id", "text"):
+        answers[sort_id][question_id] = text
+    return [
+        SortRow(
+            sort_id=sort_id,
+            label=participant_label(code, participant_id),
+            submitted_at=submitted_at,
+            entered_by_facilitator=entered_by_id is not None,
+            values=values[sort_id],
+            comments=comments[sort_id],
+            answers=answers[sort_id],
+        )
+        for sort_id, participant_id, code, submitted_at, entered_by_id in heads
+    ]
+
+
 def load_study_data(study: Study) -> StudyData:
     """Every statement, sort, comment and answer of the study in a constant number of queries."""
     statements = tuple(study.statements.order_by("number").values_list("number", "text"))
     numbers = [number for number, _ in statements]
     questions = list(study.questions.order_by("position", "id").values_list("id", "text"))
-    sorts = list(
-        Sort.objects.filter(study=study)
-        .order_by("submitted_at", "id")
-        .values_list("id", "participant_id", "participant__code", "submitted_at")
-    )
-    values: dict[int, dict[int, int]] = defaultdict(dict)
-    for sort_id, number, value in SortValue.objects.filter(sort__study=study).values_list(
-        "sort_id", "statement__number", "value"
-    ):
-        values[sort_id][number] = value
-    comments: dict[int, dict[int, str]] = defaultdict(dict)
-    for sort_id, number, text in SortComment.objects.filter(sort__study=study).values_list(
-        "sort_id", "statement__number", "text"
-    ):
-        comments[sort_id][number] = text
-    answers: dict[int, dict[int, str]] = defaultdict(dict)
-    for sort_id, question_id, text in Answer.objects.filter(sort__study=study).values_list(
-        "sort_id", "question_id", "text"
-    ):
-        answers[sort_id][question_id] = text
     records = tuple(
         SortRecord(
-            label=participant_label(code, participant_id),
-            submitted_at=submitted_at,
-            values=tuple(values[sort_id].get(number, 0) for number in numbers),
-            comments=comments.get(sort_id, {}),
-            answers=tuple(answers[sort_id].get(qid, "") for qid, _ in questions),
+            label=row.label,
+            submitted_at=row.submitted_at,
+            values=tuple(row.values.get(number, 0) for number in numbers),
+            comments=row.comments,
+            answers=tuple(row.answers.get(qid, "") for qid, _ in questions),
         )
-        for sort_id, participant_id, code, submitted_at in sorts
+        for row in sort_rows(Sort.objects.filter(study=study))
     )
     return StudyData(
         title=study.title,
@@ -142,6 +172,10 @@ RUN_FILES: dict[str, tuple[str, Callable[[dict, StudyData], bytes]]] = {
 }
 
 
+#: Every file a run offers: the tables above, and the run room's bootstrap files and report.
+RUN_FILE_NAMES: tuple[str, ...] = (*RUN_FILES, *RUN_REPORT_FILES)
+
+
 def _download_name(slug: str, name: str) -> str:
     stem, extension = name.rsplit(".", 1)
     if extension in {"dat", "sta"}:
@@ -164,11 +198,18 @@ def export_study_file(study: Study, name: str, user, *, via_api: bool = False) -
 
 
 def export_run_file(run: AnalysisRun, name: str, user, *, via_api: bool = False) -> Export:
-    """Build an export of a finished run's stored result and log the download."""
-    content_type, build = RUN_FILES[name]
+    """Build an export of a finished run (raises KeyError for an unknown name) and log the download."""
     if run.status != AnalysisRun.Status.DONE or run.result is None:
         raise ExportUnavailable(_("This analysis has no result yet (it is %(status)s).") % {"status": run.status})
-    body = build(run.result, load_study_data(run.study))
+    if name in RUN_REPORT_FILES:
+        content_type, build_from_run = RUN_REPORT_FILES[name]
+        try:
+            body = build_from_run(run)
+        except RunRefused as refused:
+            raise ExportUnavailable(str(refused)) from None
+    else:
+        content_type, build = RUN_FILES[name]
+        body = build(run.result, load_study_data(run.study))
     log_download(run.study, user, name, run=run, via_api=via_api)
     return Export(_download_name(f"{run.study.slug}-run{run.pk}", name), content_type, body)
 
@@ -190,6 +231,7 @@ def preview_pqmethod(sta: bytes, dat: bytes) -> StudyImport:
     plan = StudyImport()
     statements, sta_problems = pqmethod.read_sta(sta)
     plan.problems += [f".STA {problem}" for problem in sta_problems]
+    plan.problems += [f".STA {problem}" for problem in Study.statement_problems(statements)]
     dat_file, dat_problems = pqmethod.read_dat(dat)
     plan.problems += [f".DAT {problem}" for problem in dat_problems]
     plan.statements = statements
@@ -232,68 +274,12 @@ def create_study_from_pqmethod(plan: StudyImport, owner, title: str = "") -> Stu
         distribution=Study.Distribution.FORCED if plan.forced else Study.Distribution.FREE,
         condition_of_instruction=_("Imported from PQMethod files: add the condition of instruction in Settings."),
     )
-    Statement.objects.bulk_create(
-        Statement(study=study, number=n, position=n, text=text) for n, text in enumerate(plan.statements, start=1)
-    )
+    study.replace_deck(plan.statements)
     study.set_grid(plan.grid)
     participants = study.invite(codes=[name for name, _values in plan.sorts])
     for participant, (_name, values) in zip(participants, plan.sorts, strict=True):
         submit_sort(participant, enumerate(values, start=1), entered_by=owner)
     return study
-
-
-@dataclass
-class StatementsImport:
-    statements: list[str] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-
-
-def preview_statements(study: Study, data: bytes) -> StatementsImport:
-    """Statements from a CSV with a `text` column (`number,text`, `id,text`) or one per line."""
-    plan = StatementsImport()
-    if study.deck_locked:
-        plan.problems.append(_("The deck is locked because participants have already sorted it."))
-        return plan
-    text = pqmethod.decode(data)
-    rows = list(csv.reader(io.StringIO(text)))
-    header = [cell.strip().lower() for cell in rows[0]] if rows else []
-    if "text" in header:
-        column, first_line, rows = header.index("text"), 2, rows[1:]
-        lines = [(row[column] if column < len(row) else "") for row in rows]
-    else:
-        first_line, lines = 1, text.splitlines()
-    existing = {t.strip().casefold(): n for n, t in study.statements.values_list("number", "text")}
-    seen: dict[str, int] = {}
-    while lines and not lines[-1].strip():
-        lines.pop()
-    for line_number, raw in enumerate(lines, start=first_line):
-        statement = restore(raw.strip())
-        key = statement.casefold()
-        if not statement:
-            plan.problems.append(_("Line %(line)d is empty.") % {"line": line_number})
-        elif key in seen:
-            plan.problems.append(_("Line %(line)d repeats line %(first)d.") % {"line": line_number, "first": seen[key]})
-        elif key in existing:
-            plan.problems.append(
-                _("Line %(line)d is already statement %(number)d of the deck.")
-                % {"line": line_number, "number": existing[key]}
-            )
-        else:
-            seen[key] = line_number
-            plan.statements.append(statement)
-    if not lines:
-        plan.problems.append(_("The file holds no statements."))
-    return plan
-
-
-@transaction.atomic
-def apply_statements(study: Study, plan: StatementsImport) -> list[Statement]:
-    if plan.problems:
-        raise ValueError("; ".join(plan.problems))
-    try:
-        return [study.add_statement(text) for text in plan.statements]
-    except DeckLocked as locked:  # a first sort arrived since the preview
-        raise ImportFailed(str(locked)) from None
 
 
 @dataclass

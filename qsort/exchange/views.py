@@ -15,19 +15,19 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
-from django.core.files.uploadedfile import UploadedFile
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from qsort.exchange import services
+from qsort.exchange.forms import ImportForm
 from qsort.exchange.models import DownloadLog
+from qsort.exchange.uploads import UploadRefused, read_upload
 from qsort.runs.models import AnalysisRun
 from qsort.studies.access import Access, Can, access_for, study_for
-from qsort.studies.models import Study
+from qsort.studies.models import DeckLocked, Study
 
 STUDY_DOWNLOADS = [
     (
@@ -69,6 +69,7 @@ def _page(request: HttpRequest, access: Access, **extra) -> HttpResponse:
             DownloadLog.objects.filter(study=study).select_related("user")[:RECENT_DOWNLOADS] if can_download else []
         ),
         "max_upload": settings.QSORT_MAX_UPLOAD_BYTES,
+        "statements_form": ImportForm(),
         **extra,
     }
     # htmx previews swap only the imports card; without JavaScript the whole page comes back.
@@ -100,7 +101,7 @@ def download_study_file(request: HttpRequest, slug: str, file: str) -> HttpRespo
 def download_run_file(request: HttpRequest, slug: str, run_id: int, file: str) -> HttpResponse:
     study = study_for(request.user, slug, Can.DOWNLOAD)
     run = get_object_or_404(AnalysisRun, pk=run_id, study=study)
-    if file not in services.RUN_FILES:
+    if file not in services.RUN_FILE_NAMES:
         raise Http404("No such export.")
     try:
         return services.export_run_file(run, file, request.user).as_response()
@@ -110,26 +111,6 @@ def download_run_file(request: HttpRequest, slug: str, run_id: int, file: str) -
 
 
 # --- imports -----------------------------------------------------------------------------
-class UploadRefused(Exception):
-    """The upload is missing or too large; the message says so."""
-
-
-def _read_upload(upload: UploadedFile | None) -> bytes:
-    """The upload's bytes, refusing anything over the limit before reading it."""
-    if upload is None:
-        return b""
-    if upload.size > settings.QSORT_MAX_UPLOAD_BYTES:
-        raise UploadRefused(
-            _("The file %(name)s is %(size)s; files up to %(limit)s can be imported. Nothing was saved.")
-            % {
-                "name": upload.name,
-                "size": filesizeformat(upload.size),
-                "limit": filesizeformat(settings.QSORT_MAX_UPLOAD_BYTES),
-            }
-        )
-    return upload.read()
-
-
 # An unconfirmed preview is dropped after this long (the person is asked to choose the file again).
 PREVIEW_SECONDS = 30 * 60
 
@@ -197,25 +178,32 @@ def _two_step_import(
 @login_required
 @require_POST
 def import_statements(request: HttpRequest, slug: str) -> HttpResponse:
+    """The deck page's import on the Data page: the same reader, judge and preview."""
     access = access_for(request.user, slug, Can.EDIT)
-    study = access.study
-    key = f"exchange:statements:{study.pk}"
-
-    def read() -> dict[str, bytes]:
-        pasted = request.POST.get("text", "").encode()
-        return {"data": _read_upload(request.FILES.get("file")) or pasted}
-
-    def apply(plan) -> str:
-        created = services.apply_statements(study, plan)
-        return _("%(count)d statements added to the deck.") % {"count": len(created)}
-
-    def show(plan, error: str) -> HttpResponse:
-        return _page(request, access, statements_preview=plan, statements_error=error)
-
-    response = _two_step_import(
-        request, key, read, lambda files: services.preview_statements(study, files["data"]), apply, show
+    form = ImportForm(request.POST, request.FILES)
+    rows, error = form.preview(access.study)
+    return _page(
+        request,
+        access,
+        statements_form=form,
+        statements_preview=rows,
+        statements_error=error,
+        n_importable=sum(row.importable for row in rows),
     )
-    return response or redirect("exchange:data", slug=slug)
+
+
+@login_required
+@require_POST
+def import_statements_confirm(request: HttpRequest, slug: str) -> HttpResponse:
+    """Add the previewed statements, judged again against the deck as it is now."""
+    study = study_for(request.user, slug, Can.EDIT)
+    try:
+        added = study.import_statements(request.POST.getlist("statement"))
+    except DeckLocked as locked:
+        messages.error(request, str(locked))
+    else:
+        messages.success(request, _("%(count)d statements added to the deck.") % {"count": len(added)})
+    return redirect("exchange:data", slug=slug)
 
 
 @login_required
@@ -235,7 +223,7 @@ def import_sorts(request: HttpRequest, slug: str) -> HttpResponse:
     response = _two_step_import(
         request,
         key,
-        lambda: {"data": _read_upload(request.FILES.get("file"))},
+        lambda: {"data": read_upload(request.FILES.get("file"))},
         lambda files: services.preview_sorts(study, files["data"]),
         apply,
         show,
@@ -269,7 +257,7 @@ def import_study(request: HttpRequest) -> HttpResponse:
         sta, dat = request.FILES.get("sta"), request.FILES.get("dat")
         if sta is None or dat is None:
             raise UploadRefused(_("Choose both files: the .STA statements and the .DAT sorts."))
-        return {"sta": _read_upload(sta), "dat": _read_upload(dat)}
+        return {"sta": read_upload(sta), "dat": read_upload(dat)}
 
     def apply(plan) -> str:
         study = services.create_study_from_pqmethod(plan, request.user, request.POST.get("title", ""))

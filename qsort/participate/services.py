@@ -25,8 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from qsort.security.parsing import storable, unstorable_message, whole_number
-from qsort.studies.models import Participant, SortDraft, Study
-from qsort.studies.services import MAX_ANSWER_LENGTH, MAX_COMMENT_LENGTH
+from qsort.studies.models import Answer, Participant, SortComment, SortDraft, Study
 from qsort.studies.validation import SortRules, signed, validate_sort
 
 PILES = ("disagree", "neutral", "agree")
@@ -143,8 +142,8 @@ def clean_state(rules: DraftRules, payload: object) -> dict[str, Any]:
         if column:
             grid[str(value)] = column
 
-    comments = _texts(payload.get("comments", {}), rules.numbers, MAX_COMMENT_LENGTH, problems)
-    answers = _texts(payload.get("answers", {}), rules.question_ids, MAX_ANSWER_LENGTH, problems)
+    comments = _texts(payload.get("comments", {}), rules.numbers, SortComment.MAX_LENGTH, problems)
+    answers = _texts(payload.get("answers", {}), rules.question_ids, Answer.MAX_LENGTH, problems)
     if problems:
         raise DraftRejected(list(dict.fromkeys(problems)))
     return {"version": version, "presort": presort, "grid": grid, "comments": comments, "answers": answers}

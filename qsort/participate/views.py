@@ -25,7 +25,7 @@ from qsort.participate.services import PILES, DraftRejected, DraftRules, Stage, 
 from qsort.security.limits import OPEN_LINK, PARTICIPANT, rate_limited
 from qsort.security.middleware import declared_length
 from qsort.security.parsing import InputRejected, load_json
-from qsort.studies.models import Participant, SortDraft, Statement, Study
+from qsort.studies.models import Answer, Participant, SortComment, SortDraft, Statement, Study
 from qsort.studies.services import SortAlreadySubmitted, StudyNotAcceptingSorts, extreme_statements, submit_sort
 from qsort.studies.validation import SortInvalid, signed
 
@@ -143,6 +143,16 @@ def _js_text() -> dict[str, str]:
         "none_left": _("All cards are placed. You can still move them."),
         "place_all": _("Please place every card first: %(left)s still to place."),
         "cancelled": _("Nothing picked."),
+        # The confirmation shown next to the card (short: it is read at a glance on a phone).
+        "placed_short": _("Placed in %(column)s · %(count)s of %(capacity)s"),
+        "to_pile_short": _("Back on the %(pile)s pile"),
+        "full_short": _("%(column)s is full (%(capacity)s of %(capacity)s). Move a card out of it first."),
+        "not_moved": _("Not moved: drop the card on a column. It stays where it was."),
+        "undone_move": _("Undone: the card is back where it was."),
+        "moved_within": _("Statement %(number)s is now card %(position)s of %(count)s in column %(column)s."),
+        "pick_hint": _("Where does this card belong? Tap or click its place on the scale."),
+        "all_placed": _("All cards are placed. Check your sort, or tap a card to move it."),
+        "full_label": _("full"),
     }
 
 
@@ -157,6 +167,7 @@ def _columns(study: Study, state: dict, statements: dict[int, Statement]) -> lis
             "value": value,
             "label": signed(value),
             "capacity": capacity,
+            "slots": range(capacity),
             "cards": [statements[n] for n in state["grid"].get(str(value), []) if n in statements],
         }
         for value, capacity in grid.items()
@@ -254,6 +265,8 @@ def _review(
         errors=errors or [],
         state=state,
         text=_js_text(),
+        comment_max_length=SortComment.MAX_LENGTH,
+        answer_max_length=Answer.MAX_LENGTH,
     )
 
 

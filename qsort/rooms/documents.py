@@ -8,12 +8,13 @@ from io import BytesIO
 from django.utils import formats
 from django.utils.translation import gettext as _
 from docx import Document
+from docx.document import Document as DocxDocument
 from docx.shared import Cm, Pt
 
 from qsort.rooms.guides import FactorSchedule, InterviewGuide, ScheduleStatement
 
 
-def _new_document(title: str) -> Document:
+def _new_document(title: str) -> DocxDocument:
     document = Document()
     section = document.sections[0]
     section.page_width, section.page_height = Cm(21.0), Cm(29.7)  # A4
@@ -24,7 +25,7 @@ def _new_document(title: str) -> Document:
     return document
 
 
-def _saved(document: Document) -> bytes:
+def _saved(document: DocxDocument) -> bytes:
     out = BytesIO()
     document.save(out)
     return out.getvalue()
@@ -69,7 +70,7 @@ def guide_docx(guide: InterviewGuide) -> bytes:
     return _saved(document)
 
 
-def _statement_table(document: Document, statements: list[ScheduleStatement]) -> None:
+def _statement_table(document: DocxDocument, statements: list[ScheduleStatement]) -> None:
     table = document.add_table(rows=1, cols=3)
     table.style = "Table Grid"
     for cell, text in zip(table.rows[0].cells, (_("Array position"), _("z-score"), _("Statement")), strict=True):

@@ -79,7 +79,12 @@ class InterviewGuide:
         return sections
 
 
-def _factor_reference(study: Study, label: str, numbers: list[int]) -> tuple[str, dict[int, float]] | None:
+# (what the differences compare with, its position of each statement, the prompt's {reference}
+# phrase with a %(position)s slot)
+Reference = tuple[str, dict[int, float], str]
+
+
+def _factor_reference(study: Study, label: str, numbers: list[int]) -> Reference | None:
     """The factor this participant's sort defines in the latest finished run that holds it."""
     runs = AnalysisRun.objects.filter(study=study, status=AnalysisRun.Status.DONE).order_by("-finished_at", "-id")
     for run in runs.only("id", "result")[:20]:
@@ -94,12 +99,13 @@ def _factor_reference(study: Study, label: str, numbers: list[int]) -> tuple[str
             return None
         factor = defined[0]
         by_number = {int(s): row[factor] for s, row in zip(result["statements"], arrays, strict=True)}
-        reference = _("Factor %(factor)s of analysis #%(run)s") % {"factor": factor + 1, "run": run.pk}
-        return reference, {n: float(by_number[n]) for n in numbers if by_number.get(n) is not None}
+        reference = _("factor %(factor)s of analysis #%(run)s") % {"factor": factor + 1, "run": run.pk}
+        phrase = _("factor %(factor)s puts it at %%(position)s") % {"factor": factor + 1}
+        return reference, {n: float(by_number[n]) for n in numbers if by_number.get(n) is not None}, phrase
     return None
 
 
-def _group_reference(participant: Participant, numbers: list[int]) -> tuple[str, dict[int, float]] | None:
+def _group_reference(participant: Participant, numbers: list[int]) -> Reference | None:
     """The mean placement of the participant's session, when it has enough finished sorts."""
     from qsort.rooms.services import session_matrix  # the room's loader, shared with the board
 
@@ -111,7 +117,8 @@ def _group_reference(participant: Participant, numbers: list[int]) -> tuple[str,
         return None
     means = data.mean(axis=1)
     reference = _("the group mean of %(session)s") % {"session": seat.session.name}
-    return reference, {s.number: float(means[i]) for i, s in enumerate(statements)}
+    phrase = _("the group's average is %(position)s")
+    return reference, {s.number: float(means[i]) for i, s in enumerate(statements)}, phrase
 
 
 def interview_guide(participant: Participant, sort: Sort) -> InterviewGuide:
@@ -122,12 +129,12 @@ def interview_guide(participant: Participant, sort: Sort) -> InterviewGuide:
     comments = dict(sort.comments.values_list("statement__number", "text"))
     numbers = sorted(values)
 
-    def card(number: int, template: str, reference: str = "") -> GuideCard:
+    def card(number: int, template: str, reference: str = "", phrase: str = "") -> GuideCard:
         fields = {
             "statement": statements[number],
             "value": signed(values[number]),
             "comment": comments.get(number, ""),
-            "reference": reference,
+            "reference": phrase,
         }
         comment = comments.get(number, "")
         return GuideCard(number, statements[number], values[number], comment, fill(template, **fields), reference)
@@ -146,14 +153,14 @@ def interview_guide(participant: Participant, sort: Sort) -> InterviewGuide:
     differences: list[GuideCard] = []
     reference_name = ""
     if found:
-        reference_name, reference_values = found
+        reference_name, reference_values, phrasing = found
         compared = [n for n in numbers if n in reference_values]
         own = np.array([values[n] for n in compared], dtype=float)
         theirs = np.array([reference_values[n] for n in compared], dtype=float)
         for i in largest_differences(own, theirs):
             shown = reference_values[compared[i]]
-            label = signed(int(shown)) if float(shown).is_integer() else f"{shown:+.1f}"
-            differences.append(card(compared[i], prompts.difference, reference=label))
+            label = signed(int(shown)) if float(shown).is_integer() else f"{shown:+.2f}"
+            differences.append(card(compared[i], prompts.difference, label, phrasing % {"position": label}))
 
     answers = [
         {"question": q, "answer": a, "prompt": fill(prompts.answer, question=q, answer=a)}

@@ -82,6 +82,11 @@ class Session(models.Model):
         return settings.SITE_URL + reverse("rooms:join", args=[self.join_token])
 
     @property
+    def join_prefix(self) -> str:
+        """The join link without its code, so a room screen can show the code in large type."""
+        return self.join_url.removesuffix(f"{self.join_token}/")
+
+    @property
     def is_open(self) -> bool:
         return self.status == self.Status.OPEN
 
@@ -155,15 +160,15 @@ class Seat(models.Model):
 
 class InterviewPrompts(models.Model):
     """A study's wording of the open prompts in its interview guides. Placeholders in braces:
-    {statement}, {value}, {comment}, {reference}, {question}, {answer}."""
+    {statement}, {value}, {comment}, {reference} (e.g. "factor 2 puts it at +3" or "the group's
+    average is +0.25"), {question}, {answer}."""
 
     DEFAULTS = {
         "agree": "You placed '{statement}' at {value} and wrote '{comment}'. Can you tell me more about that?",
         "agree_no_comment": "You placed '{statement}' at {value}. What made it one of the most important cards?",
         "disagree": "You placed '{statement}' at {value} and wrote '{comment}'. Can you tell me more about that?",
         "disagree_no_comment": "You placed '{statement}' at {value}. Why did it matter so little to you?",
-        "difference": "You placed '{statement}' at {value}, where others who see it like you placed it at "
-        "{reference}. What is different for you?",
+        "difference": "You placed '{statement}' at {value}, while {reference}. What is different for you?",
         "answer": "You answered '{question}' with '{answer}'. Could you say more?",
     }
     PLACEHOLDERS = frozenset({"statement", "value", "comment", "reference", "question", "answer"})

@@ -88,6 +88,12 @@ class SessionBoard:
     columns: list[str]
     comments: list[dict[str, Any]] = field(default_factory=list)
 
+    @property
+    def heat_halves(self) -> list[list[BoardCard]]:
+        """The deck in two halves, side by side on a wide screen, so 40 cards fit a projector."""
+        middle = (len(self.cards) + 1) // 2
+        return [self.cards[:middle], self.cards[middle:]] if len(self.cards) > 12 else [self.cards]
+
     def as_json(self) -> dict[str, Any]:
         def card(c: BoardCard) -> dict[str, Any]:
             return {

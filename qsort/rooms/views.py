@@ -7,6 +7,8 @@ three sorts of the session are complete (`qsort.analysis.group.MIN_GROUP_SORTS`)
 
 from __future__ import annotations
 
+import io
+
 import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -112,7 +114,7 @@ def session_invite(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     form = SessionInviteForm(request.POST)
     if not form.is_valid():
         for error in form.errors.get("count", []):
-            messages.error(request, error)
+            messages.error(request, str(error))
     else:
         try:
             created = session.invite(form.cleaned_data["count"])
@@ -127,8 +129,9 @@ def session_invite(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 @require_GET
 def session_qr(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     _access, session = _session(request, slug, pk)
-    response = HttpResponse(content_type="image/svg+xml")
-    segno.make(session.join_url, error="m").save(response, kind="svg", scale=10, border=2, title=session.name)
+    svg = io.BytesIO()
+    segno.make(session.join_url, error="m").save(svg, kind="svg", scale=10, border=2, title=session.name)
+    response = HttpResponse(svg.getvalue(), content_type="image/svg+xml")
     response["Cache-Control"] = "private, no-store"
     return response
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import numpy as np
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -76,8 +77,59 @@ def scree(eigenvalues: Sequence[float], *, chosen: int | None = None, limit: int
     return _svg(WIDTH, HEIGHT, _("Scree plot of the eigenvalues"), body)
 
 
+#: Up to this many sorts the loadings plot draws a point per sort (labels where they fit);
+#: above, it draws a grid of bins shaded by how many sorts fall in each.
+LABELLED_POINTS = 300
+POINTS_LIMIT = 2000
+BINS = 40
+#: Point labels are 10 SVG units high on a wide screen; on a phone the plot is drawn at half
+#: size, so runs.css draws them 17 high: labels are placed for each size, CSS shows one set.
+LABEL_SIZES = {"wide": 10, "narrow": 17}
+
+
+def _place_labels(
+    points: list[tuple[float, float, str]], bounds: tuple[float, float, float, float], font: float
+) -> list[str]:
+    """Labels for the points whose label fits beside them without touching another label or
+    point; the rest stay unlabelled (their label shows on hover or focus). Points far from the
+    centre (the clearest loaders) are labelled first."""
+    left, top, right, bottom = bounds
+    xy = np.array([(x, y) for x, y, _ in points], dtype=float).reshape(-1, 2)
+    dots = np.column_stack([xy - 4.5, xy + 4.5])  # x0, y0, x1, y1 of every point
+    boxes = np.empty((0, 4))
+    centre = np.array([(left + right) / 2, (top + bottom) / 2])
+    out = []
+    for i in np.argsort(-((xy - centre) ** 2).sum(axis=1), kind="stable"):
+        x, y, label = points[i]
+        width, height = 0.62 * font * len(label), 1.1 * font
+        low = y + height + 2
+        for bx, by, anchor in (
+            (x + 6, y - 5, "start"),
+            (x - 6, y - 5, "end"),
+            (x + 6, low, "start"),
+            (x - 6, low, "end"),
+        ):
+            x0 = bx if anchor == "start" else bx - width
+            box = np.array([x0, by - height + 2, x0 + width, by + 2])
+            if box[0] < left or box[2] > right or box[1] < top or box[3] > bottom:
+                continue
+            hits = _overlaps(box, dots)
+            hits[i] = False
+            if not hits.any() and not _overlaps(box, boxes).any():
+                boxes = np.vstack([boxes, box])
+                out.append(
+                    f'<text x="{bx:.1f}" y="{by:.1f}" class="point-label" text-anchor="{anchor}">{escape(label)}</text>'
+                )
+                break
+    return out
+
+
+def _overlaps(box: np.ndarray, others: np.ndarray) -> np.ndarray:
+    return (others[:, 0] < box[2]) & (box[0] < others[:, 2]) & (others[:, 1] < box[3]) & (box[1] < others[:, 3])
+
+
 def loadings(
-    labels: Sequence[str],
+    labels: Sequence[str] | None,
     xs: Sequence[float],
     ys: Sequence[float],
     *,
@@ -89,8 +141,10 @@ def loadings(
 ) -> SafeString:
     """Each sort as a point at its loadings on two factors; the significance band is shaded.
 
-    Sorts flagged on the horizontal factor are filled one colour, on the vertical another;
-    labels are drawn for up to 120 sorts (beyond that they would only be ink).
+    Sorts flagged on the horizontal factor are filled one colour, on the vertical another.
+    With `labels` (up to LABELLED_POINTS sorts) each point can be focused and names its sort
+    on hover and focus, and labels are drawn where they fit; above POINTS_LIMIT sorts the plot
+    is a grid of bins (a point per sort would be megabytes of ink).
     """
     size = 520
     pad = 56
@@ -115,15 +169,29 @@ def loadings(
             f'<text x="{px(tick):.1f}" y="{size - pad + 22}" class="tick" text-anchor="middle">{tick:g}</text>'
             f'<text x="{pad - 6}" y="{py(tick) + 4:.1f}" class="tick" text-anchor="end">{tick:g}</text>'
         )
-    show_labels = len(labels) <= 120
-    for label, lx, ly, fx, fy in zip(labels, xs, ys, flagged_x, flagged_y, strict=True):
-        kind = "flag-x" if fx else "flag-y" if fy else "unflagged"
-        title = escape(f"{label}: {lx:.2f}, {ly:.2f}")
-        body.append(
-            f'<circle cx="{px(lx):.1f}" cy="{py(ly):.1f}" r="4.5" class="{kind}"><title>{title}</title></circle>'
-        )
-        if show_labels:
-            body.append(f'<text x="{px(lx) + 6:.1f}" y="{py(ly) - 5:.1f}" class="point-label">{escape(label)}</text>')
+    if len(xs) > POINTS_LIMIT:
+        body.extend(_bins(xs, ys, flagged_x, flagged_y, px, py, inner))
+    else:
+        kinds = [
+            "flag-x" if fx else "flag-y" if fy else "unflagged" for fx, fy in zip(flagged_x, flagged_y, strict=True)
+        ]
+        for i, (lx, ly, kind) in enumerate(zip(xs, ys, kinds, strict=True)):
+            if labels is None:
+                body.append(f'<circle cx="{px(lx):.1f}" cy="{py(ly):.1f}" r="4.5" class="{kind}"/>')
+                continue
+            name = escape(f"{labels[i]}: {lx:.2f}, {ly:.2f}")
+            body.append(
+                f'<g class="point" tabindex="0" role="img" aria-label="{name}">'
+                f'<circle cx="{px(lx):.1f}" cy="{py(ly):.1f}" r="4.5" class="{kind}"/>'
+                f'<text x="{px(lx):.1f}" y="{py(ly) - 9:.1f}" class="hover-label" text-anchor="middle">'
+                f"{name}</text></g>"
+            )
+        if labels is not None:
+            points = [(px(lx), py(ly), str(label)) for label, lx, ly in zip(labels, xs, ys, strict=True)]
+            for name, font in LABEL_SIZES.items():
+                body.append(f'<g class="point-labels {name}" aria-hidden="true">')
+                body.extend(_place_labels(points, (pad, pad, size - pad, size - pad), font))
+                body.append("</g>")
     x_name = _("Factor %(n)d") % {"n": x_factor}
     y_name = _("Factor %(n)d") % {"n": y_factor}
     body.append(
@@ -133,3 +201,28 @@ def loadings(
     )
     title = _("Loadings of each sort on factor %(x)d (across) and factor %(y)d (up)") % {"x": x_factor, "y": y_factor}
     return _svg(size, size, title, body)
+
+
+def _bins(xs, ys, flagged_x, flagged_y, px, py, inner: float) -> list[str]:
+    """A BINS x BINS grid over -1..1: each bin's shade grows with its count (log scale), its
+    colour is that of the kind of sort most common in it."""
+    x = np.clip(((np.asarray(xs) + 1) / 2 * BINS).astype(int), 0, BINS - 1)
+    y = np.clip(((np.asarray(ys) + 1) / 2 * BINS).astype(int), 0, BINS - 1)
+    kind = np.where(np.asarray(flagged_x, bool), 0, np.where(np.asarray(flagged_y, bool), 1, 2))
+    counts = np.zeros((3, BINS, BINS), dtype=int)
+    np.add.at(counts, (kind, x, y), 1)
+    total = counts.sum(axis=0)
+    most = np.log1p(total.max())
+    side = inner / BINS
+    out = []
+    for bx, by in zip(*np.nonzero(total), strict=True):
+        n = int(total[bx, by])
+        shade = 1 + int(4 * np.log1p(n) / most) if most else 1
+        cls = ("flag-x", "flag-y", "unflagged")[int(counts[:, bx, by].argmax())]
+        lx, ly = -1 + 2 * bx / BINS, -1 + 2 * (by + 1) / BINS
+        tip = escape(_("%(n)d sorts near %(x).2f, %(y).2f") % {"n": n, "x": lx + 1 / BINS, "y": ly - 1 / BINS})
+        out.append(
+            f'<rect x="{px(lx):.1f}" y="{py(ly):.1f}" width="{side:.1f}" height="{side:.1f}" '
+            f'class="bin {cls} shade-{min(shade, 5)}"><title>{tip}</title></rect>'
+        )
+    return out

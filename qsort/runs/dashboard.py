@@ -1,20 +1,37 @@
-"""What the results dashboard shows, read from a run's stored result (shared/analysis-json.md).
+"""What the results pages show, laid out from a run's stored result (shared/analysis-json.md).
 
-Plain Python over the JSON: no queries here, so the view decides what it loads and the page
-renders the same for any past run.
+Plain Python over the JSON: no queries and no analysis judgements here. The engine's result
+says which loadings are significant, each sort's status, which factors are mirrored, the
+consensus at both levels and each distinguishing statement's mark; this module only arranges
+them. Each page loads just the result fields it shows (``PAGE_FIELDS``), so a page of a
+20,000-sort run never decodes the loadings of every sort.
 """
 
 from __future__ import annotations
 
-import math
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
 from django.utils.formats import get_format
 
-# Significance marks of analysis-json.md `differences`, weakest first.
-MARK_ORDER = ["", "*", "**", "***", "6*"]
+from qsort.analysis.flagging import CONFOUNDED, FLAGGED, NONSIGNIFICANT
+
+#: The sort statuses in the order the page lists and filters them.
+SORT_STATUSES = (FLAGGED, CONFOUNDED, NONSIGNIFICANT)
+
+_HEADER = ("factors",)
+_STATEMENTS = ("statements", "statement_texts", "zscores", "factor_arrays", "statement_status")
+#: The result fields each page reads (the rest stays in the database).
+PAGE_FIELDS: dict[str, tuple[str, ...]] = {
+    "overview": (*_HEADER, "eigenvalues", "warnings", "sort_status"),
+    "factor": (*_HEADER, *_STATEMENTS, "distribution", "distinguishing"),
+    "consensus": (*_HEADER, *_STATEMENTS, "consensus", "consensus_01"),
+    "loadings": (*_HEADER, "flag_threshold", "sort_status"),
+    "plot": ("flag_threshold",),
+    "header": _HEADER,
+}
 
 
 @dataclass(frozen=True)
@@ -29,6 +46,7 @@ class Statement:
     id: str
     text: str
     comments: tuple[Comment, ...] = ()
+    more_comments: int = 0  # comments left out of the page (the Data page lists them all)
 
 
 @dataclass(frozen=True)
@@ -45,6 +63,7 @@ class Cell:
 class StatementRow:
     statement: Statement
     cells: list[Cell]
+    consensus_05: bool = False  # on the consensus page: also consensus at p >= .05
 
 
 @dataclass(frozen=True)
@@ -74,11 +93,14 @@ class Factor:
     explained_variance: float
     defining_sorts: int
     composite_reliability: float
-    se_factor_scores: float
+    se_factor_scores: float | None
     has_scores: bool
-    # Defined mainly by negative loaders (the engine's test): its array mirrors their viewpoint.
-    # Centroid factors are neither re-ordered nor re-signed, so this happens (Q-METHOD.md, step 3).
-    mirrored: bool
+    mirrored: bool  # the engine's judgement: defined mainly by negative loaders
+
+
+@dataclass(frozen=True)
+class FactorDetail:
+    factor: Factor
     composite: list[Column] = field(default_factory=list)
     distinguishing: list[StatementRow] = field(default_factory=list)
     crib: CribSheet | None = None
@@ -90,8 +112,7 @@ class LoadingCell:
     loading: float
     flagged: bool
     significant: bool
-    # Pre-formatted: the loadings table has a cell per sort and factor (6,000 at 2,000 sorts),
-    # and the template's number filters cost more than the rest of the page together.
+    # Pre-formatted: the template's number filters cost more than the rest of the table.
     text: str
     key: str  # "sort index:factor", the value of the flag checkbox
     labelled_by: str  # ids of the row and column headers, which name the checkbox
@@ -102,94 +123,128 @@ class SortRow:
     index: int
     label: str
     cells: list[LoadingCell]
-    status: str  # "flagged", "confounded", "non_significant" or "not_flagged"
+    status: str  # the engine's: flagged, confounded or nonsignificant
     dom_id: str
 
 
+def sort_rows(
+    indices: list[int],
+    labels: list[str],
+    loadings: list[list[float]],
+    flags: list[list[bool]],
+    significant: list[list[bool]],
+    statuses: list[str],
+) -> list[SortRow]:
+    """The loadings table's rows for the sorts at `indices` (the other lists are their rows)."""
+    separator = get_format("DECIMAL_SEPARATOR")
+    rows = []
+    for index, label, row, row_flags, row_significant, status in zip(
+        indices, labels, loadings, flags, significant, statuses, strict=True
+    ):
+        cells = [
+            LoadingCell(
+                factor=f + 1,
+                loading=a,
+                flagged=row_flags[f],
+                significant=row_significant[f],
+                text=f"{a:.2f}".replace(".", separator),
+                key=f"{index}:{f + 1}",
+                labelled_by=f"sort-{index} loading-head-{f + 1}",
+            )
+            for f, a in enumerate(row)
+        ]
+        rows.append(SortRow(index=index, label=label, cells=cells, status=status, dom_id=f"sort-{index}"))
+    return rows
+
+
 class Dashboard:
-    """A run's result, arranged for people. Build once per request; properties are cached."""
+    """A run's result (or the part of it a page loaded), arranged for people.
+
+    Build once per request; every property reads only the fields its page loaded."""
 
     def __init__(self, result: dict[str, Any], comments: dict[str, list[Comment]] | None = None) -> None:
         self.result = result
         self.k = len(result["factors"])
-        comments = comments or {}
-        texts = result.get("statement_texts") or result["statements"]
-        self.statements = [
-            Statement(index=i, id=sid, text=text, comments=tuple(comments.get(sid, ())))
-            for i, (sid, text) in enumerate(zip(result["statements"], texts, strict=True))
-        ]
-        self.by_id = {s.id: s for s in self.statements}
-        self.zscores = result["zscores"]
-        self.arrays = result["factor_arrays"]
-        self.scored = [self.zscores[0][f] is not None if self.zscores else False for f in range(self.k)]
+        self.comments = comments or {}
+        self.comment_counts: dict[str, int] = {}  # all comments per statement, when more than shown
+
+    @cached_property
+    def statements(self) -> list[Statement]:
+        texts = self.result.get("statement_texts") or self.result["statements"]
+        statements = []
+        for i, (sid, text) in enumerate(zip(self.result["statements"], texts, strict=True)):
+            shown = tuple(self.comments.get(sid, ()))
+            more = max(self.comment_counts.get(sid, 0) - len(shown), 0)
+            statements.append(Statement(index=i, id=sid, text=text, comments=shown, more_comments=more))
+        return statements
+
+    @cached_property
+    def by_id(self) -> dict[str, Statement]:
+        return {s.id: s for s in self.statements}
 
     @property
     def threshold(self) -> float:
-        """|loading| above which a loading is significant: the engine's, else 1.96/sqrt(N) (p < .05)."""
-        return self.result.get("flag_threshold") or 1.96 / math.sqrt(len(self.statements))
+        """|loading| above which a loading is significant: the engine's threshold."""
+        return self.result["flag_threshold"]
 
     @cached_property
-    def _marks(self) -> dict[tuple[str, int], str]:
-        """(statement, factor) -> the weakest significance of that factor against every other."""
-        weakest: dict[tuple[str, int], str] = {}
-        for difference in self.result["differences"]:
-            for factor in difference["factors"]:
-                key = (difference["statement"], factor)
-                mark = difference["significance"]
-                if key not in weakest or MARK_ORDER.index(mark) < MARK_ORDER.index(weakest[key]):
-                    weakest[key] = mark
-        return weakest
+    def _marks(self) -> list[list[str]]:
+        return [status["marks"] for status in self.result["statement_status"]]
 
-    def row(self, statement: Statement, *, marks_for: int | None = None) -> StatementRow:
+    def row(self, statement: Statement, *, marks_for: int | None = None, consensus_05: bool = False) -> StatementRow:
         """The statement across factors. With `marks_for`, only that factor's significance is
         marked and its cells come first (on a phone, the factor being read stays in view)."""
-        cells = []
-        for f in range(self.k):
-            scored = self.scored[f]
-            mark = self._marks.get((statement.id, f + 1), "") if marks_for in (None, f + 1) else ""
-            cells.append(
-                Cell(
-                    factor=f + 1,
-                    z=self.zscores[statement.index][f] if scored else None,
-                    array=self.arrays[statement.index][f] if scored else None,
-                    mark=mark,
-                )
+        zscores, arrays = self.result["zscores"][statement.index], self.result["factor_arrays"][statement.index]
+        marks = self._marks[statement.index]
+        cells = [
+            Cell(
+                factor=f + 1,
+                z=zscores[f],
+                array=arrays[f],
+                mark=marks[f] if marks_for in (None, f + 1) else "",
             )
+            for f in range(self.k)
+        ]
         if marks_for is not None:
             cells.sort(key=lambda cell: cell.factor != marks_for)
-        return StatementRow(statement=statement, cells=cells)
+        return StatementRow(statement=statement, cells=cells, consensus_05=consensus_05)
 
     @cached_property
     def factors(self) -> list[Factor]:
-        factors = []
-        loadings, all_flags = self.result["loadings"], self.result["flags"]
-        for f, characteristics in enumerate(self.result["factors"]):
-            number = f + 1
-            has_scores = self.scored[f]
-            factors.append(
-                Factor(
-                    number=number,
-                    eigenvalue=characteristics["eigenvalue"],
-                    explained_variance=characteristics["explained_variance"],
-                    defining_sorts=characteristics["defining_sorts"],
-                    composite_reliability=characteristics["composite_reliability"],
-                    se_factor_scores=characteristics["se_factor_scores"],
-                    has_scores=has_scores,
-                    mirrored=has_scores
-                    and sum(row[f] for row, flags in zip(loadings, all_flags, strict=True) if flags[f]) < 0,
-                    composite=self._composite(f) if has_scores else [],
-                    distinguishing=self._distinguishing(number),
-                    crib=self._crib(f) if has_scores else None,
-                )
+        return [
+            Factor(
+                number=f + 1,
+                eigenvalue=c["eigenvalue"],
+                explained_variance=c["explained_variance"],
+                defining_sorts=c["defining_sorts"],
+                composite_reliability=c["composite_reliability"],
+                se_factor_scores=c["se_factor_scores"],
+                has_scores=c["se_factor_scores"] is not None,
+                mirrored=c["mirrored"],
             )
-        return factors
+            for f, c in enumerate(self.result["factors"])
+        ]
+
+    def factor(self, number: int) -> FactorDetail:
+        """One factor's page: its composite sort, distinguishing statements and crib sheet."""
+        factor = self.factors[number - 1]
+        if not factor.has_scores:
+            return FactorDetail(factor=factor)
+        return FactorDetail(
+            factor=factor,
+            composite=self._composite(number - 1),
+            distinguishing=self._distinguishing(number),
+            crib=self._crib(number - 1),
+        )
 
     def _composite(self, f: int) -> list[Column]:
         """The factor array drawn as the grid: each column's statements, highest z-score on top."""
+        arrays, zscores = self.result["factor_arrays"], self.result["zscores"]
         columns: dict[int, list[Card]] = {v: [] for v in self.result["distribution"]["values"]}
         for statement in self.statements:
-            value = self.arrays[statement.index][f]
-            columns.setdefault(value, []).append(Card(statement=statement, z=self.zscores[statement.index][f]))
+            columns.setdefault(arrays[statement.index][f], []).append(
+                Card(statement=statement, z=zscores[statement.index][f])
+            )
         return [
             Column(value=value, cards=sorted(cards, key=lambda c: -c.z)) for value, cards in sorted(columns.items())
         ]
@@ -197,32 +252,26 @@ class Dashboard:
     def _distinguishing(self, number: int) -> list[StatementRow]:
         ids = self.result["distinguishing"].get(str(number), [])
         rows = [self.row(self.by_id[sid], marks_for=number) for sid in ids]
-        return sorted(rows, key=lambda r: -(r.cells[number - 1].z or 0))
+        return sorted(rows, key=lambda r: -(r.cells[0].z or 0))
 
     @cached_property
     def consensus(self) -> list[StatementRow]:
-        return [self.row(self.by_id[sid]) for sid in self.result["consensus"]]
-
-    @cached_property
-    def consensus_01(self) -> list[StatementRow]:
-        """Statements no pair of factors separates at p < .01 (but some pair does at .05):
-        PQMethod reports consensus at both levels."""
-        strong = {d["statement"] for d in self.result["differences"] if d["significance"] not in ("", "*")}
-        compared = {d["statement"] for d in self.result["differences"]}
+        """PQMethod's layout: every statement that no pair of factors separates at p < .01,
+        those that are consensus at p >= .05 as well marked."""
         at_05 = set(self.result["consensus"])
-        return [self.row(s) for s in self.statements if s.id in compared - strong - at_05]
+        return [self.row(self.by_id[sid], consensus_05=sid in at_05) for sid in self.result["consensus_01"]]
 
     def _crib(self, f: int) -> CribSheet:
         """Watts & Stenner's crib sheet: the extremes, and what this factor ranks higher or
-        lower than every other factor does."""
-        others = [g for g in range(self.k) if g != f and self.scored[g]]
+        lower than every other factor does (reading the factor arrays, no new statistic)."""
+        arrays, zscores = self.result["factor_arrays"], self.result["zscores"]
+        others = [g for g in range(self.k) if g != f and self.factors[g].has_scores]
         values = self.result["distribution"]["values"]
         top, bottom = max(values), min(values)
         sheet = CribSheet(top=[], higher=[], lower=[], bottom=[])
-        by_z = sorted(self.statements, key=lambda s: -self.zscores[s.index][f])
-        for statement in by_z:
-            own = self.arrays[statement.index][f]
-            elsewhere = [self.arrays[statement.index][g] for g in others]
+        for statement in sorted(self.statements, key=lambda s: -zscores[s.index][f]):
+            own = arrays[statement.index][f]
+            elsewhere = [arrays[statement.index][g] for g in others]
             row = self.row(statement, marks_for=f + 1)
             if own == top:
                 sheet.top.append(row)
@@ -235,39 +284,6 @@ class Dashboard:
         return sheet
 
     @cached_property
-    def sorts(self) -> list[SortRow]:
-        rows = []
-        threshold = self.threshold
-        separator = get_format("DECIMAL_SEPARATOR")
-        for index, (label, loadings, flags) in enumerate(
-            zip(self.result["sorts"], self.result["loadings"], self.result["flags"], strict=True)
-        ):
-            cells = [
-                LoadingCell(
-                    factor=f + 1,
-                    loading=a,
-                    flagged=flags[f],
-                    significant=abs(a) > threshold,
-                    text=f"{a:.2f}".replace(".", separator),
-                    key=f"{index}:{f + 1}",
-                    labelled_by=f"sort-{index} loading-head-{f + 1}",
-                )
-                for f, a in enumerate(loadings)
-            ]
-            significant = sum(c.significant for c in cells)
-            if any(flags):
-                status = "flagged"
-            elif significant >= 2:
-                status = "confounded"
-            elif significant == 0:
-                status = "non_significant"
-            else:
-                status = "not_flagged"
-            rows.append(SortRow(index=index, label=label, cells=cells, status=status, dom_id=f"sort-{index}"))
-        return rows
-
     def status_counts(self) -> dict[str, int]:
-        counts = {"flagged": 0, "confounded": 0, "non_significant": 0, "not_flagged": 0}
-        for row in self.sorts:
-            counts[row.status] += 1
-        return counts
+        counts = Counter(self.result["sort_status"])
+        return {status: counts.get(status, 0) for status in SORT_STATUSES}

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, models
-from django.db.models import F, Q
+from django.db.models import Q
 from django.db.models.expressions import RawSQL
+from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -45,6 +47,18 @@ STAGES = {
 }
 
 
+def _rows_path(rows: Sequence[int]) -> str:
+    """A jsonpath selecting these array items, runs of consecutive indices as `a to b`."""
+    parts, start = [], None
+    for i, index in enumerate(rows):
+        if start is None:
+            start = index
+        if i + 1 == len(rows) or rows[i + 1] != index + 1:
+            parts.append(str(start) if start == index else f"{start} to {index}")
+            start = None
+    return "$[" + ",".join(parts) + "]"
+
+
 class AnalysisRunQuerySet(models.QuerySet):
     def lost_worker(self) -> AnalysisRunQuerySet:
         """Running runs whose worker stopped beating (claimed before any beat: the claim time)."""
@@ -52,15 +66,40 @@ class AnalysisRunQuerySet(models.QuerySet):
             status=AnalysisRun.Status.RUNNING, sign_of_life__lt=worker_lost_before()
         )
 
-    def for_dashboard(self) -> AnalysisRunQuerySet:
-        """Runs with their result minus the sorts x sorts correlation matrix, which the dashboard
-        never shows and which, at 1,000 sorts, is a million numbers to decode per page view."""
-        if connection.vendor == "postgresql":
-            # A constant expression, no user input: jsonb's "-" drops one key server-side.
-            result = RawSQL(f"{AnalysisRun._meta.db_table}.result - 'correlations'", (), models.JSONField())  # noqa: S611
-        else:
-            result = F("result")
-        return self.annotate(dashboard_result=result).defer("result")
+    # A result is the whole analysis JSON (at 20,000 sorts several MB): pages select the
+    # fields, rows or columns they show, and PostgreSQL cuts them out server-side.
+
+    def with_result_fields(self, *names: str) -> AnalysisRunQuerySet:
+        """Each named top-level field of the result as `run.result_<name>`; the rest stays put."""
+        return self.defer("result").annotate(**{f"result_{name}": KeyTransform(name, "result") for name in names})
+
+    def with_result_items(
+        self, name: str, *, alias: str = "", rows: Sequence[int] | None = None, column: int | None = None
+    ) -> AnalysisRunQuerySet:
+        """`run.items_<alias or name>`: the result array's `rows` (indices, at least one), or one
+        `column` of every row.
+
+        On PostgreSQL a jsonpath query; elsewhere (SQLite for `make run`) the whole field,
+        cut in Python by `cut_items`.
+        """
+        if connection.vendor != "postgresql":
+            return self.annotate(**{f"items_{alias or name}": KeyTransform(name, "result")})
+        path = f"$[*][{int(column)}]" if column is not None else _rows_path([int(r) for r in rows or ()])
+        table = AnalysisRun._meta.db_table
+        # The path is built from integers only; the field name is a constant of the caller.
+        expression = RawSQL(  # noqa: S611
+            f"jsonb_path_query_array({table}.result -> %s, %s::jsonpath)", (name, path), models.JSONField()
+        )
+        return self.annotate(**{f"items_{alias or name}": expression})
+
+
+def cut_items(items: list, *, rows: Sequence[int] | None = None, column: int | None = None) -> list:
+    """`with_result_items`' selection for a database that returned the whole array (SQLite)."""
+    if connection.vendor == "postgresql":
+        return items
+    if column is not None:
+        return [row[column] for row in items]
+    return [items[i] for i in rows or () if i < len(items)]
 
 
 class AnalysisRun(models.Model):
@@ -69,6 +108,17 @@ class AnalysisRun(models.Model):
         RUNNING = "running", _("Running")
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
+
+    class Extraction(models.TextChoices):
+        PCA = "pca", _("Principal components (PCA)")
+        CENTROID = "centroid", _("Centroid (Brown)")
+
+    class Rotation(models.TextChoices):
+        VARIMAX = "varimax", _("Varimax")
+        NONE = "none", _("None")
+
+    # PQMethod extracts at most 8 factors (7 by centroid); more is never interpretable in a Q study.
+    MAX_FACTORS = 8
 
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="analysis_runs")
     # factors, extraction, rotation, correlation, flag overrides, pair rotations, ...
@@ -150,3 +200,62 @@ class AnalysisRun(models.Model):
         if self.started_at and self.finished_at:
             return self.finished_at - self.started_at
         return None
+
+
+class Bootstrap(models.Model):
+    """A bootstrap of one finished run (qmboots' procedure, qsort.analysis.bootstrap).
+
+    Either ``steps`` with a ``seed`` (drawn and stored when not given, so the bootstrap can be
+    repeated) or explicit ``resamples`` (0-based sort indices per step). ``result`` holds the
+    bootstrap JSON (qsort/analysis/README.md, "Bootstrap JSON"). ``cancel_requested`` is how a
+    web request stops a running job: the worker checks it between batches.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    run = models.ForeignKey(AnalysisRun, on_delete=models.CASCADE, related_name="bootstraps")
+    steps = models.PositiveIntegerField()
+    seed = models.BigIntegerField(null=True, blank=True)
+    resamples = models.JSONField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)
+    cancel_requested = models.BooleanField(default=False)
+    result = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="bootstraps"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["queued", "running", "done", "failed", "cancelled"]),
+                name="bootstrap_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(progress__gte=0) & Q(progress__lte=100), name="bootstrap_progress_0_100"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="done") | Q(result__isnull=False), name="bootstrap_done_has_result"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Bootstrap {self.pk} of run {self.run_id} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {self.Status.DONE, self.Status.FAILED, self.Status.CANCELLED}
+
+    @property
+    def can_cancel(self) -> bool:
+        return self.status in {self.Status.QUEUED, self.Status.RUNNING}

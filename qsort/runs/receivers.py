@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models.signals import pre_delete
 from django.dispatch import receiver
 
+from qsort.studies.models import Sort
 from qsort.studies.signals import sort_completed
 
 
@@ -15,3 +17,11 @@ def reanalyse_after_new_sort(study_id: int, **_signal: Any) -> None:
     from qsort.runs.services import reanalyse_after_new_sort
 
     reanalyse_after_new_sort(study_id)
+
+
+@receiver(pre_delete, sender=Sort, dispatch_uid="runs.rerun_without_sort")
+def rerun_without_sort(sender: type[Sort], instance: Sort, origin: object = None, **_signal: Any) -> None:
+    """A withdrawn (deleted) sort leaves no trace in stored runs, whichever door deleted it."""
+    from qsort.runs.services import rerun_without_sort
+
+    rerun_without_sort(instance, origin=origin)

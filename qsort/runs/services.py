@@ -18,14 +18,11 @@ from django.utils.translation import gettext as _
 
 from qsort.analysis import correlation, extraction
 from qsort.runs import background
-from qsort.runs.models import MAX_ATTEMPTS, AnalysisRun
+from qsort.runs.models import MAX_ATTEMPTS, AnalysisRun, Bootstrap
 from qsort.studies.models import Participant, Sort, SortValue, Study, participant_label
 
 logger = logging.getLogger(__name__)
 
-EXTRACTIONS = ("pca", "centroid")
-ROTATIONS = ("varimax", "none")
-MAX_FACTORS = 8
 # One quick retry (a pooled connection may be stale after a Redis restart), then give up: a
 # request must not hang on a broker outage. Measured: ~0.15 s when Redis refuses connections.
 PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
@@ -162,11 +159,11 @@ def clean_parameters(study: Study, parameters: dict[str, Any], *, n_sorts: int |
             _("With %(n)d statements an analysis can find at most %(max)d factors.")
             % {"n": n_statements, "max": n_statements - 1}
         )
-    if factors > MAX_FACTORS:
-        raise RunRefused(_("Choose at most %(max)d factors.") % {"max": MAX_FACTORS})
-    if parameters.get("extraction") not in EXTRACTIONS:
+    if factors > AnalysisRun.MAX_FACTORS:
+        raise RunRefused(_("Choose at most %(max)d factors.") % {"max": AnalysisRun.MAX_FACTORS})
+    if parameters.get("extraction") not in AnalysisRun.Extraction.values:
         raise RunRefused(_("Choose PCA or centroid extraction."))
-    if parameters.get("rotation") not in ROTATIONS:
+    if parameters.get("rotation") not in AnalysisRun.Rotation.values:
         raise RunRefused(_("Choose varimax or no rotation."))
     for first, second, _angle in parameters.get("pair_rotations", []):
         if not (1 <= first <= factors and 1 <= second <= factors) or first == second:
@@ -199,14 +196,20 @@ def derive_run(run: AnalysisRun, user, **changes: Any) -> AnalysisRun:
     return start_run(run.study, user, {**run.parameters, **changes})
 
 
-def flag_overrides_for(run: AnalysisRun, wanted: set[tuple[int, int]]) -> list[list[Any]]:
+def flag_overrides_for(
+    run: AnalysisRun, wanted: set[tuple[int, int]], *, shown: set[int] | None = None
+) -> list[list[Any]]:
     """The overrides that turn this run's flags into `wanted` ((sort index, factor) pairs).
 
-    Earlier overrides are kept unless contradicted, so re-running keeps every hand choice.
+    With `shown` (sort indices: the page of the table the researcher saw), only those sorts'
+    flags change. Earlier overrides are kept unless contradicted, so re-running keeps every
+    hand choice.
     """
     result = run.result
     overrides = {(sort, factor): flag for sort, factor, flag in run.parameters.get("flag_overrides", [])}
     for index, (sort_id, flags) in enumerate(zip(result["sorts"], result["flags"], strict=True)):
+        if shown is not None and index not in shown:
+            continue
         for factor, flagged in enumerate(flags, start=1):
             if ((index, factor) in wanted) != flagged:
                 overrides[(sort_id, factor)] = not flagged
@@ -289,6 +292,41 @@ def recover_runs() -> dict[str, int]:
         logger.warning("Analysis run %s: re-sent to a worker", run_id)
         enqueue(AnalysisRun(pk=run_id))
     return {"failed": failed, "taken_over": len(taken_over), "resent": len(resend)}
+
+
+def rerun_without_sort(sort: Sort, *, origin: object = None) -> None:
+    """Withdrawal: no stored run keeps anything of a withdrawn participant's sort.
+
+    Their label, loadings and flags sit in a run's result, and their sort shaped every factor
+    array and z-score in it, so redacting rows would not be enough: each run that used the sort
+    (or names it in a flag override or an error, or is running with it loaded) loses its result
+    and is queued again, same id and parameters minus their overrides (its bootstraps are deleted:
+    they resampled the sort and list its loadings). Until the re-run finishes
+    the run has no result, so no page or download can show the old one. Called on Sort's
+    pre_delete (runs/receivers.py), so every door that deletes a sort does this; deleting the
+    whole study (`origin`) skips it: its runs go too.
+    """
+    if isinstance(origin, Study) or getattr(origin, "model", None) is Study:
+        return  # the whole study is being deleted: its runs go with it
+    label = sort.participant.label
+    affected = []
+    for run in AnalysisRun.objects.filter(study_id=sort.study_id).only("id", "status", "result", "parameters", "error"):
+        overrides = run.parameters.get("flag_overrides", [])
+        if (
+            run.status == AnalysisRun.Status.RUNNING
+            or (run.result is not None and label in run.result.get("sorts", []))
+            or any(override[0] == label for override in overrides)
+            or label in run.error
+        ):
+            parameters = {**run.parameters, "flag_overrides": [o for o in overrides if o[0] != label]}
+            affected.append(run.pk)
+            AnalysisRun.objects.filter(pk=run.pk).update(
+                **REQUEUED, result=None, parameters=parameters, attempts=0, queued_at=timezone.now()
+            )
+    # A bootstrap of such a run resampled the withdrawn sort and lists its loadings: it goes too.
+    Bootstrap.objects.filter(run_id__in=affected).delete()
+    for run_id in affected:
+        enqueue(AnalysisRun(pk=run_id))
 
 
 def reanalyse_after_new_sort(study_id: int) -> AnalysisRun | None:

@@ -8,11 +8,14 @@ conditional on still holding the claim, so a worker that was written off cannot 
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
+import numpy as np
 from celery import shared_task
 from celery.signals import worker_ready
 from django.db import connection
@@ -20,15 +23,37 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from qsort.analysis import analyse
+from qsort.analysis import AnalysisResult, analyse
+from qsort.analysis.bootstrap import BootstrapCancelled, bootstrap
 from qsort.runs import services
-from qsort.runs.models import AnalysisRun, heartbeat_interval
-from qsort.runs.services import load_sorts
+from qsort.runs.models import AnalysisRun, Bootstrap, heartbeat_interval
+from qsort.runs.services import RunRefused, StudySorts, load_sorts
+from qsort.runs.stability import run_sorts
 
 logger = logging.getLogger(__name__)
 
 # The engine reports 0..100 within its own stages; loading the data comes first.
 LOADING_SHARE = 10
+
+
+def analyse_sorts(
+    sorts: StudySorts, parameters: dict[str, Any], progress: Callable[[str, int], None] | None = None
+) -> AnalysisResult:
+    """The engine on a study's sorts with a run's recorded decisions: the run task, and any replay
+    of a run (the report's promise that the same sorts and decisions give the same arrays)."""
+    return analyse(
+        sorts.data,
+        sorts.statement_ids,
+        sorts.sort_ids,
+        factors=parameters["factors"],
+        extraction=parameters["extraction"],
+        rotation=parameters["rotation"],
+        distribution=sorts.distribution,
+        flag_overrides=[tuple(o) for o in parameters.get("flag_overrides", [])],
+        pair_rotations=[tuple(r) for r in parameters.get("pair_rotations", [])],
+        reflections=tuple(parameters.get("reflections", [])),
+        progress=progress,
+    )
 
 
 @contextmanager
@@ -101,19 +126,7 @@ def _analyse(run_id: int, rows) -> None:
     try:
         sorts = load_sorts(run.study, parameters)
         progress("loading data", 0)
-        result = analyse(
-            sorts.data,
-            sorts.statement_ids,
-            sorts.sort_ids,
-            factors=parameters["factors"],
-            extraction=parameters["extraction"],
-            rotation=parameters["rotation"],
-            distribution=sorts.distribution,
-            flag_overrides=[tuple(o) for o in parameters.get("flag_overrides", [])],
-            pair_rotations=[tuple(r) for r in parameters.get("pair_rotations", [])],
-            reflections=tuple(parameters.get("reflections", [])),
-            progress=progress,
-        ).to_json()
+        result = analyse_sorts(sorts, parameters, progress).to_json()
     except ValueError as error:  # the engine's input errors are written for researchers, as clauses
         message = str(error)
         rows.update(
@@ -137,4 +150,79 @@ def _analyse(run_id: int, rows) -> None:
     result["statement_texts"] = sorts.statement_texts
     rows.update(
         status=AnalysisRun.Status.DONE, result=result, stage="", progress=100, claim="", finished_at=timezone.now()
+    )
+
+
+#: Below this many sort slots (steps x sorts) one process is faster than starting a pool.
+POOL_MIN_CELLS = 200_000
+
+
+@shared_task(ignore_result=True)
+def run_bootstrap(bootstrap_id: int) -> None:
+    """Claim the job, bootstrap the run's own sorts with the engine, store the summaries.
+
+    Progress is written after each batch of steps; before each batch the engine asks whether
+    the job was cancelled (one indexed query).
+    """
+    claimed = Bootstrap.objects.filter(pk=bootstrap_id, status=Bootstrap.Status.QUEUED).update(
+        status=Bootstrap.Status.RUNNING, started_at=timezone.now(), progress=0
+    )
+    if not claimed:
+        return
+    job = Bootstrap.objects.select_related("run__study").get(pk=bootstrap_id)
+    rows = Bootstrap.objects.filter(pk=bootstrap_id)
+    run = job.run
+
+    def progress(done: int, total: int) -> None:
+        rows.update(progress=min(99, 100 * done // total))
+
+    def cancelled() -> bool:
+        return rows.filter(cancel_requested=True).exists()
+
+    try:
+        sorts, data = run_sorts(run)
+        result = run.result
+        k = len(result["unrotated_loadings"][0])
+        options = {"resamples": job.resamples} if job.resamples is not None else {"steps": job.steps, "seed": job.seed}
+        boot = bootstrap(
+            data,
+            result["statements"],
+            result["sorts"],
+            target=np.array(result["loadings"], dtype=float)[:, :k],
+            original_flags=np.array(result["flags"], dtype=bool)[:, :k],
+            original_zscores=np.array(result["zscores"], dtype=float)[:, :k],
+            original_arrays=np.array(result["factor_arrays"], dtype=float)[:, :k],
+            extraction=result["parameters"]["extraction"],
+            rotation=result["parameters"]["rotation"],
+            correlation=result["parameters"].get("correlation", "pearson"),
+            distribution=sorts.distribution,
+            sort_distribution=True,
+            workers=min(2, os.cpu_count() or 1) if job.steps * data.shape[1] >= POOL_MIN_CELLS else 1,
+            progress=progress,
+            cancelled=cancelled,
+            **options,
+        )
+    except BootstrapCancelled:
+        rows.update(status=Bootstrap.Status.CANCELLED, finished_at=timezone.now())
+        return
+    except (ValueError, RunRefused) as error:
+        message = str(error)
+        rows.update(status=Bootstrap.Status.FAILED, error=message[:1].upper() + message[1:], finished_at=timezone.now())
+        return
+    except Exception:
+        logger.exception("Bootstrap %s failed", bootstrap_id)
+        rows.update(
+            status=Bootstrap.Status.FAILED,
+            error=_(
+                "The bootstrap stopped because of an unexpected error. Please try again; if it fails again, tell us."
+            ),
+            finished_at=timezone.now(),
+        )
+        return
+    rows.update(
+        status=Bootstrap.Status.DONE,
+        result=boot.to_json(),
+        progress=100,
+        seed=boot.parameters["seed"],
+        finished_at=timezone.now(),
     )

@@ -1,4 +1,4 @@
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import Count
 
 from qsort.studies.models import (
@@ -14,7 +14,6 @@ from qsort.studies.models import (
     Statement,
     Study,
 )
-from qsort.studies.validation import SortRules, validate_sort
 
 
 class StatementInline(admin.TabularInline):
@@ -130,26 +129,40 @@ class ParticipantAdmin(admin.ModelAdmin):
         return None if sort is None else sort.entered_by_id is not None
 
 
-class SortValueInline(admin.TabularInline):
+class CompletedSortPart:
+    """Completed sorts never change (analyses, caches and reproducibility rely on it): operators
+    may look, never add, edit or delete. A participant withdraws through their Participant row."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class SortValueInline(CompletedSortPart, admin.TabularInline):
     model = SortValue
     extra = 0
     fields = ["statement", "value"]
     raw_id_fields = ["statement"]
 
 
-class SortCommentInline(admin.TabularInline):
+class SortCommentInline(CompletedSortPart, admin.TabularInline):
     model = SortComment
     extra = 0
     raw_id_fields = ["statement"]
 
 
-class AnswerInline(admin.TabularInline):
+class AnswerInline(CompletedSortPart, admin.TabularInline):
     model = Answer
     extra = 0
 
 
 @admin.register(Sort)
-class SortAdmin(admin.ModelAdmin):
+class SortAdmin(CompletedSortPart, admin.ModelAdmin):
     list_display = ["participant", "study", "submitted_at", "entered_by"]
     list_filter = ["study", ("entered_by", admin.EmptyFieldListFilter)]
     search_fields = ["participant__code", "study__title", "study__slug", "entered_by__username"]
@@ -158,18 +171,9 @@ class SortAdmin(admin.ModelAdmin):
     raw_id_fields = ["participant"]
     inlines = [SortValueInline, SortCommentInline, AnswerInline]
 
-    def save_related(self, request, form, formsets, change) -> None:
-        """Admin edits go through the same sort validator as every other door."""
-        super().save_related(request, form, formsets, change)
-        sort = form.instance
-        placements = [(v.statement.number, v.value) for v in sort.values.select_related("statement")]
-        _, problems = validate_sort(SortRules.for_study(sort.study), placements)
-        for problem in problems:
-            messages.warning(request, f"This sort no longer validates: {problem}")
-
 
 @admin.register(SortValue)
-class SortValueAdmin(admin.ModelAdmin):
+class SortValueAdmin(CompletedSortPart, admin.ModelAdmin):
     list_display = ["sort", "statement_number", "value", "study"]
     list_filter = ["value", "sort__study"]
     search_fields = ["sort__participant__code", "sort__study__title", "statement__text"]
@@ -186,7 +190,7 @@ class SortValueAdmin(admin.ModelAdmin):
 
 
 @admin.register(SortComment)
-class SortCommentAdmin(admin.ModelAdmin):
+class SortCommentAdmin(CompletedSortPart, admin.ModelAdmin):
     list_display = ["text", "statement", "sort"]
     list_filter = ["sort__study"]
     search_fields = ["text", "sort__participant__code", "statement__text"]
@@ -195,7 +199,7 @@ class SortCommentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Answer)
-class AnswerAdmin(admin.ModelAdmin):
+class AnswerAdmin(CompletedSortPart, admin.ModelAdmin):
     list_display = ["text", "question", "sort"]
     list_filter = ["question__study"]
     search_fields = ["text", "question__text", "sort__participant__code"]

@@ -19,6 +19,8 @@ from django.utils.text import slugify
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from qsort.studies import deck
+
 # PQMethod's .DAT header can describe grid values from -6 to +13; the grid editor offers
 # symmetric ranges up to -6..+6, so every stored grid value lives in this window.
 GRID_MIN_VALUE = -6
@@ -39,6 +41,18 @@ class DeckLocked(Exception):
 
 class StudyNotReady(Exception):
     """Raised when a study cannot be opened; the message says why."""
+
+
+class StatementsRefused(ValueError):
+    """New statements break the deck's rules (empty, too long, repeated, too many); one message each."""
+
+    def __init__(self, messages: list[str]) -> None:
+        super().__init__(" ".join(messages))
+        self.messages = messages
+
+
+class StatusRefused(ValueError):
+    """A change of status the study's life cycle does not allow; the message says why."""
 
 
 class StudyQuerySet(models.QuerySet):
@@ -68,6 +82,11 @@ class Study(models.Model):
         FORCED = "forced", _("Forced (every column must be filled exactly)")
         FREE = "free", _("Free (columns are a guide; any number of cards per column)")
 
+    # A Q-set has 20-80 statements; 500 leaves room for piloting without letting a paste run away.
+    MAX_STATEMENTS = 500
+    # Personal links created at once, from the Participants page or the API.
+    MAX_INVITES = 500
+
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=80, unique=True)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_studies")
@@ -78,6 +97,15 @@ class Study(models.Model):
     consent_text = models.TextField(blank=True)
     welcome_text = models.TextField(blank=True)
     thank_you_text = models.TextField(blank=True)
+    support_text = models.TextField(
+        blank=True,
+        help_text=_(
+            "Shown when a participant takes a break: e.g. who to call if sorting brought up difficult memories."
+        ),
+    )
+    show_statement_numbers = models.BooleanField(
+        default=False, help_text=_("Show participants each card's statement number (off: the text alone).")
+    )
     label_disagree = models.CharField(max_length=60, default="Most disagree")
     label_agree = models.CharField(max_length=60, default="Most agree")
     distribution = models.CharField(max_length=10, choices=Distribution.choices, default=Distribution.FORCED)
@@ -115,6 +143,8 @@ class Study(models.Model):
         "consent_text",
         "welcome_text",
         "thank_you_text",
+        "support_text",
+        "show_statement_numbers",
         "label_disagree",
         "label_agree",
         "distribution",
@@ -167,12 +197,63 @@ class Study(models.Model):
     def next_statement_number(self) -> int:
         return (self.statements.aggregate(m=Max("number"))["m"] or 0) + 1
 
+    @classmethod
+    def judge_statements(
+        cls, rows: Iterable[tuple[int, int | None, str]], existing: Iterable[str] = ()
+    ) -> list[deck.ImportRow]:
+        """Each (line, number, text) row with the reason it cannot join a deck holding `existing`."""
+        return deck.judge(rows, existing, max_length=Statement.MAX_LENGTH, max_statements=cls.MAX_STATEMENTS)
+
+    def preview_statements(self, rows: Iterable[tuple[int, int | None, str]]) -> list[deck.ImportRow]:
+        """What an import would add to this deck, row by row, before anything is saved."""
+        return self.judge_statements(rows, self.statements.values_list("text", flat=True))
+
     def add_statement(self, text: str) -> Statement:
+        return self.add_statements([text])[0]
+
+    def add_statements(self, texts: Iterable[str]) -> list[Statement]:
+        """Append statements, numbered after the last one; all or none (StatementsRefused says why)."""
         with transaction.atomic():
             Study.objects.select_for_update().filter(pk=self.pk).first()
             self.ensure_deck_unlocked()
-            number = self.next_statement_number()
-            return Statement.objects.create(study=self, number=number, text=text, position=number)
+            return self._create_statements(list(self.statements.values_list("text", flat=True)), texts)
+
+    def import_statements(self, texts: Iterable[str]) -> list[Statement]:
+        """A confirmed import: adds the texts the deck's rules still accept now (its preview showed
+        the others as skipped), so confirming twice or after another import adds nothing twice."""
+        with transaction.atomic():
+            Study.objects.select_for_update().filter(pk=self.pk).first()
+            rows = self.preview_statements((n, None, text) for n, text in enumerate(texts, start=1))
+            return self.add_statements(row.text for row in rows if row.importable)
+
+    def replace_deck(self, texts: Iterable[str]) -> list[Statement]:
+        """A whole new deck, numbered 1..N; refused once anyone has sorted (DeckLocked)."""
+        with transaction.atomic():
+            Study.objects.select_for_update().filter(pk=self.pk).first()
+            self.ensure_deck_unlocked()
+            self.statements.all().delete()
+            return self._create_statements([], texts)
+
+    @classmethod
+    def statement_problems(cls, texts: Iterable[str], existing: Iterable[str] = ()) -> list[str]:
+        """Why these statements cannot all join a deck holding `existing` ("Statement 3: ..."), if they cannot."""
+        rows = cls.judge_statements(((n, None, text) for n, text in enumerate(texts, start=1)), existing)
+        return [
+            gettext("Statement %(line)d: %(problem)s") % {"line": row.line, "problem": row.problem}
+            for row in sorted(rows, key=lambda row: row.line)
+            if not row.importable
+        ]
+
+    def _create_statements(self, existing: list[str], texts: Iterable[str]) -> list[Statement]:
+        # Called with the study row locked and the deck checked unlocked, so one insert is safe.
+        texts = list(texts)
+        if refused := self.statement_problems(texts, existing):
+            raise StatementsRefused(refused)
+        first = self.next_statement_number()
+        return Statement.objects.bulk_create(
+            Statement(study=self, number=number, position=number, text=deck.tidy(text))
+            for number, text in enumerate(texts, start=first)
+        )
 
     # --- grid ------------------------------------------------------------------------
     @property
@@ -216,6 +297,8 @@ class Study(models.Model):
             )
         if not self.condition_of_instruction.strip():
             problems.append(gettext("The condition of instruction (the question participants sort by) is empty."))
+        if not self.consent_text.strip():
+            problems.append(gettext("The consent text is empty: participants must see what they agree to."))
         return problems
 
     def open(self) -> None:
@@ -228,6 +311,18 @@ class Study(models.Model):
     def close(self) -> None:
         self.status = self.Status.CLOSED
         self.save(update_fields=["status", "updated_at"])
+
+    def set_status(self, status: str) -> None:
+        """The one life cycle, for the pages and the API: a study opens when it is ready
+        (StudyNotReady says why not), closes at any time, and never goes back to draft."""
+        if status == self.status:
+            return
+        if status == self.Status.OPEN:
+            self.open()
+        elif status == self.Status.CLOSED:
+            self.close()
+        else:
+            raise StatusRefused(gettext("A study cannot go back to draft."))
 
     @property
     def open_link(self) -> str:
@@ -296,6 +391,8 @@ class Statement(models.Model):
     number = models.PositiveIntegerField()
     text = models.TextField()
     position = models.PositiveIntegerField(default=0)
+
+    MAX_LENGTH = 1000  # characters: a card is read at a glance
 
     class Meta:
         ordering = ["study", "number"]
@@ -514,6 +611,8 @@ class SortComment(models.Model):
     statement = models.ForeignKey(Statement, on_delete=models.RESTRICT, related_name="comments")
     text = models.TextField()
 
+    MAX_LENGTH = 2000  # characters, from the participant page, the API and imports alike
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["sort", "statement"], name="sortcomment_once_per_statement"),
@@ -528,6 +627,8 @@ class Answer(models.Model):
     sort = models.ForeignKey(Sort, on_delete=models.CASCADE, related_name="answers")
     question = models.ForeignKey(PostSortQuestion, on_delete=models.CASCADE, related_name="answers")
     text = models.TextField()
+
+    MAX_LENGTH = 4000  # characters, from the participant page, the API and imports alike
 
     class Meta:
         constraints = [

@@ -17,9 +17,6 @@ from qsort.studies.validation import SortInvalid, SortRules, check_sort, signed
 
 logger = logging.getLogger(__name__)
 
-MAX_COMMENT_LENGTH = 2000
-MAX_ANSWER_LENGTH = 4000
-
 
 class SortAlreadySubmitted(Exception):
     """The participant has completed a different sort; a completed sort is never overwritten."""
@@ -57,10 +54,10 @@ def _clean_comments(study: Study, comments: Mapping[Any, Any], values: Mapping[i
                 _("A comment is attached to statement %(number)d, which is not part of this study.")
                 % {"number": number}
             )
-        elif len(text) > MAX_COMMENT_LENGTH:
+        elif len(text) > SortComment.MAX_LENGTH:
             problems.append(
                 _("The comment on statement %(number)d is longer than %(limit)d characters.")
-                % {"number": number, "limit": MAX_COMMENT_LENGTH}
+                % {"number": number, "limit": SortComment.MAX_LENGTH}
             )
         else:
             cleaned[number] = text
@@ -90,10 +87,10 @@ def _clean_answers(study: Study, answers: Mapping[Any, Any], *, enforce_required
             continue
         if not storable(text):
             problems.append(unstorable_message())
-        elif len(text) > MAX_ANSWER_LENGTH:
+        elif len(text) > Answer.MAX_LENGTH:
             problems.append(
                 _("The answer to '%(question)s' is longer than %(limit)d characters.")
-                % {"question": question.text[:40], "limit": MAX_ANSWER_LENGTH}
+                % {"question": question.text[:40], "limit": Answer.MAX_LENGTH}
             )
         elif text:
             cleaned[question.pk] = text

@@ -18,11 +18,14 @@ from qsort.security.parsing import whole_number
 
 
 class SortInvalid(ValueError):
-    """A sort that breaks the study's rules; `messages` lists every problem found."""
+    """A sort that breaks the study's rules; `messages` lists every problem found, and
+    `about_placements` says whether they are about where the statements were placed (rather
+    than about comments or answers), so an API can name the field without validating again."""
 
-    def __init__(self, messages: list[str]) -> None:
+    def __init__(self, messages: list[str], *, about_placements: bool = False) -> None:
         super().__init__("; ".join(messages))
         self.messages = messages
+        self.about_placements = about_placements
 
 
 @dataclass(frozen=True)
@@ -128,5 +131,5 @@ def check_sort(rules: SortRules, placements: Iterable[tuple[object, object]]) ->
     """Like `validate_sort`, but raises SortInvalid; returns statement number -> value."""
     values, problems = validate_sort(rules, placements)
     if problems:
-        raise SortInvalid(problems)
+        raise SortInvalid(problems, about_placements=True)
     return values

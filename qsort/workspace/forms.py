@@ -8,11 +8,10 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from qsort.studies.deck import tidy
 from qsort.studies.models import GRID_MIN_VALUE, Collaborator, PostSortQuestion, Statement, Study
-from qsort.workspace.decks import MAX_STATEMENT_LENGTH
 from qsort.workspace.grids import MAX_HALF_RANGE, MIN_HALF_RANGE
 
-MAX_INVITES = 500
 MAX_CAPACITY = 99
 
 
@@ -34,7 +33,9 @@ class StudySettingsForm(forms.ModelForm):
             "consent_text",
             "welcome_text",
             "thank_you_text",
+            "support_text",
             "language",
+            "show_statement_numbers",
             "open_link_enabled",
             "open_link_cap",
             "comments_required",
@@ -46,6 +47,8 @@ class StudySettingsForm(forms.ModelForm):
             "open_link_enabled": _("Open link"),
             "open_link_cap": _("Most people who can join through the open link"),
             "comments_required": _("Ask for a comment on the cards at both ends (required)"),
+            "support_text": _("Support text (shown when a participant takes a break)"),
+            "show_statement_numbers": _("Show statement numbers to participants"),
             "room_shows_comments": _("Show comments on a session's discussion board (anonymously)"),
         }
         widgets = {
@@ -53,6 +56,7 @@ class StudySettingsForm(forms.ModelForm):
             "consent_text": forms.Textarea(attrs={"rows": 5}),
             "welcome_text": forms.Textarea(attrs={"rows": 3}),
             "thank_you_text": forms.Textarea(attrs={"rows": 3}),
+            "support_text": forms.Textarea(attrs={"rows": 3}),
         }
 
 
@@ -69,26 +73,13 @@ class StatementForm(forms.ModelForm):
         model = Statement
         fields = ["text"]
         labels = {"text": _("Statement")}
-        widgets = {"text": forms.Textarea(attrs={"rows": 2, "maxlength": MAX_STATEMENT_LENGTH})}
+        widgets = {"text": forms.Textarea(attrs={"rows": 2, "maxlength": Statement.MAX_LENGTH})}
 
     def clean_text(self) -> str:
-        text = " ".join(self.cleaned_data["text"].split())
-        if len(text) > MAX_STATEMENT_LENGTH:
-            raise forms.ValidationError(_("A statement can be at most %(n)d characters.") % {"n": MAX_STATEMENT_LENGTH})
+        text = tidy(self.cleaned_data["text"])
+        if len(text) > Statement.MAX_LENGTH:
+            raise forms.ValidationError(_("A statement can be at most %(n)d characters.") % {"n": Statement.MAX_LENGTH})
         return text
-
-
-class ImportForm(forms.Form):
-    text = forms.CharField(
-        label=_("Paste statements, one per line"), required=False, widget=forms.Textarea(attrs={"rows": 8})
-    )
-    file = forms.FileField(label=_("…or upload a CSV file (number,text or text)"), required=False)
-
-    def clean(self):
-        cleaned = super().clean()
-        if not cleaned.get("text", "").strip() and not cleaned.get("file"):
-            raise forms.ValidationError(_("Paste some statements or choose a CSV file."))
-        return cleaned
 
 
 class GridForm(forms.Form):
@@ -127,7 +118,7 @@ class GridForm(forms.Form):
 
 class InviteForm(forms.Form):
     count = forms.IntegerField(
-        label=_("Number of links"), min_value=0, max_value=MAX_INVITES, initial=1, required=False
+        label=_("Number of links"), min_value=0, max_value=Study.MAX_INVITES, initial=1, required=False
     )
     codes = forms.CharField(
         label=_("Pseudonymous codes (optional, one per link, separated by commas or new lines)"),
@@ -140,8 +131,8 @@ class InviteForm(forms.Form):
         too_long = [code for code in codes if len(code) > 40]
         if too_long:
             raise forms.ValidationError(_("Codes can be at most 40 characters: %(code)s") % {"code": too_long[0][:60]})
-        if len(codes) > MAX_INVITES:
-            raise forms.ValidationError(_("At most %(n)d links at once.") % {"n": MAX_INVITES})
+        if len(codes) > Study.MAX_INVITES:
+            raise forms.ValidationError(_("At most %(n)d links at once.") % {"n": Study.MAX_INVITES})
         return codes
 
     def clean(self):

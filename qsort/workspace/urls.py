@@ -25,6 +25,7 @@ urlpatterns = [
     path(study + "deck/add/", views_deck.statement_add, name="statement_add"),
     path(study + "deck/reorder/", views_deck.deck_reorder, name="deck_reorder"),
     path(study + "deck/import/", views_deck.deck_import, name="deck_import"),
+    path(study + "deck/import/confirm/", views_deck.deck_import_confirm, name="deck_import_confirm"),
     path(study + "deck/<int:pk>/edit/", views_deck.statement_edit, name="statement_edit"),
     path(study + "deck/<int:pk>/move/", views_deck.statement_move, name="statement_move"),
     path(study + "deck/<int:pk>/delete/", views_deck.statement_delete, name="statement_delete"),

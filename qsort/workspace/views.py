@@ -89,7 +89,7 @@ def overview(request: HttpRequest, slug: str) -> HttpResponse:
 def study_open(request: HttpRequest, slug: str) -> HttpResponse:
     study = study_for(request.user, slug, Can.EDIT)
     try:
-        study.open()
+        study.set_status(Study.Status.OPEN)
     except StudyNotReady as refusal:
         messages.error(request, _("The study cannot open yet: %(why)s") % {"why": refusal})
     else:
@@ -101,7 +101,7 @@ def study_open(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def study_close(request: HttpRequest, slug: str) -> HttpResponse:
     study = study_for(request.user, slug, Can.EDIT)
-    study.close()
+    study.set_status(Study.Status.CLOSED)
     messages.success(request, _("The study is closed: links no longer accept sorts."))
     return redirect(study)
 

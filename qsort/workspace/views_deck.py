@@ -14,11 +14,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from qsort.exchange.forms import ImportForm
 from qsort.security.parsing import whole_number
 from qsort.studies.access import Can, access_for, study_for
-from qsort.studies.models import DeckLocked, Statement, Study
-from qsort.workspace.decks import BadImport, preview_import, rows_from_csv, rows_from_paste
-from qsort.workspace.forms import GridForm, ImportForm, StatementForm
+from qsort.studies.models import DeckLocked, Statement, StatementsRefused, Study
+from qsort.workspace.forms import GridForm, StatementForm
 from qsort.workspace.grids import MAX_HALF_RANGE, MIN_HALF_RANGE, suggest_capacities
 from qsort.workspace.services import move, renumber_positions, reorder
 
@@ -31,6 +31,7 @@ def _deck_context(study: Study, **extra) -> dict:
         "statements": statements,
         "locked": study.deck_locked,
         "add_form": StatementForm(prefix="new"),
+        "max_statement_length": Statement.MAX_LENGTH,
         "import_form": ImportForm(),
         **extra,
     }
@@ -61,8 +62,8 @@ def statement_add(request: HttpRequest, slug: str) -> HttpResponse:
         return _deck(request, study, error=" ".join(form.errors.get("text", [_("A statement needs some text.")])))
     try:
         study.add_statement(form.cleaned_data["text"])
-    except DeckLocked as locked:
-        return _deck(request, study, error=str(locked))
+    except (DeckLocked, StatementsRefused) as refused:
+        return _deck(request, study, error=str(refused))
     return _deck(request, study, focus_add=True)
 
 
@@ -139,49 +140,33 @@ def deck_reorder(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_POST
 def deck_import(request: HttpRequest, slug: str) -> HttpResponse:
-    """Step 1 (no `confirm`): show what would be imported. Step 2 (`confirm`): import the previewed
-    statements, judged again against the deck as it is now."""
+    """Show, row by row, what the pasted or uploaded statements would add; nothing is saved."""
     access = access_for(request.user, slug, Can.EDIT)
     study = access.study
     if study.deck_locked:
         return _deck(request, study, error=str(DeckLocked()))
-    existing = list(study.statements.values_list("text", flat=True))
-    if "confirm" in request.POST:
-        texts = request.POST.getlist("statement")
-        rows = preview_import(((i, None, text) for i, text in enumerate(texts, start=1)), existing)
-        to_add = [row.text for row in rows if row.importable]
-        try:
-            with transaction.atomic():
-                for text in to_add:
-                    study.add_statement(text)
-        except DeckLocked as locked:
-            return _deck(request, study, error=str(locked))
-        if request.htmx:
-            # The deck with its new statements, and (out of band) an empty import form again.
-            return render(request, "workspace/deck.html#deck", _deck_context(study, imported=len(to_add)))
-        messages.success(request, _("%(n)d statements imported.") % {"n": len(to_add)})
-        return redirect("workspace:deck", slug=study.slug)
-
     form = ImportForm(request.POST, request.FILES)
-    rows, error = [], ""
-    if form.is_valid():
-        try:
-            upload = form.cleaned_data.get("file")
-            if upload:
-                if upload.size > 1024 * 1024:
-                    raise BadImport(_("The file is larger than 1 MB; a deck is much smaller than that."))
-                raw = rows_from_csv(upload.read())
-            else:
-                raw = rows_from_paste(form.cleaned_data["text"])
-            rows = preview_import(raw, existing)
-        except BadImport as bad:
-            error = str(bad)
-    else:
-        error = " ".join(form.non_field_errors()) or _("Paste some statements or choose a CSV file.")
+    rows, error = form.preview(study)
     context = _deck_context(study, access=access, import_form=form, preview=rows, import_error=error)
     context["n_importable"] = sum(row.importable for row in rows)
     template = "workspace/deck.html#import" if request.htmx else "workspace/deck.html"
     return render(request, template, context)
+
+
+@login_required
+@require_POST
+def deck_import_confirm(request: HttpRequest, slug: str) -> HttpResponse:
+    """Add the previewed statements, judged again against the deck as it is now."""
+    study = study_for(request.user, slug, Can.EDIT)
+    try:
+        added = study.import_statements(request.POST.getlist("statement"))
+    except DeckLocked as locked:
+        return _deck(request, study, error=str(locked))
+    if request.htmx:
+        # The deck with its new statements, and (out of band) an empty import form again.
+        return render(request, "workspace/deck.html#deck", _deck_context(study, imported=len(added)))
+    messages.success(request, _("%(n)d statements imported.") % {"n": len(added)})
+    return redirect("workspace:deck", slug=study.slug)
 
 
 # --- grid --------------------------------------------------------------------------------------
@@ -200,8 +185,12 @@ def _grid_initial(study: Study, half_range: int | None = None, *, suggest: bool 
 
 
 def _picture(study: Study, capacities: dict[int, int], n_statements: int) -> dict:
+    """The picture of a shape; `saved` says whether it is the study's stored grid, so a suggested
+    or typed shape is never mistaken for one that is kept."""
     total = sum(capacities.values())
+    stored = study.grid()
     return {
+        "saved": bool(stored) and {v: c for v, c in capacities.items() if c} == {v: c for v, c in stored.items() if c},
         "columns": [(value, capacity, range(capacity)) for value, capacity in sorted(capacities.items())],
         "total": total,
         "n_statements": n_statements,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import re
 
 import segno
@@ -15,6 +14,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from qsort.exchange.services import Export
+from qsort.exchange.tables import Table
+from qsort.exchange.writers import CSV_TYPE, csv_bytes
 from qsort.security.parsing import whole_number
 from qsort.studies.access import Can, access_for, study_for
 from qsort.studies.models import Participant, Study
@@ -25,12 +27,6 @@ from qsort.workspace.services import enter_paper_sort
 
 PARTICIPANTS_PER_PAGE = 100
 NEW_LINKS_SESSION_KEY = "workspace_new_links"
-
-
-def csv_cell(value: object) -> str:
-    """Spreadsheets run cells starting with = + - @ as formulas: neutralise them with a quote."""
-    text = str(value)
-    return "'" + text if text[:1] in {"=", "+", "-", "@", "\t", "\r"} else text
 
 
 @login_required
@@ -88,22 +84,21 @@ def participants_invite(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def participants_csv(request: HttpRequest, slug: str) -> HttpResponse:
     study = study_for(request.user, slug, Can.EDIT)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{study.slug}-links.csv"'
-    writer = csv.writer(response)
-    writer.writerow(["participant", "code", "stage", "link", "last_saved_at", "completed_at"])
-    for p in study.participants.order_by("created_at", "id").iterator(chunk_size=1000):
-        writer.writerow(
-            [
-                csv_cell(p.label),
-                csv_cell(p.code),
-                p.stage,
-                p.link,
-                p.last_saved_at.isoformat() if p.last_saved_at else "",
-                p.completed_at.isoformat() if p.completed_at else "",
-            ]
+    rows = [
+        (
+            p.label,
+            p.code,
+            p.stage,
+            p.link,
+            p.last_saved_at.isoformat() if p.last_saved_at else "",
+            p.completed_at.isoformat() if p.completed_at else "",
         )
-    return response
+        for p in study.participants.order_by("created_at", "id").iterator(chunk_size=1000)
+    ]
+    header = ("participant", "code", "stage", "link", "last_saved_at", "completed_at")
+    # Codes are typed by facilitators: the exports' writer quotes any that a spreadsheet would run.
+    body = csv_bytes(Table("Links", header, rows))
+    return Export(f"{study.slug}-links.csv", CSV_TYPE, body).as_response()
 
 
 @login_required
@@ -128,7 +123,12 @@ def participant_withdraw(request: HttpRequest, slug: str, pk: int) -> HttpRespon
         label = participant.label
         participant.withdraw()
         messages.success(
-            request, _("%(label)s is withdrawn: their link, sort, comments and answers are deleted.") % {"label": label}
+            request,
+            _(
+                "%(label)s is withdrawn: their link, sort, comments and answers are deleted, and every "
+                "analysis that used their sort is re-run without it."
+            )
+            % {"label": label},
         )
         return redirect("workspace:participants", slug=study.slug)
     has_sort = hasattr(participant, "sort")

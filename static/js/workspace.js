@@ -32,6 +32,17 @@
     if (event.target.closest("[data-print]")) window.print();
   });
 
+  // The grid editor: a shape that is not saved yet (typed, or suggested) is not lost by leaving
+  // the page unawares; saving it (a real form submit) leaves without asking.
+  var leaving = false, edited = false;
+  document.addEventListener("input", function (event) { if (event.target.closest("[data-warn-unsaved]")) edited = true; });
+  document.addEventListener("submit", function () { leaving = true; });
+  window.addEventListener("beforeunload", function (event) {
+    if (leaving || !(edited || document.querySelector("[data-unsaved]"))) return;
+    event.preventDefault();
+    event.returnValue = "";
+  });
+
   if (window.htmx) {
     htmx.onLoad(initSortables);
   } else {

@@ -227,6 +227,52 @@ def test_the_json_is_plain_and_complete(lipset) -> None:
     assert data["factors"][1]["se_factor_scores"] is None
 
 
+def test_a_sort_with_one_significant_loading_and_no_flag_is_confounded() -> None:
+    from qsort.analysis import flagging
+
+    # 33 statements: threshold 1.96/sqrt(33) = 0.341. Row 0 is flagged; row 1 has one significant
+    # loading (0.40) that holds no majority of its common variance (0.16 < 0.1089 + 0.0625);
+    # row 2 has two; row 3 none.
+    loadings = np.array([[0.70, 0.10, 0.05], [0.40, 0.33, 0.25], [0.42, 0.45, 0.2], [0.2, -0.3, 0.1]])
+    flags = flagging.automatic(loadings, 33)
+    significant = flagging.significant(loadings, 33)
+    assert flags.sum(axis=1).tolist() == [1, 0, 0, 0]
+    assert significant.sum(axis=1).tolist() == [1, 1, 2, 0]
+    status = flagging.sort_status(flags, significant).tolist()
+    assert status == ["flagged", "confounded", "confounded", "nonsignificant"]
+
+
+def test_the_result_reports_status_mirrored_factors_and_marks(lipset) -> None:
+    out = _run(lipset, flag_overrides=[("FR9", 3, False)]).to_json()
+    fr9 = out["sorts"].index("FR9")
+    assert out["sort_status"][fr9] in ("confounded", "nonsignificant")
+    for sort, flags, significant, status in zip(
+        out["sorts"], out["flags"], out["significant"], out["sort_status"], strict=True
+    ):
+        expected = "flagged" if any(flags) else "confounded" if any(significant) else "nonsignificant"
+        assert status == expected, sort
+        assert (sort in out["confounded"]) == (status == "confounded")
+        assert (sort in out["nonsignificant"]) == (status == "nonsignificant")
+    assert out["significant"] == (np.abs(out["loadings"]) > out["flag_threshold"]).tolist()
+    assert [f["mirrored"] for f in out["factors"]] == [False] * 3  # PCA factors are re-signed positive
+    reflected = _run(lipset, reflections=[1]).to_json()
+    assert [f["mirrored"] for f in reflected["factors"]] == [True, False, False]
+    assert any("Factor 1 is defined mainly by negative loadings" in w for w in reflected["warnings"])
+
+
+def test_old_stored_results_get_the_same_judgements(lipset) -> None:
+    from qsort.analysis.result import add_judgements
+
+    for options in ({}, {"extraction": "centroid", "reflections": [2]}, {"flag_level": 0.01}):
+        new = _run(lipset, **options).to_json()
+        old = {k: v for k, v in new.items() if k not in ("significant", "sort_status", "flag_threshold")}
+        old["factors"] = [{k: v for k, v in f.items() if k != "mirrored"} for f in new["factors"]]
+        old["statement_status"] = [
+            {k: s[k] for k in ("statement", "distinguishes", "consensus")} for s in new["statement_status"]
+        ]
+        assert add_judgements(old) == new
+
+
 def test_average_ranks_match_scipy_rankdata_with_ties() -> None:
     from qsort.analysis.ranks import average_ranks
 

@@ -35,12 +35,19 @@ def test_it_ranks_agreement_rejection_and_splits_as_worked_out_by_hand():
     # Population SD of [1,-2,2,-1]: mean 0, squares 1+4+4+1 = 10, /4 = 2.5.
     assert summary.spreads[2] == pytest.approx(np.sqrt(2.5))
     assert summary.spreads[3] == 0 and summary.spreads[4] == pytest.approx(1.0)
-    # Means 1.75 > 0 = 0 = 0; among the zeros the lowest spread first (4: 0, then 5: 1, then 3).
-    assert summary.agree_most == (0, 3, 4)
-    assert summary.reject_most == (1, 3, 4)
+    # Only statement 1 leans to agree and only 2 to disagree; the zeros belong to neither list.
+    assert summary.agree_most == (0,)
+    assert summary.reject_most == (1,)
     # Polarised statement 3 first, then the widest spread; unanimous statement 4 is left out.
     assert summary.split == (2, 4, 0)
     assert summary.polarised.tolist() == [False, False, True, False, False]
+
+
+def test_agreement_ranks_by_mean_then_by_the_smallest_spread():
+    values = np.array([[1, 1, 1], [2, 0, 1], [2, 2, 2], [-1, 0, 0]])
+    summary = group_summary(values, GRID)
+    assert summary.agree_most == (2, 0, 1), "means 2, then two at 1: the unanimous one first"
+    assert summary.reject_most == (3,)
 
 
 def test_the_heat_map_counts_each_column_and_adds_up_to_the_group():

@@ -151,9 +151,23 @@ def test_distinguishing_and_consensus(case: tuple[dict, dict]) -> None:
     labels = [row[names.index("dist.and.cons")] for row in ref["qdc"]["data"]]
     distinguishing: dict[str, list[str]] = {str(f): [] for f in range(1, len(out["factors"]) + 1)}
     consensus = []
-    for sid, label, status in zip(ref["statement_ids"], labels, out["statement_status"], strict=True):
+    pairs = [c for c in names if re.fullmatch(r"f\d+_f\d+", c)]
+    order = ["", "*", "**", "***", "6*"]
+    for sid, label, row, status in zip(
+        ref["statement_ids"], labels, ref["qdc"]["data"], out["statement_status"], strict=True
+    ):
         factors, is_consensus = _label(label, flagged)
-        assert status == {"statement": sid, "distinguishes": factors, "consensus": is_consensus}
+        assert status["statement"] == sid
+        assert status["distinguishes"] == factors
+        assert status["consensus"] == is_consensus
+        codes = {pair: row[names.index("sig_" + pair)] for pair in pairs}
+        # PQMethod's consensus at .01: no pair's code is ** or stronger.
+        assert status["consensus_01"] == all(code in ("", "*") for code in codes.values())
+        # The mark of a distinguishing statement is the weakest of qmethod's codes over its factor's pairs.
+        for f, mark in enumerate(status["marks"], start=1):
+            own = [code for pair, code in codes.items() if f"f{f}" in pair.split("_")]
+            expected = min(own, key=order.index) if f in factors else ""
+            assert mark == expected, (sid, f)
         for f in factors:
             distinguishing[str(f)].append(sid)
         if is_consensus:

@@ -77,12 +77,14 @@ def continue_to_grid(page: Page) -> None:
 
 def drag(page: Page, card, target) -> None:
     """Mouse down on a card, move in steps (SortableJS follows pointer moves), release in the target
-    list just below its last card, where a person drops a card into the next empty slot."""
+    list just below its last card (or at the foot of the screen when the column is taller), where a
+    person drops a card into the next empty slot."""
     target.scroll_into_view_if_needed()
     start = card.bounding_box()
     end = target.bounding_box()
     last = target.locator(".p-card").last
     drop_y = (last.bounding_box()["y"] + last.bounding_box()["height"] + 12) if last.count() else end["y"] + 12
+    drop_y = min(drop_y, page.viewport_size["height"] - 60)  # where a hand can see it, clear of autoscroll
     page.mouse.move(start["x"] + start["width"] / 2, start["y"] + start["height"] / 2)
     page.mouse.down()
     page.mouse.move(start["x"] + start["width"] / 2 + 10, start["y"] + start["height"] / 2 + 10, steps=3)

@@ -43,6 +43,9 @@ def test_a_facilitator_creates_fills_opens_and_sees_a_completed_sort_counted(pag
     page.get_by_label("Range").select_option("3")
     expect(page.get_by_label("+4")).to_have_count(0)
     expect(page.locator("#grid-picture")).to_contain_text("20 places for 20 statements.")
+    # A suggested shape is not a saved one: no tick, and it says so until "Save grid".
+    expect(page.locator("#grid-picture")).to_contain_text("Not saved yet")
+    expect(page.locator("#grid-picture")).not_to_contain_text("✓")
     htmx_settled(page)
     page.get_by_label("+3").fill("2")  # the live picture follows the typing
     expect(page.locator("#grid-picture")).to_contain_text("1 too many")
@@ -51,8 +54,19 @@ def test_a_facilitator_creates_fills_opens_and_sees_a_completed_sort_counted(pag
     screenshot(page, "flow-grid-desktop")
     page.get_by_role("button", name="Save grid").click()
     expect(page.get_by_text("Grid saved.")).to_be_visible()
+    expect(page.locator("#grid-picture")).to_contain_text("✓ 20 places for 20 statements.")
+    expect(page.locator("[data-unsaved]")).to_have_count(0)
 
     page.get_by_role("link", name="Overview", exact=True).click()
+    # The readiness checklist names the empty consent text; the study opens once it is written.
+    expect(page.get_by_text("The consent text is empty")).to_be_visible()
+    page.get_by_role("link", name="Settings", exact=True).click()
+    page.get_by_label("Consent text").fill("Taking part is your choice. You can stop at any time.")
+    page.get_by_label("Support text (shown when a participant takes a break)").fill("Call the group line: 0800 123.")
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.get_by_text("Settings saved.")).to_be_visible()
+    page.get_by_role("link", name="Overview", exact=True).click()
+    expect(page.get_by_text("The consent text is empty")).to_have_count(0)
     page.get_by_role("button", name="Open the study").click()
     expect(page.get_by_text("The study is open")).to_be_visible()
 

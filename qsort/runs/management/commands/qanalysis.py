@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from qsort.analysis import AnalysisInputError, analyse, read_sorts_csv
 from qsort.analysis import distribution as dist
+from qsort.runs.models import AnalysisRun
 
 
 def _cell(text: str, option: str) -> tuple[str, int]:
@@ -38,8 +39,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("sorts", help="CSV: header statement_id,<sort id>,...; integer grid values")
         parser.add_argument("--factors", type=int, required=True, help="number of factors to extract")
-        parser.add_argument("--extraction", choices=["pca", "centroid"], default="pca")
-        parser.add_argument("--rotation", choices=["varimax", "none"], default="varimax")
+        parser.add_argument("--extraction", choices=AnalysisRun.Extraction.values, default=AnalysisRun.Extraction.PCA)
+        parser.add_argument("--rotation", choices=AnalysisRun.Rotation.values, default=AnalysisRun.Rotation.VARIMAX)
         parser.add_argument("--correlation", choices=["pearson", "spearman", "kendall"], default="pearson")
         parser.add_argument(
             "--distribution",

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('studies', '0005_study_room_shows_comments'),
+        ('studies', '0006_study_support_text_and_numbers'),
     ]
 
     operations = [

@@ -1,0 +1,254 @@
+"""Bootstrap jobs, the evidence panel, the methods paragraph and the run report, through the API
+(the task body runs here as a worker would; tests/test_runs_bootstrap_worker.py uses a real one)."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import openpyxl
+import pytest
+from docx import Document
+
+from qsort.analysis.bootstrap import bootstrap
+from qsort.runs.models import AnalysisRun, Bootstrap
+from qsort.runs.report import methods_paragraph, run_methods
+from qsort.runs.services import load_sorts, start_run
+from qsort.runs.stability import run_sorts
+from qsort.runs.tasks import analyse_sorts, run_bootstrap
+from tests.runs_support import execute
+
+pytestmark = pytest.mark.django_db
+pytest_plugins = ["tests.api_support"]
+
+REFERENCE_FIELDS = {
+    "call",
+    "seconds",
+    "sorts",
+    "statements",
+    "resamples",
+    "order_log",
+    "sign_log",
+    "zscore_stats",
+    "bootstrapped_factor_scores",
+    "loading_stats",
+    "fsi",
+    "original",
+}
+
+
+@pytest.fixture
+def run(sorted_study, owner) -> AnalysisRun:
+    """A finished 2-factor run of nine sorts, with a hand rotation, a reflection and a flag override."""
+    parameters = {
+        "factors": 2,
+        "extraction": "pca",
+        "rotation": "varimax",
+        "pair_rotations": [[1, 2, 12.5]],
+        "reflections": [2],
+        "flag_overrides": [["S01", 2, True]],
+    }
+    return execute(start_run(sorted_study, owner, parameters))
+
+
+def finish(job_id: int) -> Bootstrap:
+    run_bootstrap(job_id)
+    return Bootstrap.objects.get(pk=job_id)
+
+
+def test_a_researcher_bootstraps_a_run_and_reads_the_summaries(client_for, researcher, run):
+    client = client_for(researcher)
+    response = client.post(f"/api/analyses/{run.pk}/bootstrap/", {"steps": 40, "seed": 9}, format="json")
+    assert response.status_code == 202, response.json()
+    body = response.json()
+    assert body["status"] == "queued" and body["steps"] == 40 and body["seed"] == 9 and body["result"] is None
+    job = finish(body["id"])
+    assert (job.status, job.progress, job.error) == ("done", 100, "")
+    detail = client.get(f"/api/bootstraps/{job.pk}/").json()
+    assert detail["status"] == "done" and detail["progress"] == 100
+    result = detail["result"]
+    assert set(result) >= REFERENCE_FIELDS
+    assert result["call"]["nsteps"] == 40 and result["call"]["seed"] == 9
+    assert len(result["resamples"]) == 40 and result["seconds"] > 0
+    assert result["sorts"] == run.result["sorts"]
+    # the same seed through the engine directly gives the same numbers
+    _, data = run_sorts(run)
+    direct = bootstrap(
+        data,
+        run.result["statements"],
+        run.result["sorts"],
+        target=np.array(run.result["loadings"]),
+        original_flags=np.array(run.result["flags"]),
+        original_zscores=np.array(run.result["zscores"], dtype=float),
+        original_arrays=np.array(run.result["factor_arrays"], dtype=float),
+        steps=40,
+        seed=9,
+    ).to_json()
+    assert direct["zscore_stats"] == result["zscore_stats"]
+    assert direct["bootstrapped_factor_scores"] == result["bootstrapped_factor_scores"]
+
+
+def test_explicit_resamples_are_one_based_and_repeat_exactly(client_for, owner, run):
+    resamples = [[(i + step) % 9 + 1 for i in range(9)] for step in range(5)]
+    response = client_for(owner).post(f"/api/analyses/{run.pk}/bootstrap/", {"resamples": resamples}, format="json")
+    assert response.status_code == 202, response.json()
+    job = finish(response.json()["id"])
+    assert job.result["resamples"] == resamples and job.result["call"]["seed"] is None
+    assert job.steps == 5
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"steps": 0}, "non_field_errors"),
+        ({"steps": 100_000}, "non_field_errors"),
+        ({"steps": "many"}, "steps"),
+        ({"seed": -1}, "seed"),
+        ({"resamples": [[1, 2, 3]]}, "non_field_errors"),
+        ({"resamples": [[0] * 9]}, "non_field_errors"),
+        ({"resamples": [[1] * 9], "steps": 3}, "non_field_errors"),
+        ({"resamples": "all"}, "resamples"),
+    ],
+)
+def test_bad_requests_are_named_and_start_nothing(client_for, owner, run, body, field):
+    response = client_for(owner).post(f"/api/analyses/{run.pk}/bootstrap/", body, format="json")
+    assert response.status_code == 400
+    assert field in response.json()
+    assert not Bootstrap.objects.exists()
+
+
+def test_roles_and_strangers(client_for, facilitator, stranger, researcher, run):
+    job = Bootstrap.objects.create(run=run, steps=10, seed=1)
+    assert client_for(facilitator).post(f"/api/analyses/{run.pk}/bootstrap/", {}, format="json").status_code == 403
+    assert client_for(facilitator).get(f"/api/bootstraps/{job.pk}/").status_code == 200
+    assert client_for(facilitator).post(f"/api/bootstraps/{job.pk}/cancel/").status_code == 403
+    for url in (f"/api/bootstraps/{job.pk}/", f"/api/studies/{run.study.slug}/factor-evidence/"):
+        assert client_for(stranger).get(url).status_code == 404
+    assert client_for(stranger).post(f"/api/analyses/{run.pk}/bootstrap/", {}, format="json").status_code == 404
+    assert client_for(stranger).post(f"/api/bootstraps/{job.pk}/cancel/").status_code == 404
+    for file in ("bootstrap.json", "bootstrap.xlsx", "report.docx"):
+        assert client_for(stranger).get(f"/api/analyses/{run.pk}/export/{file}").status_code == 404
+        assert client_for(facilitator).get(f"/api/analyses/{run.pk}/export/{file}").status_code == 403
+    assert client_for(None).get(f"/api/bootstraps/{job.pk}/").status_code == 401
+    assert client_for(researcher).get("/api/bootstraps/999999/").status_code == 404
+
+
+def test_a_queued_bootstrap_is_cancelled_at_once_and_never_runs(client_for, owner, run):
+    client = client_for(owner)
+    job_id = client.post(f"/api/analyses/{run.pk}/bootstrap/", {"steps": 20}, format="json").json()["id"]
+    response = client.post(f"/api/bootstraps/{job_id}/cancel/")
+    assert response.status_code == 200 and response.json()["status"] == "cancelled"
+    job = finish(job_id)
+    assert job.status == "cancelled" and job.result is None
+    assert client.post(f"/api/bootstraps/{job_id}/cancel/").status_code == 409
+
+
+def test_a_running_bootstrap_stops_at_its_next_batch(owner, run):
+    job = Bootstrap.objects.create(run=run, steps=10, seed=1, status="queued", cancel_requested=True)
+    job = finish(job.pk)
+    assert job.status == "cancelled" and job.finished_at is not None and job.result is None
+
+
+def test_a_withdrawal_deletes_the_runs_bootstraps_and_a_run_without_result_is_not_bootstrapped(owner, run):
+    done = finish(Bootstrap.objects.create(run=run, steps=10, seed=1).pk)
+    assert done.status == "done"
+    run.study.sorts.first().delete()  # withdrawal: the run is queued again without its result
+    assert not Bootstrap.objects.filter(run=run).exists()
+    job = finish(Bootstrap.objects.create(run=run, steps=10, seed=1).pk)
+    assert job.status == "failed" and "no result at the moment" in job.error
+
+
+def test_a_bootstrap_of_sorts_no_longer_in_the_study_is_refused(owner, run):
+    run.result = {**run.result, "sorts": [*run.result["sorts"][:-1], "GONE"]}
+    run.save(update_fields=["result"])
+    job = finish(Bootstrap.objects.create(run=run, steps=10, seed=1).pk)
+    assert job.status == "failed" and "no longer in the study" in job.error
+
+
+def test_factor_evidence_endpoint(client_for, facilitator, run):
+    client = client_for(facilitator)
+    response = client.get(f"/api/studies/{run.study.slug}/factor-evidence/?factors=3")
+    assert response.status_code == 200, response.json()
+    panel = response.json()
+    assert [c["key"] for c in panel["criteria"]] == ["kaiser", "parallel", "humphrey", "two_loadings"]
+    assert panel["parallel_analysis"]["draws"] == 1000 and panel["factors"] <= 3
+    low, high = panel["suggested_range"]
+    assert low <= panel["suggested"] <= high
+    assert client.get(f"/api/studies/{run.study.slug}/factor-evidence/?factors=x").status_code == 400
+    assert client.get(f"/api/studies/{run.study.slug}/factor-evidence/?factors=9").status_code == 400
+
+
+def test_exports_bootstrap_json_xlsx_and_the_docx_report(client_for, researcher, run):
+    client = client_for(researcher)
+    assert client.get(f"/api/analyses/{run.pk}/export/bootstrap.json").status_code == 409  # none yet
+    started = client.post(f"/api/analyses/{run.pk}/bootstrap/", {"steps": 30, "seed": 3}, format="json")
+    job = finish(started.json()["id"])
+
+    response = client.get(f"/api/analyses/{run.pk}/export/bootstrap.json")
+    assert response.status_code == 200
+    assert json.loads(response.content) == job.result
+
+    response = client.get(f"/api/analyses/{run.pk}/export/bootstrap.xlsx")
+    assert response.status_code == 200
+    workbook = openpyxl.load_workbook(io.BytesIO(response.content))
+    assert {"Bootstrap", "Bootstrapped arrays", "Stability index", "F1 z-scores", "F2 loadings", "Steps"} <= set(
+        workbook.sheetnames
+    )
+
+    response = client.get(f"/api/analyses/{run.pk}/export/report.docx")
+    assert response.status_code == 200
+    assert response["Content-Disposition"].endswith('.docx"')
+    document = Document(io.BytesIO(response.content))
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert run_methods(run) in text
+    assert "Factor arrays" in text and "Stability (bootstrap)" in text and "How many factors" in text
+    cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
+    arrays = run.result["factor_arrays"]
+    for s, sid in enumerate(run.result["statements"][:3]):
+        assert sid in cells and str(arrays[s][0]) in cells
+
+
+def test_methods_paragraph_says_every_recorded_decision(run):
+    job = Bootstrap.objects.create(run=run, steps=25, seed=77)
+    job = finish(job.pk)
+    text = methods_paragraph(run.result, None, job.result)
+    assert "9 Q-sorts of 6 statements" in text
+    assert "principal component analysis" in text and "varimax" in text
+    assert "factors 1 and 2 by 12.5 degrees" in text
+    assert "Factor 2 was reflected" in text
+    assert "flagged S01 on factor 2 by hand" in text
+    assert "25 bootstrap steps" in text and "seed 77" in text
+    assert "qsort 0.1.0" in text
+    centroid = {**run.result, "parameters": {**run.result["parameters"], "extraction": "centroid"}}
+    assert "centroid" in methods_paragraph(centroid)
+
+
+def test_replaying_a_runs_recorded_decisions_gives_byte_identical_arrays(run):
+    replay = analyse_sorts(load_sorts(run.study), run.parameters).to_json()
+    assert json.dumps(replay["factor_arrays"]).encode() == json.dumps(run.result["factor_arrays"]).encode()
+    assert json.dumps(replay["flags"]) == json.dumps(run.result["flags"])
+
+
+def test_the_schema_lists_the_new_endpoints(client_for, owner):
+    schema = client_for(owner).get("/api/schema/?format=json").json()
+    for path in (
+        "/api/analyses/{run_id}/bootstrap/",
+        "/api/bootstraps/{bootstrap_id}/",
+        "/api/bootstraps/{bootstrap_id}/cancel/",
+        "/api/studies/{slug}/factor-evidence/",
+    ):
+        assert path in schema["paths"], path
+
+
+def test_the_run_form_preselects_the_suggested_number_of_factors(client, owner, sorted_study):
+    from django.utils.html import escape
+
+    from qsort.runs.stability import evidence_for_study
+
+    client.force_login(owner)
+    page = client.get(f"/studies/{sorted_study.slug}/results/").content.decode()
+    panel = evidence_for_study(sorted_study)
+    assert f'name="factors" value="{panel["suggested"]}"' in page
+    for criterion in panel["criteria"]:
+        assert escape(f"{criterion['name']} {criterion['factors']}") in page
