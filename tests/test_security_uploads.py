@@ -14,7 +14,7 @@ from qsort.exchange import views as exchange_views
 
 pytestmark = pytest.mark.django_db
 
-CSV = "statement\n" + "\n".join(f"A statement that is long enough, number {i}" for i in range(1, 7)) + "\n"
+CSV = "statement_id,P01\n" + "".join(f"{n},{v}\n" for n, v in zip(range(1, 7), [-1, -1, 0, 0, 1, 1], strict=True))
 
 
 class Unreadable(io.RawIOBase):
@@ -60,7 +60,7 @@ def test_an_import_preview_is_kept_in_the_cache_and_the_session_holds_only_a_ref
     client.force_login(owner)
     upload = io.BytesIO(CSV.encode())
     upload.name = "deck.csv"
-    response = client.post(f"/studies/{study.slug}/data/import/statements/", {"file": upload})
+    response = client.post(f"/studies/{study.slug}/data/import/sorts/", {"file": upload})
     assert response.status_code == 200
     session = Session.objects.get().get_decoded()
     references = [value for key, value in session.items() if key.startswith("exchange:")]
@@ -76,8 +76,8 @@ def test_an_expired_preview_asks_for_the_file_again(client, owner, study):
     client.force_login(owner)
     upload = io.BytesIO(CSV.encode())
     upload.name = "deck.csv"
-    client.post(f"/studies/{study.slug}/data/import/statements/", {"file": upload})
+    client.post(f"/studies/{study.slug}/data/import/sorts/", {"file": upload})
     reference = next(value for key, value in client.session.items() if key.startswith("exchange:"))
     cache.delete(f"qsort:import-preview:{owner.pk}:{reference}")
-    response = client.post(f"/studies/{study.slug}/data/import/statements/", {"confirm": "1"})
+    response = client.post(f"/studies/{study.slug}/data/import/sorts/", {"confirm": "1"})
     assert "The preview has expired; please choose the file again." in response.content.decode()

@@ -106,8 +106,9 @@ def clean_state(rules: DraftRules, payload: object) -> dict[str, Any]:
     decided: set[int] = set()
     raw_presort = payload.get("presort", [])
     for item in raw_presort if isinstance(raw_presort, list) else [None]:
-        number = _whole(item[0]) if isinstance(item, list) and len(item) == 2 else None
-        pile = item[1] if number is not None else None
+        pair = item if isinstance(item, list) and len(item) == 2 else [None, None]
+        number = _whole(pair[0])
+        pile = pair[1] if number is not None else None
         if number not in rules.numbers or pile not in PILES:
             problems.append(_("A card of the first sort is not a statement of this study."))
         elif number in decided:

@@ -23,6 +23,14 @@ class StudyCreateForm(forms.ModelForm):
 
 
 class StudySettingsForm(forms.ModelForm):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Left empty, the open link's cap stays as it is.
+        self.fields["open_link_cap"].required = False
+
+    def clean_open_link_cap(self) -> int:
+        return self.cleaned_data.get("open_link_cap") or self.instance.open_link_cap
+
     class Meta:
         model = Study
         fields = [
