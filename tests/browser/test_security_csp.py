@@ -15,10 +15,9 @@ def test_the_api_documentation_pages_render_under_their_policy(page, owner):
     page.goto("/api/docs/")
     page.wait_for_selector(".swagger-ui .opblock", timeout=20_000)
     assert page.locator(".swagger-ui .opblock").count() > 10
-    screenshot(page, "security-api-docs")
     page.goto("/api/redoc/")
     page.wait_for_selector("redoc [role=navigation], .menu-content", timeout=20_000)
-    screenshot(page, "security-api-redoc")
+    page.wait_for_timeout(500)  # Redoc's logo request is refused (expected); nothing else may be
 
 
 def test_the_harness_catches_a_violation(browser, live_server):
