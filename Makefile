@@ -11,6 +11,8 @@ PORT ?= 8000
 # Tests always talk to real services; these defaults match the machine's local ones.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/qsort
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/0
+# pytest-xdist processes: one per core. Each gets its own test database and Celery queue.
+TEST_PROCESSES ?= 2
 
 .PHONY: run test install install-dev services typecheck lint format check-deploy benchmarks worker clean
 
@@ -53,7 +55,7 @@ test: install-dev services
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
 	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$(TEST_BROKER_URL)} \
 	SECURE_HTTPS=0 DEBUG=0 \
-	$(BIN)/pytest $(ARGS)
+	$(BIN)/pytest -n $(TEST_PROCESSES) $(ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check .

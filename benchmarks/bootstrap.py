@@ -111,7 +111,7 @@ def main() -> None:
         f"{int(boot.error_steps.sum())} order-swap steps left out)"
     )
     started = time.perf_counter()
-    pa = parallel_analysis(x, draws=1000)
+    pa = parallel_analysis(x, draws=1000, workers=args.workers)
     print(
         f"parallel analysis 60x1000, 1,000 draws: {time.perf_counter() - started:.1f} s "
         f"(target < 30 s; {pa.retained} factors retained)"

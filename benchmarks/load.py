@@ -323,6 +323,7 @@ async def main_async(args) -> None:
         await asyncio.gather(*(one(i, p.token) for i, p in enumerate(people)))
         elapsed = time.monotonic() - started
         outcome = await fault_task
+        outcome["load_end"] = time.monotonic()
         analyses = await asyncio.to_thread(wait_for_analyses, study, args.analysis_timeout)
         await asyncio.to_thread(report, args, study, people, stats, log, elapsed, outcome, analyses)
         if not args.keep:
@@ -382,6 +383,9 @@ def report(args, study, people, stats: Stats, log, elapsed, outcome, analyses) -
         took = run.finished_at.timestamp() - killed if run.finished_at else None
         recovered = f"{took:.1f} s after the kill" if took is not None else "not finished"
         print(f"run {run_id} (worker killed mid-run): {run.status}, attempts {run.attempts}, {recovered}")
+    ended = analyses["finished_at"]
+    print(f"all analyses ended {ended - outcome['load_end']:.1f} s after the last participant submitted", end="")
+    print(" (an automatic re-analysis waits for the burst and its per-study interval)")
     if outcome.get("last_fault_end"):
         print(f"all analyses ended {analyses['finished_at'] - outcome['last_fault_end']:.1f} s after the last fault")
 

@@ -83,17 +83,19 @@ def full_state(study: Study, version: int) -> dict:
 SUBMIT_ROUNDS = 15
 
 
-def report_submit(study: Study, client: Client) -> None:
-    """Submit time with automatic re-analysis on and a finished run to repeat: the path where a
-    new sort used to run a whole analysis inside the participant's request when no broker is set."""
+def report_submit(study: Study, client: Client, *, auto: bool) -> None:
+    """Submit time with automatic re-analysis on and a finished run to repeat (the path where a
+    new sort used to run a whole analysis inside the participant's request when no broker is
+    set), and with it off: the floor, what storing the sort itself costs."""
     from qsort.runs.models import AnalysisRun
     from qsort.runs.services import start_run
 
     broker = settings.CELERY_BROKER_URL or "none (make run's default)"
-    print(f"\nServer time per submit (POST /p/<token>/submit/, automatic re-analysis on, broker: {broker}):")
+    state = "on" if auto else "off"
+    print(f"\nServer time per submit (POST /p/<token>/submit/, automatic re-analysis {state}, broker: {broker}):")
     runs_before = set(AnalysisRun.objects.filter(study=study).values_list("pk", flat=True))
     auto_before = study.auto_reanalyse
-    Study.objects.filter(pk=study.pk).update(auto_reanalyse=True)
+    Study.objects.filter(pk=study.pk).update(auto_reanalyse=auto)
     if not runs_before:
         start_run(study, None, {"factors": 3, "extraction": "pca", "rotation": "varimax"})
     people = study.invite(SUBMIT_ROUNDS + WARMUP)
@@ -176,7 +178,8 @@ def main() -> None:
         size = len(json.dumps(full_state(study, 1)))
         report(f"autosave ({size / 1024:.1f} KB body)", timed(autosave), 30)
 
-        report_submit(study, client)
+        report_submit(study, client, auto=True)
+        report_submit(study, client, auto=False)
 
         print("\nPage weight (JS + CSS each page loads; gzip -9, as WhiteNoise's compressed storage serves it):")
         for name, (raw, packed, urls) in weights.items():

@@ -27,8 +27,9 @@ def pytest_configure(config: pytest.Config) -> None:
     # Every test creates personas; the default PBKDF2 hasher would spend most of the suite's time on
     # their passwords. MD5 is for tests only.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    # Under pytest-xdist each process has its own test database (pytest-django adds the suffix); give
-    # each its own Celery queue too, so one process's worker never takes another's task.
+    # Under pytest-xdist each process has its own test database (pytest-django adds the suffix);
+    # give each its own Celery queue too, so one process's worker never takes another's task.
+    # (Worker processes a test starts are told the queue: QSORT_TEST_QUEUE, tests/slow_worker.py.)
     xdist_worker = os.environ.get("PYTEST_XDIST_WORKER")
     if xdist_worker:
         from qsort.celery import app
@@ -111,18 +112,29 @@ def sorted_study(study):
     return study
 
 
-@pytest.fixture
-def demo_study(db):
-    """The seeded demo study (38 statements, 40 completed sorts); its facilitator signs in with
-    DEMO_PASSWORD."""
+def _seeded_demo(*args: str):
+    """`seed_demo` (development only, so DEBUG is on for it); its facilitator signs in with DEMO_PASSWORD."""
     from django.core.management import call_command
     from django.test import override_settings
 
     from qsort.studies.models import Study
 
     with override_settings(DEBUG=True):
-        call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+        call_command("seed_demo", *args, stdout=open(os.devnull, "w"))  # noqa: SIM115
     study = Study.objects.select_related("owner").get(slug="relapse-and-recovery")
     study.owner.set_password(DEMO_PASSWORD)
     study.owner.save(update_fields=["password"])
     return study
+
+
+@pytest.fixture
+def demo_study(db):
+    """The seeded demo study in its one-question form (38 statements, 40 completed sorts): what
+    the single-condition tests were written against (`seed_demo --one-condition`)."""
+    return _seeded_demo("--one-condition")
+
+
+@pytest.fixture
+def demo_two_conditions(db):
+    """The seeded demo study as `seed_demo` makes it: Relapse and Recovery, 40 people sorting both."""
+    return _seeded_demo()

@@ -31,6 +31,8 @@ def slow_analyse(*args, **kwargs):
 
 
 tasks.analyse = slow_analyse
+# The test process's own queue (under pytest-xdist each test process has one, see conftest).
+app.conf.task_default_queue = os.environ.get("QSORT_TEST_QUEUE", app.conf.task_default_queue)
 name, *extra = sys.argv[1:]
 app.worker_main(
     ["worker", "--pool=solo", "--loglevel=WARNING", "--without-mingle", "--without-gossip", "-n", name, *extra]

@@ -138,7 +138,7 @@ def test_a_new_study_is_created_from_pqmethod_files(client, owner, demo_study):
     page = client.post("/studies/import/", {"sta": sta, "dat": dat}).content.decode()
     assert "38 statements and 40 sorts will be imported" in page
     assert Study.objects.count() == 1
-    response = client.post("/studies/import/", {"confirm": "1", "title": "Relapse, imported"})
+    response = client.post("/studies/import/confirm/", {"title": "Relapse, imported"})
     study = Study.objects.get(title="Relapse, imported")
     assert response["Location"] == f"/studies/{study.slug}/data/"
     assert study.owner == owner
@@ -164,9 +164,12 @@ def test_sorts_import_preview_then_confirm_stores_every_sort(client, owner, stud
     page = client.post("/studies/tiny/data/import/sorts/", {"file": upload}).content.decode()
     assert "2 sorts will be stored" in page and "2 new participants" in page
     assert not Sort.objects.exists()
-    response = client.post("/studies/tiny/data/import/sorts/", {"confirm": "1"}, follow=True)
+    response = client.post("/studies/tiny/data/import/sorts/confirm/", follow=True)
     assert "2 sorts imported." in response.content.decode()
     assert sorted(study.sorts.values_list("participant__code", flat=True)) == ["A1", "A2"]
+    response = client.post("/studies/tiny/data/import/sorts/confirm/")
+    assert "The preview has expired" in response.content.decode()  # confirming twice stores nothing twice
+    assert study.sorts.count() == 2
 
 
 def test_an_htmx_preview_returns_only_the_imports_card(client, facilitator, study):

@@ -324,7 +324,7 @@ def test_a_factor_schedule_quotes_only_the_sorts_that_define_the_factor(client, 
     others = set(result["sorts"]) - defining
     assert defining and others
     for participant in study.participants.all():
-        sort = participant.sort
+        sort = participant.sorts.get()
         SortComment.objects.create(
             sort=sort, statement=study.statements.get(number=1), text=f"Said by {participant.label}"
         )

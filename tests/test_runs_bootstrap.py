@@ -215,6 +215,7 @@ def test_methods_paragraph_says_every_recorded_decision(run):
     text = methods_paragraph(run.result, None, job.result)
     assert "9 Q-sorts of 6 statements" in text
     assert "principal component analysis" in text and "varimax" in text
+    assert "significant at p < .05 (|a| > 1.96/sqrt(6) = 0.800)" in text
     assert "factors 1 and 2 by 12.5 degrees" in text
     assert "Factor 2 was reflected" in text
     assert "flagged S01 on factor 2 by hand" in text
@@ -252,3 +253,22 @@ def test_the_run_form_preselects_the_suggested_number_of_factors(client, owner, 
     assert f'name="factors" value="{panel["suggested"]}"' in page
     for criterion in panel["criteria"]:
         assert escape(f"{criterion['name']} {criterion['factors']}") in page
+
+
+def test_cancelling_a_job_whose_worker_was_lost_ends_it_at_once(client_for, owner, run):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    long_ago = timezone.now() - timedelta(hours=1)
+    job = Bootstrap.objects.create(
+        run=run, steps=10, seed=1, status="running", started_at=long_ago, heartbeat_at=long_ago
+    )
+    assert job.lost_worker
+    response = client_for(owner).post(f"/api/bootstraps/{job.pk}/cancel/")
+    assert response.status_code == 200 and response.json()["status"] == "cancelled"
+    alive = Bootstrap.objects.create(run=run, steps=10, seed=1, status="running", started_at=timezone.now())
+    assert not alive.lost_worker
+    assert client_for(owner).post(f"/api/bootstraps/{alive.pk}/cancel/").json()["status"] == "running"
+    alive.refresh_from_db()
+    assert alive.cancel_requested

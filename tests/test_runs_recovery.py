@@ -8,20 +8,30 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from celery.exceptions import SoftTimeLimitExceeded
 from django.db import connection
 from django.utils import timezone
 
+from qsort.celery import app
 from qsort.runs import services
 from qsort.runs.models import MAX_ATTEMPTS, AnalysisRun, worker_lost_before
-from qsort.runs.services import AUTO_REANALYSE_MIN_INTERVAL, AUTOMATIC_RUNS_KEPT, RESEND_AFTER, recover_runs
+from qsort.runs.services import (
+    AUTO_REANALYSE_MIN_INTERVAL,
+    AUTOMATIC_RUNS_KEPT,
+    RESEND_AFTER,
+    load_sorts,
+    recover_runs,
+)
+from qsort.runs.tasks import recover_runs as recover_runs_task
 from qsort.runs.tasks import run_analysis
 from qsort.studies.services import submit_sort
-from tests.runs_support import VIEWPOINTS, add_sorts, execute, purge_queue
+from tests.runs_support import VIEWPOINTS, add_sorts, execute, purge_queue, running_worker
 
 PARAMETERS = {"factors": 2, "extraction": "pca", "rotation": "varimax"}
 REPO = Path(__file__).resolve().parents[1]
@@ -203,6 +213,44 @@ def test_the_sweep_requeues_lost_runs_resends_lost_messages_and_fails_hopeless_r
         assert execute(run).status == "done"
 
 
+@pytest.mark.django_db
+def test_an_analysis_stopped_at_the_time_limit_fails_with_a_message(sorted_study, owner, monkeypatch):
+    def never_ends(*args, **kwargs):
+        raise SoftTimeLimitExceeded()  # what Celery raises in the task at soft_time_limit
+
+    monkeypatch.setattr("qsort.runs.tasks.analyse", never_ends)
+    run = execute(AnalysisRun.objects.create(study=sorted_study, created_by=owner, parameters=PARAMETERS))
+    assert run.status == "failed" and run.error.startswith("The analysis took longer than 30 minutes")
+    assert run_analysis.soft_time_limit == 30 * 60 and run_analysis.time_limit == 31 * 60
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sort_completed_while_the_task_loads_the_sorts_does_not_break_the_run(sorted_study):
+    """Found by benchmarks/load.py: the participants and the values were read at two moments."""
+    late = []
+
+    def sort_arrives_between_queries(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if '"studies_participant"' in sql and not late:
+            thread = threading.Thread(target=complete_in_another_connection)
+            thread.start()
+            thread.join()
+        return result
+
+    def complete_in_another_connection():
+        try:
+            complete_a_sort(sorted_study, "LATE")
+            late.append(True)
+        finally:
+            connection.close()
+
+    with connection.execute_wrapper(sort_arrives_between_queries):
+        sorts = load_sorts(sorted_study)
+    assert late and sorted_study.sorts.count() == 10
+    assert sorts.data.shape == (6, 9) and "LATE" not in sorts.sort_ids  # the moment before it
+    assert (sorts.data != 0).any(axis=0).all()  # no empty column either
+
+
 # --- the API shows stale runs and retries them ----------------------------------------------------
 
 
@@ -225,6 +273,29 @@ def test_the_api_reports_a_stale_run_and_retries_it(client, researcher, facilita
     assert execute(run).status == "done"
 
 
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_run_queued_while_the_broker_was_down_is_sent_and_done_when_it_is_back(
+    client, researcher, sorted_study, monkeypatch
+):
+    purge_queue()
+    url = app.conf.broker_write_url
+    app.conf.broker_write_url = "redis://127.0.0.1:1/0"  # this process's sends fail, for real
+    app._pool = app.amqp._producer_pool = None
+    try:
+        client.force_login(researcher)
+        assert client.post(f"/studies/{sorted_study.slug}/results/", PARAMETERS).status_code == 302
+    finally:
+        app.conf.broker_write_url = url
+        app._pool = app.amqp._producer_pool = None
+    run = AnalysisRun.objects.get()
+    assert run.status == "queued"
+    monkeypatch.setattr(services, "RESEND_AFTER", timedelta(0))  # due at once (30 s in production)
+    with running_worker(purge=False):
+        recover_runs_task.delay()  # what beat sends every QSORT_RUN_HEARTBEAT_SECONDS
+        wait_for(lambda: AnalysisRun.objects.filter(pk=run.pk, status="done").exists(), 60, "the re-sent run")
+
+
 # --- a real worker killed mid-run -------------------------------------------------------------------
 
 
@@ -235,6 +306,7 @@ def start_worker_process(name: str, slow: float, *extra: str) -> subprocess.Pope
         "DATABASE_URL": f"postgres://{settings['USER']}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}",
         "QSORT_RUN_HEARTBEAT_SECONDS": "1",
         "SLOW_ANALYSIS_SECONDS": str(slow),
+        "QSORT_TEST_QUEUE": app.conf.task_default_queue,
     }
     return subprocess.Popen([sys.executable, str(REPO / "tests" / "slow_worker.py"), name, *extra], env=env, cwd=REPO)
 

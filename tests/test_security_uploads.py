@@ -79,5 +79,5 @@ def test_an_expired_preview_asks_for_the_file_again(client, owner, study):
     client.post(f"/studies/{study.slug}/data/import/sorts/", {"file": upload})
     reference = next(value for key, value in client.session.items() if key.startswith("exchange:"))
     cache.delete(f"qsort:import-preview:{owner.pk}:{reference}")
-    response = client.post(f"/studies/{study.slug}/data/import/sorts/", {"confirm": "1"})
+    response = client.post(f"/studies/{study.slug}/data/import/sorts/confirm/")
     assert "The preview has expired; please choose the file again." in response.content.decode()

@@ -11,7 +11,7 @@ import zipfile
 import pytest
 
 from qsort.exchange.services import RUN_FILES, STUDY_FILES
-from qsort.runs.models import AnalysisRun
+from qsort.runs.models import AnalysisRun, Bootstrap
 from qsort.studies.models import Participant
 from qsort.studies.services import submit_sort
 from tests.conftest import make_study
@@ -64,6 +64,7 @@ def withdrawn_setup(study, owner):
         )
     )
     centroid = execute(AnalysisRun.objects.create(study=study, parameters={**PCA, "rotation": "none"}))
+    Bootstrap.objects.create(run=flagged, steps=10, status="done", result={"sorts": [LABEL, "S01"]})
     failed = AnalysisRun.objects.create(
         study=study, parameters=PCA, status="failed", error=f"Sort {LABEL} has the same value everywhere."
     )
@@ -93,6 +94,7 @@ def test_a_withdrawn_participant_leaves_no_trace_in_any_run_or_download(
     assert not Participant.objects.filter(pk=participant.pk).exists()
     # At once, before any worker re-runs them: no stored run holds anything of theirs.
     assert LABEL not in stored_runs_text(study)
+    assert not Bootstrap.objects.filter(run__study=study).exists()  # it resampled their sort
     assert len(sends) == 3
     assert set(AnalysisRun.objects.filter(study=study).values_list("status", flat=True)) == {"queued"}
     untouched.refresh_from_db()

@@ -209,7 +209,7 @@ def test_a_grid_with_a_missing_or_negative_capacity_is_refused(client, owner):
 def test_the_live_picture_redraws_as_capacities_are_typed(client, owner):
     make_study(owner, status="draft", n_statements=20, grid={0: 1})
     client.force_login(owner)
-    response = client.post("/studies/tiny/grid/", grid_post(3, [1, 2, 3, 4, 3, 2, 1], part="picture"), **HTMX)
+    response = client.post("/studies/tiny/grid/picture/", grid_post(3, [1, 2, 3, 4, 3, 2, 1]), **HTMX)
     body = response.content.decode()
     assert body.lstrip().startswith('<div id="grid-picture"')
     assert body.count('class="box"') == 16
@@ -219,13 +219,17 @@ def test_the_live_picture_redraws_as_capacities_are_typed(client, owner):
 def test_suggest_fills_in_a_quasi_normal_shape_for_the_deck(client, owner):
     study = make_study(owner, status="draft", n_statements=38, grid={0: 1})
     client.force_login(owner)
-    response = client.post("/studies/tiny/grid/", grid_post(4, [0] * 9, part="editor"), **HTMX)
+    response = client.post("/studies/tiny/grid/suggest/", grid_post(4, [0] * 9), **HTMX)
     body = response.content.decode()
     assert body.lstrip().startswith('<section class="card" id="grid-editor"')
     shown = [int(re.search(rf'name="cap_{v}" id="id_cap_{v}" value="(\d+)"', body).group(1)) for v in range(-4, 5)]
     assert shown == [2, 3, 5, 6, 6, 6, 5, 3, 2]
     assert "38 places for 38 statements." in body
     assert study.grid() == {0: 1}, "a suggestion is not saved until the facilitator saves it"
+    response = client.post("/studies/tiny/grid/suggest/", grid_post(4, [0] * 9), follow=True)  # without JavaScript
+    assert "A suggested shape for 38 statements: save it to keep it." in response.content.decode()
+    assert 'name="cap_0" id="id_cap_0" value="6"' in response.content.decode()
+    assert study.grid() == {0: 1}
 
 
 def test_the_grid_cannot_change_after_the_first_sort(client, study, owner):

@@ -87,7 +87,8 @@ def _cor(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         a = a / np.sqrt(np.einsum("spk,spk->sk", a, a))[:, None, :]
         b = b / np.sqrt(np.einsum("spk,spk->sk", b, b))[:, None, :]
-    return np.einsum("spi,spj->sij", a, b)
+    out: np.ndarray = np.einsum("spi,spj->sij", a, b)
+    return out
 
 
 def _pca(z: np.ndarray, idx: np.ndarray, k: int) -> np.ndarray:
@@ -109,7 +110,8 @@ def _pca(z: np.ndarray, idx: np.ndarray, k: int) -> np.ndarray:
         # Loadings = eigenvector of R x sqrt(eigenvalue) = Z_sᵀ u.
         loadings = z.T[idx] @ small
     signs = np.where(loadings.sum(axis=1) < 0, -1.0, 1.0)
-    return loadings * signs[:, None, :]
+    signed: np.ndarray = loadings * signs[:, None, :]
+    return signed
 
 
 def _centroid(z: np.ndarray, idx: np.ndarray, k: int) -> np.ndarray:

@@ -9,9 +9,12 @@ from rest_framework import serializers
 
 from qsort.runs.models import AnalysisRun, Bootstrap
 from qsort.studies.models import (
+    CONDITION_LABEL_MAX_LENGTH,
     GRID_MAX_VALUE,
     GRID_MIN_VALUE,
     Answer,
+    Condition,
+    GridColumn,
     Participant,
     SortComment,
     Statement,
@@ -30,7 +33,7 @@ class StatementSerializer(serializers.ModelSerializer):
 
 class GridColumnSerializer(serializers.Serializer):
     value = serializers.IntegerField(min_value=GRID_MIN_VALUE, max_value=GRID_MAX_VALUE)
-    capacity = serializers.IntegerField(min_value=0, max_value=200)
+    capacity = serializers.IntegerField(min_value=0, max_value=GridColumn.MAX_CAPACITY)
 
 
 class GridField(serializers.ListField):
@@ -59,6 +62,16 @@ class QuestionSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     text = serializers.CharField(read_only=True)
     required = serializers.BooleanField(read_only=True)
+    each_condition = serializers.BooleanField(read_only=True)
+
+
+class ConditionSerializer(serializers.Serializer):
+    position = serializers.IntegerField(read_only=True)
+    label = serializers.CharField(
+        max_length=CONDITION_LABEL_MAX_LENGTH, validators=Condition._meta.get_field("label").validators
+    )
+    question = serializers.CharField(max_length=2000)
+    instructions = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
 
 
 class StudyListSerializer(serializers.ModelSerializer):
@@ -77,6 +90,14 @@ class StudySerializer(serializers.ModelSerializer):
     statements = StatementSerializer(many=True, required=False)
     grid = GridField(required=False, max_length=20)
     questions = QuestionSerializer(many=True, read_only=True)
+    condition_of_instruction = serializers.CharField(
+        required=False, allow_blank=True, help_text="The first condition's question (the only one in most studies)."
+    )
+    conditions = ConditionSerializer(
+        many=True,
+        required=False,
+        help_text="The conditions of instruction in order; the whole list is replaced (only texts once sorted).",
+    )
     deck_locked = serializers.BooleanField(read_only=True)
     role = serializers.SerializerMethodField()
 
@@ -85,7 +106,9 @@ class StudySerializer(serializers.ModelSerializer):
         fields = [
             "slug",
             "title",
+            "condition_of_instruction",
             *Study.SETTINGS_FIELDS,
+            "conditions",
             "status",
             "deck_locked",
             "role",
@@ -96,7 +119,6 @@ class StudySerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["created_at", "updated_at"]
-        extra_kwargs = {"condition_of_instruction": {"required": False, "allow_blank": True}}
 
     def get_role(self, study: Study) -> str | None:
         """The caller's role, which the view found through the access helper."""
@@ -113,6 +135,12 @@ class StudySerializer(serializers.ModelSerializer):
         if any(not item.get("text") for item in statements):
             raise serializers.ValidationError(_("Every statement needs a text."))
         return statements
+
+    def validate_conditions(self, conditions: list[dict]) -> list[dict]:
+        labels = [item["label"].casefold() for item in conditions]
+        if not conditions or len(set(labels)) != len(labels):
+            raise serializers.ValidationError(_("Give at least one condition, each with its own label."))
+        return conditions
 
     def validate_grid(self, columns: list[dict]) -> dict[int, int]:
         grid = {column["value"]: column["capacity"] for column in columns}
@@ -155,6 +183,7 @@ class NewParticipantSerializer(serializers.ModelSerializer):
 
 class SortSerializer(serializers.Serializer):
     participant = serializers.CharField(read_only=True)
+    condition = serializers.CharField(read_only=True, help_text="The label of the condition the sort was made under.")
     values = serializers.DictField(child=serializers.IntegerField(), read_only=True)
     comments = serializers.DictField(child=serializers.CharField(), read_only=True)
     answers = serializers.DictField(child=serializers.CharField(), read_only=True)
@@ -163,6 +192,9 @@ class SortSerializer(serializers.Serializer):
 
 
 class SubmitSortSerializer(serializers.Serializer):
+    condition = serializers.CharField(
+        required=False, max_length=40, help_text="The condition's label; required when the study has more than one."
+    )
     values = serializers.DictField(child=serializers.IntegerField(min_value=-99, max_value=99))
     comments = serializers.DictField(
         child=serializers.CharField(allow_blank=True, max_length=SortComment.MAX_LENGTH), default=dict
@@ -193,6 +225,12 @@ class AnalysisRequestSerializer(serializers.Serializer):
         child=serializers.ListField(min_length=3, max_length=3),
         default=list,
         help_text='Flag overrides as [sort id, factor number, true/false], e.g. [["D07", 2, true]].',
+    )
+    conditions = serializers.ListField(
+        child=serializers.CharField(max_length=40),
+        default=list,
+        max_length=50,
+        help_text='Labels of the conditions whose sorts enter the run, e.g. ["Relapse", "Recovery"]; all when empty.',
     )
 
     exclude_open_link = serializers.BooleanField(
@@ -248,10 +286,11 @@ class AnalysisRunSerializer(serializers.ModelSerializer):
 
     def get_result(self, run: AnalysisRun) -> dict | None:
         """The analysis JSON (shared/analysis-json.md) once the run is done: only in one run's detail,
-        only for roles that may download results, and each such read is logged (the view decides)."""
+        only for roles that may download results, and each such read is logged (the view decides);
+        `stored_result` when the view loaded it without the correlation matrix."""
         if not self.context.get("with_result") or run.status != AnalysisRun.Status.DONE:
             return None
-        return run.result
+        return run.stored_result if hasattr(run, "stored_result") else run.result
 
 
 class BootstrapRequestSerializer(serializers.Serializer):

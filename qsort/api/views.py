@@ -7,7 +7,11 @@ capability 403). Token authentication comes first so an anonymous client gets 40
 
 from __future__ import annotations
 
+from typing import Any
+
+import orjson
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -18,18 +22,22 @@ from rest_framework import generics, serializers, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
 from rest_framework.permissions import SAFE_METHODS, AllowAny, IsAuthenticated
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils import encoders
 from rest_framework.views import APIView
 
 from qsort.api import serializers as s
 from qsort.exchange import services as exchange
 from qsort.participate import services as participate
 from qsort.runs.models import AnalysisRun, Bootstrap
+from qsort.runs.services import correlations_of
 from qsort.security.limits import ParticipantThrottle
 from qsort.studies.access import Access, Can, access_for, role_allows, study_for
 from qsort.studies.models import (
     Collaborator,
+    ConditionsLocked,
     DeckLocked,
     Participant,
     Sort,
@@ -39,7 +47,7 @@ from qsort.studies.models import (
     Study,
     StudyNotReady,
 )
-from qsort.studies.services import SortAlreadySubmitted, StudyNotAcceptingSorts, submit_sort
+from qsort.studies.services import SortAlreadySubmitted, StudyNotAcceptingSorts, resolve_condition, submit_sort
 from qsort.studies.validation import SortInvalid
 
 AUTHENTICATION = [TokenAuthentication, SessionAuthentication]
@@ -71,10 +79,15 @@ class Endpoint:
 # --- studies -----------------------------------------------------------------------------
 def _apply_study_changes(study: Study, data: dict) -> None:
     """Settings, then deck and grid (refused once sorted), then status (open checks readiness)."""
-    for name in ("title", *Study.SETTINGS_FIELDS):
+    for name in ("title", "condition_of_instruction", *Study.SETTINGS_FIELDS):
         if name in data:
             setattr(study, name, data[name])
     study.save()
+    if "conditions" in data:
+        try:
+            study.set_conditions(data["conditions"])
+        except ConditionsLocked as locked:
+            raise Conflict({"conditions": [str(locked)]}) from None
     try:
         if "statements" in data:
             study.replace_deck(item["text"] for item in data["statements"])
@@ -211,7 +224,21 @@ class SortList(Endpoint, generics.ListAPIView):
     read_capability = Can.DOWNLOAD
 
     def get_queryset(self):
-        return Sort.objects.filter(study=self.study()).order_by("submitted_at", "id").only("id")
+        study = self.study()
+        sorts = Sort.objects.filter(study=study)
+        label = self.request.query_params.get("condition")
+        if label is not None:
+            try:
+                sorts = sorts.filter(condition=resolve_condition(study, label))
+            except SortInvalid as unknown:
+                raise ValidationError({"condition": unknown.messages}) from None
+        return sorts.order_by("submitted_at", "id").only("id")
+
+    @extend_schema(
+        parameters=[OpenApiParameter("condition", str, required=False, description="Only sorts of this condition")]
+    )
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
 
     def list(self, request: Request, *args, **kwargs) -> Response:
         page = self.paginate_queryset(self.get_queryset())
@@ -219,6 +246,7 @@ class SortList(Endpoint, generics.ListAPIView):
         body = [
             {
                 "participant": row.label,
+                "condition": row.condition,
                 "values": {str(number): value for number, value in row.values.items()},
                 "comments": {str(number): text for number, text in row.comments.items()},
                 "answers": {str(question): text for question, text in row.answers.items()},
@@ -291,8 +319,16 @@ class SubmitSort(APIView):
         form.is_valid(raise_exception=True)
         data = form.validated_data
         try:
+            condition = resolve_condition(participant.study, data.get("condition"))
+        except SortInvalid as unknown:
+            raise ValidationError({"condition": unknown.messages}) from None
+        try:
             sort, created = submit_sort(
-                participant, data["values"].items(), comments=data["comments"], answers=data["answers"]
+                participant,
+                data["values"].items(),
+                condition=condition,
+                comments=data["comments"],
+                answers=data["answers"],
             )
         except SortInvalid as invalid:
             raise ValidationError(
@@ -314,7 +350,8 @@ class AnalysisList(Endpoint, generics.ListCreateAPIView):
     write_capability = Can.ANALYSE
 
     def get_queryset(self):
-        return AnalysisRun.objects.filter(study=self.study()).select_related("study").defer("result")
+        # Each run's result in the same query (not one query per run), minus any stored matrix.
+        return AnalysisRun.objects.filter(study=self.study()).select_related("study").without_correlations()
 
     @extend_schema(
         request=s.AnalysisRequestSerializer,
@@ -339,6 +376,7 @@ class AnalysisList(Endpoint, generics.ListCreateAPIView):
             "flag_overrides": data["flags"],
             "exclude_open_link": data["exclude_open_link"],
             "excluded_sorts": data["excluded_sorts"],
+            "conditions": data["conditions"],
         }
         try:
             run = start_run(study, request.user, parameters)
@@ -347,29 +385,69 @@ class AnalysisList(Endpoint, generics.ListCreateAPIView):
         return Response({"id": run.pk, "status": run.status}, status=status.HTTP_201_CREATED)
 
 
-def _run_for(request: Request, run_id: int, capability: Can) -> AnalysisRun:
-    """The run if the user may `capability` its study; a stranger cannot tell it exists."""
-    run = AnalysisRun.objects.filter(pk=run_id).select_related("study").first()
+def _run_for(request: Request, run_id: int, capability: Can, runs: QuerySet | None = None) -> AnalysisRun:
+    """The run if the user may `capability` its study; a stranger cannot tell it exists.  Its
+    result stays in the database unless `runs` loads it."""
+    runs = AnalysisRun.objects.defer("result") if runs is None else runs
+    run = runs.filter(pk=run_id).select_related("study").first()
     if run is None:
         raise NotFound(_("No such analysis."))
     run.study = study_for(request.user, run.study.slug, capability)
     return run
 
 
+INCLUDES = ("correlations",)
+
+
+class AnalysisJSONRenderer(JSONRenderer):
+    """Compact JSON written by orjson: an analysis holds up to a million numbers (20 MB with the
+    correlations of 1,000 sorts), which the standard encoder takes seconds to write."""
+
+    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
+        if data is None:
+            return b""
+        return orjson.dumps(data, default=encoders.JSONEncoder().default)
+
+
 class AnalysisDetail(Endpoint, generics.RetrieveAPIView):
     """Status and progress; when done, the result in the analysis JSON (shared/analysis-json.md)
-    for the owner and researchers (who may download results), logged like a download. Facilitators
-    see the status only."""
+    without the sorts x sorts `correlations` (a million numbers at 1,000 sorts) unless asked for
+    with `?include=correlations`. The result only for the owner and researchers (who may download
+    results), logged like a download; facilitators see the status only."""
 
     serializer_class = s.AnalysisRunSerializer
+    renderer_classes = [AnalysisJSONRenderer]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "include",
+                str,
+                description="`correlations`: add the sorts x sorts correlation matrix to the result "
+                "(computed from the sorts; null above 1,000 sorts).",
+            )
+        ]
+    )
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
 
     def get_object(self) -> AnalysisRun:
-        run = AnalysisRun.objects.filter(pk=self.kwargs["run_id"]).select_related("study").first()
-        if run is None:
-            raise NotFound(_("No such analysis."))
-        access = access_for(self.request.user, run.study.slug, Can.VIEW)
-        run.study = access.study
-        self.with_result = access.allows(Can.DOWNLOAD) and run.status == AnalysisRun.Status.DONE
+        wanted = {item.strip() for item in self.request.query_params.get("include", "").split(",") if item.strip()}
+        if unknown := sorted(wanted - set(INCLUDES)):
+            raise ValidationError(
+                {
+                    "include": [
+                        _("Nothing called %(names)s to include. Available: %(available)s.")
+                        % {"names": ", ".join(unknown), "available": ", ".join(INCLUDES)}
+                    ]
+                }
+            )
+        run = _run_for(self.request, self.kwargs["run_id"], Can.VIEW, AnalysisRun.objects.without_correlations())
+        role = run.study.role_of(self.request.user)
+        self.with_result = run.status == AnalysisRun.Status.DONE and role_allows(role, Can.DOWNLOAD)
+        if self.with_result and "correlations" in wanted and run.stored_result is not None:
+            full = AnalysisRun.objects.filter(pk=run.pk).values_list("result", flat=True).get()
+            run.stored_result = {**run.stored_result, "correlations": correlations_of(run.study, full)}
         return run
 
     def retrieve(self, request: Request, *args, **kwargs) -> Response:

@@ -12,6 +12,8 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
+from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
@@ -20,18 +22,19 @@ from django.utils.translation import gettext as _
 
 from qsort.analysis import AnalysisInputError, read_sorts_text
 from qsort.exchange import easyhtmlq, pqmethod, tables, writers
-from qsort.exchange.dataset import SortRecord, StudyData
+from qsort.exchange.dataset import SortRecord, StudyData, file_sort_name, split_file_sort_name
 from qsort.exchange.models import DownloadLog
 from qsort.exchange.safety import restore, safe_filename
-from qsort.runs.models import AnalysisRun
+from qsort.runs.models import AnalysisRun, Part, result_parts
 from qsort.runs.report import RUN_REPORT_FILES
-from qsort.runs.services import RunRefused
+from qsort.runs.services import RunRefused, correlations_of
 from qsort.studies.models import (
     Answer,
     Participant,
     Sort,
     SortComment,
     SortValue,
+    Statement,
     Study,
     participant_label,
 )
@@ -66,7 +69,8 @@ class SortRow:
     """One completed sort as the exports and the API read it (labelled, never with its token)."""
 
     sort_id: int
-    label: str
+    label: str  # the participant's
+    condition: str  # the condition's label
     submitted_at: datetime
     entered_by_facilitator: bool
     values: dict[int, int]  # statement number -> grid value
@@ -79,7 +83,7 @@ def sort_rows(sorts: QuerySet[Sort]) -> list[SortRow]:
     `sorts` is a whole study (exports) or one page of the API."""
     heads = list(
         sorts.order_by("submitted_at", "id").values_list(
-            "id", "participant_id", "participant__code", "submitted_at", "entered_by_id"
+            "id", "participant_id", "participant__code", "submitted_at", "entered_by_id", "condition__label"
         )
     )
     ids = sorts.values("id")
@@ -100,13 +104,14 @@ def sort_rows(sorts: QuerySet[Sort]) -> list[SortRow]:
         SortRow(
             sort_id=sort_id,
             label=participant_label(code, participant_id),
+            condition=condition,
             submitted_at=submitted_at,
             entered_by_facilitator=entered_by_id is not None,
             values=values[sort_id],
             comments=comments[sort_id],
             answers=answers[sort_id],
         )
-        for sort_id, participant_id, code, submitted_at, entered_by_id in heads
+        for sort_id, participant_id, code, submitted_at, entered_by_id, condition in heads
     ]
 
 
@@ -115,13 +120,16 @@ def load_study_data(study: Study) -> StudyData:
     statements = tuple(study.statements.order_by("number").values_list("number", "text"))
     numbers = [number for number, _ in statements]
     questions = list(study.questions.order_by("position", "id").values_list("id", "text"))
+    conditions = tuple(study.conditions.values_list("label", flat=True))
     records = tuple(
         SortRecord(
-            label=row.label,
+            label=file_sort_name(row.label, row.condition) if len(conditions) > 1 else row.label,
             submitted_at=row.submitted_at,
             values=tuple(row.values.get(number, 0) for number in numbers),
             comments=row.comments,
             answers=tuple(row.answers.get(qid, "") for qid, _ in questions),
+            participant=row.label,
+            condition=row.condition,
         )
         for row in sort_rows(Sort.objects.filter(study=study))
     )
@@ -132,6 +140,7 @@ def load_study_data(study: Study) -> StudyData:
         grid=study.grid(),
         questions=tuple(text for _, text in questions),
         sorts=records,
+        conditions=conditions,
     )
 
 
@@ -154,21 +163,63 @@ STUDY_FILES: dict[str, tuple[str, Callable[[StudyData], bytes]]] = {
     "results.json": (writers.JSON_TYPE, lambda data: writers.json_bytes(easyhtmlq.results(data))),
 }
 
-RUN_FILES: dict[str, tuple[str, Callable[[dict, StudyData], bytes]]] = {
-    "factor-arrays.csv": (
-        writers.CSV_TYPE,
-        lambda result, data: writers.csv_bytes(tables.factor_arrays_table(result, data.texts)),
-    ),
+
+class RunSource:
+    """What a run export may need, each part loaded when first asked for: an export of the
+    factor arrays reads three keys of the result and the statement texts, not the whole study."""
+
+    def __init__(self, run: AnalysisRun) -> None:
+        self.run = run
+
+    def part(self, *keys: str) -> dict[str, Any]:
+        """Only these keys of the stored result (the database extracts them)."""
+        return result_parts(self.run.pk, {key: Part(key) for key in keys})
+
+    @cached_property
+    def result(self) -> dict[str, Any]:
+        return AnalysisRun.objects.filter(pk=self.run.pk).values_list("result", flat=True).get()
+
+    @cached_property
+    def texts(self) -> dict[int, str]:
+        return dict(Statement.objects.filter(study_id=self.run.study_id).order_by().values_list("number", "text"))
+
+    @cached_property
+    def data(self) -> StudyData:
+        return load_study_data(self.run.study)
+
+    def result_with_correlations(self, *, up_to: int | None = None) -> dict[str, Any]:
+        """The result with its correlation matrix (stored by older runs, else computed), when it
+        analysed at most `up_to` sorts."""
+        result = self.result
+        sorts = result.get("sorts")
+        if "correlations" in result or sorts is None or (up_to is not None and len(sorts) > up_to):
+            return result
+        return {**result, "correlations": correlations_of(self.run.study, result)}
+
+
+def _factor_arrays(source: RunSource) -> tables.Table:
+    return tables.factor_arrays_table(source.part("parameters", "statements", "factor_arrays"), source.texts)
+
+
+def _report(source: RunSource) -> bytes:
+    result = source.result_with_correlations(up_to=tables.REPORT_CORRELATIONS_MAX_SORTS)
+    return writers.xlsx_bytes(tables.report_tables(result, source.data))
+
+
+RUN_FILES: dict[str, tuple[str, Callable[[RunSource], bytes]]] = {
+    "factor-arrays.csv": (writers.CSV_TYPE, lambda source: writers.csv_bytes(_factor_arrays(source))),
     "factor-arrays.xlsx": (
         writers.XLSX_TYPE,
-        lambda result, data: writers.xlsx_bytes([tables.factor_arrays_table(result, data.texts)]),
+        lambda source: writers.xlsx_bytes(
+            [_factor_arrays(source), *tables.condition_tables(source.part("conditions"), source.texts)]
+        ),
     ),
     "factor-arrays.json": (
         writers.JSON_TYPE,
-        lambda result, data: writers.json_bytes(writers.records(tables.factor_arrays_table(result, data.texts))),
+        lambda source: writers.json_bytes(writers.records(_factor_arrays(source))),
     ),
-    "result.json": (writers.JSON_TYPE, lambda result, data: writers.json_bytes(result)),
-    "report.xlsx": (writers.XLSX_TYPE, lambda result, data: writers.xlsx_bytes(tables.report_tables(result, data))),
+    "result.json": (writers.JSON_TYPE, lambda source: writers.json_bytes(source.result_with_correlations())),
+    "report.xlsx": (writers.XLSX_TYPE, _report),
 }
 
 
@@ -198,8 +249,9 @@ def export_study_file(study: Study, name: str, user, *, via_api: bool = False) -
 
 
 def export_run_file(run: AnalysisRun, name: str, user, *, via_api: bool = False) -> Export:
-    """Build an export of a finished run (raises KeyError for an unknown name) and log the download."""
-    if run.status != AnalysisRun.Status.DONE or run.result is None:
+    """Build an export of a finished run (raises KeyError for an unknown name) and log the download.
+    `run` may come with its result deferred: each export loads only what it writes (RunSource)."""
+    if run.status != AnalysisRun.Status.DONE:  # a done run always has a result (a constraint says so)
         raise ExportUnavailable(_("This analysis has no result yet (it is %(status)s).") % {"status": run.status})
     if name in RUN_REPORT_FILES:
         content_type, build_from_run = RUN_REPORT_FILES[name]
@@ -209,7 +261,7 @@ def export_run_file(run: AnalysisRun, name: str, user, *, via_api: bool = False)
             raise ExportUnavailable(str(refused)) from None
     else:
         content_type, build = RUN_FILES[name]
-        body = build(run.result, load_study_data(run.study))
+        body = build(RunSource(run))
     log_download(run.study, user, name, run=run, via_api=via_api)
     return Export(_download_name(f"{run.study.slug}-run{run.pk}", name), content_type, body)
 
@@ -284,15 +336,19 @@ def create_study_from_pqmethod(plan: StudyImport, owner, title: str = "") -> Stu
 
 @dataclass
 class SortsImport:
-    """Sorts from a statements x sorts CSV: per code, the values by statement number."""
+    """Sorts from a statements x sorts CSV: per code, the values by statement number.
+
+    In a study with several conditions each column is named "<code>_<condition>" (as qsort
+    exports them) and `conditions` holds each sort's condition label."""
 
     sorts: list[tuple[str, dict[int, int]]] = field(default_factory=list)
+    conditions: list[str] = field(default_factory=list)
     new_codes: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
     @property
     def codes(self) -> list[str]:
-        return [code for code, _ in self.sorts]
+        return list(dict.fromkeys(code for code, _ in self.sorts))
 
 
 def preview_sorts(study: Study, data: bytes) -> SortsImport:
@@ -318,25 +374,44 @@ def preview_sorts(study: Study, data: bytes) -> SortsImport:
         )
     if plan.problems:
         return plan
-    codes = [restore(code.strip()) for code in sort_ids]
-    # code -> the id of the participant's sort (None while they have not sorted)
-    existing = dict(Participant.objects.filter(study=study, code__in=codes).values_list("code", "sort__id"))
+    labels = list(study.conditions.values_list("label", flat=True))
+    several = len(labels) > 1
+    by_key = {label.casefold(): label for label in labels}
+    names = [restore(name.strip()) for name in sort_ids]
+    pairs = [split_file_sort_name(name) if several else (name, labels[0]) for name in names]
+    # (code, condition) pairs that already have a sort
+    existing_codes = set(study.participants.filter(code__in=[c for c, _ in pairs]).values_list("code", flat=True))
+    existing = set(
+        Sort.objects.filter(study=study, participant__code__in=existing_codes).values_list(
+            "participant__code", "condition__label"
+        )
+    )
     rules = SortRules.for_study(study)
-    for column, (code, values) in enumerate(zip(codes, columns, strict=True), start=2):
-        where = _("Column %(column)d (%(code)s)") % {"column": column, "code": code}
+    seen: set[tuple[str, str]] = set()
+    for column, ((code, raw_condition), values) in enumerate(zip(pairs, columns, strict=True), start=2):
+        where = _("Column %(column)d (%(code)s)") % {"column": column, "code": names[column - 2]}
+        condition = by_key.get(raw_condition.casefold())
         if not code or len(code) > 40:
             plan.problems.append(_("%(where)s: a participant code has 1 to 40 characters.") % {"where": where})
             continue
-        if code in plan.codes:
+        if condition is None:
+            plan.problems.append(
+                _("%(where)s: name the sort <participant>_<condition>, with a condition of this study (%(labels)s).")
+                % {"where": where, "labels": ", ".join(labels)}
+            )
+            continue
+        if (code, condition) in seen:
             plan.problems.append(_("%(where)s: the code is used by an earlier column.") % {"where": where})
             continue
-        if existing.get(code):
+        if (code, condition) in existing:
             plan.problems.append(_("%(where)s: this participant already has a sort.") % {"where": where})
             continue
+        seen.add((code, condition))
         clean, problems = validate_sort(rules, zip(numbers, values, strict=True))
         plan.problems += [f"{where}: {problem}" for problem in problems]
         plan.sorts.append((code, clean))
-        if code not in existing:
+        plan.conditions.append(condition)
+        if code not in existing_codes and code not in plan.new_codes:
             plan.new_codes.append(code)
     return plan
 
@@ -349,8 +424,8 @@ def apply_sorts(study: Study, plan: SortsImport, user) -> int:
     try:
         study.invite(codes=plan.new_codes)
         participants = {p.code: p for p in Participant.objects.filter(study=study, code__in=plan.codes)}
-        for code, values in plan.sorts:
-            submit_sort(participants[code], values.items(), entered_by=user)
+        for (code, values), condition in zip(plan.sorts, plan.conditions, strict=True):
+            submit_sort(participants[code], values.items(), condition=condition, entered_by=user)
     except (ValueError, SortAlreadySubmitted) as changed:  # codes or sorts added since the preview
         raise ImportFailed(str(changed)) from None
     return len(plan.sorts)

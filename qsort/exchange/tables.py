@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from qsort.exchange.dataset import StudyData
+from qsort.exchange.dataset import SortRecord, StudyData
+from qsort.studies.models import sort_name
 
 Cell = str | int | float | bool | None
 
@@ -42,21 +43,50 @@ def sorts_table(data: StudyData) -> Table:
     return Table("Sorts", header, rows)
 
 
+def _who(data: StudyData, record: SortRecord) -> tuple[str, ...]:
+    """The participant, and with several conditions the condition, as leading cells."""
+    return (record.participant or record.label, record.condition) if data.several_conditions else (record.label,)
+
+
+def _who_header(data: StudyData) -> tuple[str, ...]:
+    return ("participant", "condition") if data.several_conditions else ("participant",)
+
+
+# Excel's limit: a worksheet has at most 16,384 columns (openpyxl refuses more).
+WORKSHEET_MAX_COLUMNS = 16_384
+# The report's raw sorts, at most: 2,000 sorts of 60 statements. A worksheet cell costs about
+# 10 microseconds (openpyxl), so 20,000 such sorts would add 12 s to every download.
+REPORT_SORTS_MAX_CELLS = 120_000
+
+
+def report_sorts_table(data: StudyData) -> Table:
+    """The report's Sorts sheet: qmethod's layout, or a note saying where the sorts are when
+    there are more than a worksheet has columns or than a quick download holds."""
+    sorts, statements = len(data.sorts), len(data.numbers)
+    if sorts < WORKSHEET_MAX_COLUMNS and sorts * statements <= REPORT_SORTS_MAX_CELLS:
+        return sorts_table(data)
+    note = (
+        f"{sorts:,} sorts of {statements} statements are left out of this workbook "
+        "(too many for a worksheet to hold quickly): the study's sorts.csv has every one of them."
+    )
+    return Table("Sorts", ("statement_id",), [], note=note)
+
+
 def comments_table(data: StudyData) -> Table:
     texts = data.texts
     index = {number: i for i, number in enumerate(data.numbers)}
     rows = [
-        (record.label, number, texts.get(number, ""), record.values[index[number]], comment)
+        (*_who(data, record), number, texts.get(number, ""), record.values[index[number]], comment)
         for record in data.sorts
         for number, comment in sorted(record.comments.items())
         if number in index
     ]
-    return Table("Comments", ("participant", "statement", "text", "value", "comment"), rows)
+    return Table("Comments", (*_who_header(data), "statement", "text", "value", "comment"), rows)
 
 
 def answers_table(data: StudyData) -> Table:
-    rows = [(record.label, *record.answers) for record in data.sorts]
-    return Table("Post-sort answers", ("participant", *data.questions), rows)
+    rows = [(*_who(data, record), *record.answers) for record in data.sorts]
+    return Table("Post-sort answers", (*_who_header(data), *data.questions), rows)
 
 
 # --- result tables -----------------------------------------------------------------------
@@ -98,13 +128,14 @@ REPORT_CORRELATIONS_MAX_SORTS = 300
 
 def correlations_table(result: Mapping[str, Any]) -> Table:
     sorts = result["sorts"]
-    if result.get("correlations") is None:
-        return Table("Correlations", ("sort",), [], note="Not stored for this run (more than 1,000 sorts).")
     if len(sorts) > REPORT_CORRELATIONS_MAX_SORTS:
         note = (
             f"The {len(sorts):,} x {len(sorts):,} matrix is too large for a worksheet here: "
             "it is in the analysis result JSON (result.json, field 'correlations')."
         )
+        return Table("Correlations", ("sort",), [], note=note)
+    if result.get("correlations") is None:
+        note = "Not stored for this run (more than 1,000 sorts, or a sort it analysed has been withdrawn since)."
         return Table("Correlations", ("sort",), [], note=note)
     rows = [(sort, *row) for sort, row in zip(sorts, result["correlations"], strict=True)]
     return Table("Correlations", ("sort", *sorts), rows)
@@ -193,9 +224,73 @@ def parameters_table(result: Mapping[str, Any]) -> Table:
 
 def runs_sorts(data: StudyData, result: Mapping[str, Any]) -> StudyData:
     """The study's sorts that the run analysed, in the run's order (the deck may have grown since)."""
-    by_label = {record.label: record for record in data.sorts}
+    if data.several_conditions:
+        # A run names its sorts "P0007·Relapse" over several conditions, "P0007" over one.
+        covered = result.get("run_conditions") or data.conditions
+        by_label = {
+            (sort_name(r.participant, r.condition) if len(covered) > 1 else r.participant): r
+            for r in data.sorts
+            if r.condition in covered
+        }
+    else:
+        by_label = {record.label: record for record in data.sorts}
     chosen = tuple(by_label[label] for label in result["sorts"] if label in by_label)
-    return StudyData(data.title, data.slug, data.statements, data.grid, data.questions, chosen or data.sorts)
+    return replace(data, sorts=chosen or data.sorts)
+
+
+# --- conditions of instruction (runs over several; analysis.conditions computed them) -------------
+def condition_factor_table(result: Mapping[str, Any]) -> Table:
+    block = result["conditions"]
+    rows = [(f"Factor {f}", *counts) for f, counts in enumerate(block["factor_counts"], start=1)]
+    return Table("Factor x condition", ("factor", *block["conditions"]), rows, note="Defining sorts per condition.")
+
+
+def condition_shifts_table(result: Mapping[str, Any], texts: Mapping[int, str]) -> Table:
+    rows = [
+        (
+            shift["conditions"][0],
+            shift["conditions"][1],
+            shift["statement"],
+            texts.get(statement_number(shift["statement"]) or 0, ""),
+            shift["pairs"],
+            *shift["means"],
+            shift["difference"],
+            shift["effect"],
+            shift["statistic"],
+            shift["p"],
+            shift["significance"],
+        )
+        for shift in result["conditions"]["shifts"]
+    ]
+    header = ("first", "second", "statement", "text", "pairs", "mean first", "mean second", "difference")
+    return Table(
+        "Condition shifts",
+        (*header, "rank-biserial r", "Wilcoxon W", "p", "significance"),
+        rows,
+        note="Difference = second minus first; Wilcoxon signed-rank test, * p < .05, ** p < .01.",
+    )
+
+
+def condition_persons_table(result: Mapping[str, Any]) -> Table:
+    rows = [
+        (
+            person["participant"],
+            *person["conditions"],
+            person["correlation"],
+            " ".join(map(str, person["factors"][0])),
+            " ".join(map(str, person["factors"][1])),
+            "; ".join(f"{m['statement']}: {m['values'][0]:+d} to {m['values'][1]:+d}" for m in person["moved"]),
+        )
+        for person in result["conditions"]["persons"]
+    ]
+    header = ("participant", "first", "second", "correlation", "defines (first)", "defines (second)", "moved most")
+    return Table("Within persons", header, rows)
+
+
+def condition_tables(result: Mapping[str, Any], texts: Mapping[int, str]) -> list[Table]:
+    if not result.get("conditions"):
+        return []
+    return [condition_factor_table(result), condition_shifts_table(result, texts), condition_persons_table(result)]
 
 
 def report_tables(result: Mapping[str, Any], data: StudyData) -> list[Table]:
@@ -204,7 +299,7 @@ def report_tables(result: Mapping[str, Any], data: StudyData) -> list[Table]:
     analysed = runs_sorts(data, result)
     return [
         parameters_table(result),
-        sorts_table(analysed),
+        report_sorts_table(analysed),
         correlations_table(result),
         unrotated_loadings_table(result),
         rotated_loadings_table(result),
@@ -216,4 +311,5 @@ def report_tables(result: Mapping[str, Any], data: StudyData) -> list[Table]:
         se_differences_table(result),
         comments_table(analysed),
         answers_table(analysed),
+        *condition_tables(result, texts),
     ]

@@ -1,15 +1,16 @@
 """The Data page: downloads (owner, researchers) and imports (owner, facilitators).
 
-An import is two steps: the upload is previewed (every problem, nothing saved) and kept for a
-while in temporary storage (the cache: Redis in production, with an expiry; the session holds
-only a random reference); "Import" re-reads it and applies it in one transaction. Nothing is
-written before that.
+An import is two steps: the upload is previewed (every problem, nothing saved) and kept for a while in
+temporary storage (the cache: Redis in production, with an expiry; the session holds only a
+random reference); "Import" re-reads it and applies it in one transaction. Nothing is written
+before that.
 """
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from typing import TypeVar
 
 from django.conf import settings
 from django.contrib import messages
@@ -19,7 +20,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from qsort.exchange import services
 from qsort.exchange.forms import ImportForm
@@ -100,7 +101,7 @@ def download_study_file(request: HttpRequest, slug: str, file: str) -> HttpRespo
 @require_GET
 def download_run_file(request: HttpRequest, slug: str, run_id: int, file: str) -> HttpResponse:
     study = study_for(request.user, slug, Can.DOWNLOAD)
-    run = get_object_or_404(AnalysisRun, pk=run_id, study=study)
+    run = get_object_or_404(AnalysisRun.objects.defer("result"), pk=run_id, study=study)
     if file not in services.RUN_FILE_NAMES:
         raise Http404("No such export.")
     try:
@@ -111,6 +112,9 @@ def download_run_file(request: HttpRequest, slug: str, run_id: int, file: str) -
 
 
 # --- imports -----------------------------------------------------------------------------
+PlanT = TypeVar("PlanT")
+
+
 # An unconfirmed preview is dropped after this long (the person is asked to choose the file again).
 PREVIEW_SECONDS = 30 * 60
 
@@ -136,43 +140,16 @@ def _forget(request: HttpRequest, key: str) -> None:
         cache.delete(_preview_key(request, reference))
 
 
-def _two_step_import(
-    request: HttpRequest,
-    key: str,
-    read: Callable[[], dict[str, bytes]],
-    preview: Callable[[dict[str, bytes]], object],
-    apply: Callable[[object], str],
-    show: Callable[[object | None, str], HttpResponse],
-) -> HttpResponse | None:
-    """Preview a fresh upload (stashed in temporary storage), or apply the stashed one on "confirm".
+def _stashed_plan(request: HttpRequest, key: str, preview: Callable[[dict[str, bytes]], PlanT]) -> PlanT | str:
+    """The preview of the upload stashed at `key`, judged again now, or why there is none."""
+    files = _unstash(request, key)
+    if files is None:
+        return _("The preview has expired; please choose the file again.")
+    return preview(files)
 
-    Returns the page to show, or None once the import is applied (the caller redirects).
-    """
-    if request.POST.get("confirm"):
-        files = _unstash(request, key)
-        if files is None:
-            return show(None, _("The preview has expired; please choose the file again."))
-        plan = preview(files)
-        if getattr(plan, "problems", None):
-            return show(plan, "")
-        try:
-            success = apply(plan)
-        except services.ImportFailed as changed:
-            return show(
-                None, _("The study changed since the preview, so nothing was imported: %(why)s") % {"why": changed}
-            )
-        _forget(request, key)
-        messages.success(request, success)
-        return None
-    _forget(request, key)  # a new upload replaces any earlier preview, even if refused
-    try:
-        files = read()
-    except UploadRefused as refused:
-        return show(None, str(refused))
-    if not any(files.values()):
-        return show(None, _("Choose a file (or paste text) to import."))
-    _stash(request, key, files)
-    return show(preview(files), "")
+
+def _changed_since_preview(changed: Exception) -> str:
+    return _("The study changed since the preview, so nothing was imported: %(why)s") % {"why": changed}
 
 
 @login_required
@@ -209,66 +186,90 @@ def import_statements_confirm(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_POST
 def import_sorts(request: HttpRequest, slug: str) -> HttpResponse:
+    """Preview a sorts CSV (kept in temporary storage until it is confirmed, replaced or expired)."""
     access = access_for(request.user, slug, Can.EDIT)
-    study = access.study
-    key = f"exchange:sorts:{study.pk}"
-
-    def apply(plan) -> str:
-        stored = services.apply_sorts(study, plan, request.user)
-        return _("%(count)d sorts imported.") % {"count": stored}
-
-    def show(plan, error: str) -> HttpResponse:
-        return _page(request, access, sorts_preview=plan, sorts_error=error)
-
-    response = _two_step_import(
-        request,
-        key,
-        lambda: {"data": read_upload(request.FILES.get("file"))},
-        lambda files: services.preview_sorts(study, files["data"]),
-        apply,
-        show,
-    )
-    return response or redirect("exchange:data", slug=slug)
+    key = _sorts_key(access.study)
+    _forget(request, key)  # a new upload replaces any earlier preview, even if refused
+    try:
+        data = read_upload(request.FILES.get("file"))
+    except UploadRefused as refused:
+        return _page(request, access, sorts_error=str(refused))
+    if not data:
+        return _page(request, access, sorts_error=_("Choose a file (or paste text) to import."))
+    _stash(request, key, {"data": data})
+    return _page(request, access, sorts_preview=services.preview_sorts(access.study, data))
 
 
 @login_required
+@require_POST
+def import_sorts_confirm(request: HttpRequest, slug: str) -> HttpResponse:
+    """Store the previewed sorts, all or nothing, checked again against the study as it is now."""
+    access = access_for(request.user, slug, Can.EDIT)
+    study, key = access.study, _sorts_key(access.study)
+    plan = _stashed_plan(request, key, lambda files: services.preview_sorts(study, files["data"]))
+    if isinstance(plan, str):
+        return _page(request, access, sorts_error=plan)
+    if plan.problems:
+        return _page(request, access, sorts_preview=plan)
+    try:
+        stored = services.apply_sorts(study, plan, request.user)
+    except services.ImportFailed as changed:
+        return _page(request, access, sorts_error=_changed_since_preview(changed))
+    _forget(request, key)
+    messages.success(request, _("%(count)d sorts imported.") % {"count": stored})
+    return redirect("exchange:data", slug=slug)
+
+
+def _sorts_key(study: Study) -> str:
+    return f"exchange:sorts:{study.pk}"
+
+
+PQMETHOD_KEY = "exchange:pqmethod"
+
+
+def _study_import_page(request: HttpRequest, plan: services.StudyImport | None = None, error: str = "") -> HttpResponse:
+    context = {
+        "plan": plan,
+        "error": error,
+        "title": request.POST.get("title", ""),
+        "max_upload": settings.QSORT_MAX_UPLOAD_BYTES,
+    }
+    return render(request, "exchange/import_study.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
 def import_study(request: HttpRequest) -> HttpResponse:
-    """A new study from PQMethod .STA and .DAT files, owned by the person importing it."""
-    key = "exchange:pqmethod"
-    created: list[Study] = []
+    """A new study from PQMethod .STA and .DAT files, owned by the person importing it: the form,
+    and the preview of the files chosen (kept in temporary storage until confirmed or replaced)."""
+    _forget(request, PQMETHOD_KEY)
+    if request.method == "GET":
+        return _study_import_page(request)
+    sta, dat = request.FILES.get("sta"), request.FILES.get("dat")
+    if sta is None or dat is None:
+        return _study_import_page(request, error=_("Choose both files: the .STA statements and the .DAT sorts."))
+    try:
+        files = {"sta": read_upload(sta), "dat": read_upload(dat)}
+    except UploadRefused as refused:
+        return _study_import_page(request, error=str(refused))
+    _stash(request, PQMETHOD_KEY, files)
+    return _study_import_page(request, services.preview_pqmethod(files["sta"], files["dat"]))
 
-    def show(plan, error: str) -> HttpResponse:
-        return render(
-            request,
-            "exchange/import_study.html",
-            {
-                "plan": plan,
-                "error": error,
-                "title": request.POST.get("title", ""),
-                "max_upload": settings.QSORT_MAX_UPLOAD_BYTES,
-            },
-        )
 
-    if request.method != "POST":
-        _forget(request, key)
-        return show(None, "")
-
-    def read() -> dict[str, bytes]:
-        sta, dat = request.FILES.get("sta"), request.FILES.get("dat")
-        if sta is None or dat is None:
-            raise UploadRefused(_("Choose both files: the .STA statements and the .DAT sorts."))
-        return {"sta": read_upload(sta), "dat": read_upload(dat)}
-
-    def apply(plan) -> str:
-        study = services.create_study_from_pqmethod(plan, request.user, request.POST.get("title", ""))
-        created.append(study)
-        return _("Study “%(title)s” created with %(statements)d statements and %(sorts)d sorts.") % {
-            "title": study.title,
-            "statements": len(plan.statements),
-            "sorts": len(plan.sorts),
-        }
-
-    response = _two_step_import(
-        request, key, read, lambda files: services.preview_pqmethod(files["sta"], files["dat"]), apply, show
+@login_required
+@require_POST
+def import_study_confirm(request: HttpRequest) -> HttpResponse:
+    """Create the previewed study, its deck, grid and sorts."""
+    plan = _stashed_plan(request, PQMETHOD_KEY, lambda files: services.preview_pqmethod(files["sta"], files["dat"]))
+    if isinstance(plan, str):
+        return _study_import_page(request, error=plan)
+    if plan.problems:
+        return _study_import_page(request, plan)
+    study = services.create_study_from_pqmethod(plan, request.user, request.POST.get("title", ""))
+    _forget(request, PQMETHOD_KEY)
+    messages.success(
+        request,
+        _("Study “%(title)s” created with %(statements)d statements and %(sorts)d sorts.")
+        % {"title": study.title, "statements": len(plan.statements), "sorts": len(plan.sorts)},
     )
-    return response or redirect("exchange:data", slug=created[0].slug)
+    return redirect("exchange:data", slug=study.slug)

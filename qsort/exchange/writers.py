@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 from collections.abc import Sequence
 from typing import Any
+
+import orjson
 
 from qsort.exchange.safety import neutralise, printable
 from qsort.exchange.tables import Cell, Table
@@ -69,4 +70,6 @@ def records(table: Table) -> list[dict[str, Any]]:
 
 
 def json_bytes(payload: Any) -> bytes:
-    return json.dumps(payload, ensure_ascii=False, indent=1).encode("utf-8")
+    """UTF-8, indented for reading; orjson, because a result with its correlation matrix holds a
+    million numbers (6 s with the standard encoder on a busy machine)."""
+    return orjson.dumps(payload, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS)

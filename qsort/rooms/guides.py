@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from qsort.analysis.group import MIN_GROUP_SORTS, largest_differences
 from qsort.rooms.models import InterviewPrompts
 from qsort.runs.models import AnalysisRun
-from qsort.studies.models import Participant, Sort, SortComment, Study, participant_label
+from qsort.studies.models import Participant, Sort, SortComment, Study, participant_label, sort_name
 from qsort.studies.services import extreme_statements
 from qsort.studies.validation import signed
 
@@ -252,9 +252,16 @@ def factor_schedule(run: AnalysisRun, factor: int) -> FactorSchedule:
     sorts = result.get("sorts") or []
     flags = result.get("flags") or []
     defining = {label for label, row in zip(sorts, flags, strict=True) if row[column]}
-    participants = run.study.participants.filter(sort__isnull=False).values_list("pk", "code")
-    defining_pks = [pk for pk, code in participants if participant_label(code, pk) in defining]
-    rows = SortComment.objects.filter(sort__participant__in=defining_pks).values_list("statement__number", "text")
+    sorts_of_study = Sort.objects.filter(study=run.study).values_list(
+        "pk", "participant_id", "participant__code", "condition__label"
+    )
+    # A run over several conditions names its sorts "P0007·Relapse" (runs.services.sort_name).
+    defining_pks = [
+        pk
+        for pk, participant, code, condition in sorts_of_study
+        if {participant_label(code, participant), sort_name(participant_label(code, participant), condition)} & defining
+    ]
+    rows = SortComment.objects.filter(sort__in=defining_pks).values_list("statement__number", "text")
     quotes = [
         {"statement": statement(number), "comment": text} for number, text in sorted(rows, key=lambda r: (r[0], r[1]))
     ]

@@ -246,7 +246,8 @@ def _session_full(request: HttpRequest, session: Session) -> HttpResponse:
 def _guide(request: HttpRequest, slug: str, pk: int):
     access = access_for(request.user, slug, Can.VIEW)
     participant = get_object_or_404(Participant.objects.select_related("study"), study=access.study, pk=pk)
-    sort = getattr(participant, "sort", None) if participant.is_completed else None
+    # With several conditions, the guide talks about the participant's latest sort.
+    sort = participant.sorts.order_by("-submitted_at", "-id").first() if participant.is_completed else None
     if sort is None:
         raise Http404("This participant has no completed sort yet.")
     return access, interview_guide(participant, sort)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from django.db import close_old_connections, connection
@@ -19,23 +20,22 @@ logger = logging.getLogger(__name__)
 _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qsort-analysis")
 
 
-def _run(run_id: int) -> None:
-    from qsort.runs.tasks import run_analysis  # the task module imports the services that import this
-
+def _run(task: Callable[[int], None], run_id: int) -> None:
     close_old_connections()
     try:
-        run_analysis(run_id)
+        task(run_id)
     except Exception:
-        logger.exception("Analysis run %s failed in the background thread", run_id)
+        logger.exception("Background job %s(%s) failed", task.__name__, run_id)
     finally:
         connection.close()
 
 
-def submit(run_id: int, *, delay: float = 0) -> None:
-    """Run the analysis in the background thread, after `delay` seconds."""
+def submit(task: Callable[[int], None], run_id: int, *, delay: float = 0) -> None:
+    """Call `task(run_id)` (a task's plain body, e.g. run_analysis) in the background thread,
+    after `delay` seconds. Any long job (analysis, bootstrap) goes through here without a broker."""
     if delay > 0:
-        timer = threading.Timer(delay, _executor.submit, (_run, run_id))
+        timer = threading.Timer(delay, _executor.submit, (_run, task, run_id))
         timer.daemon = True
         timer.start()
     else:
-        _executor.submit(_run, run_id)
+        _executor.submit(_run, task, run_id)

@@ -9,6 +9,7 @@ them. Each page loads just the result fields it shows (``PAGE_FIELDS``), so a pa
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -30,7 +31,9 @@ PAGE_FIELDS: dict[str, tuple[str, ...]] = {
     "consensus": (*_HEADER, *_STATEMENTS, "consensus", "consensus_01"),
     "loadings": (*_HEADER, "flag_threshold", "sort_status"),
     "plot": ("flag_threshold",),
+    "stability": (*_HEADER, "statements", "statement_texts"),
     "header": _HEADER,
+    "conditions": (*_HEADER, "statements", "statement_texts", "conditions"),
 }
 
 
@@ -116,6 +119,7 @@ class LoadingCell:
     text: str
     key: str  # "sort index:factor", the value of the flag checkbox
     labelled_by: str  # ids of the row and column headers, which name the checkbox
+    flag_freq: float | None = None  # share of bootstrap resamples that flagged it (latest bootstrap)
 
 
 @dataclass(frozen=True)
@@ -134,13 +138,17 @@ def sort_rows(
     flags: list[list[bool]],
     significant: list[list[bool]],
     statuses: list[str],
+    flag_freq: dict[str, list[float | None]] | None = None,
 ) -> list[SortRow]:
-    """The loadings table's rows for the sorts at `indices` (the other lists are their rows)."""
+    """The loadings table's rows for the sorts at `indices` (the other lists are their rows),
+    with each sort's bootstrap flag frequencies when `flag_freq` (sort id -> per factor) has them."""
+    flag_freq = flag_freq or {}
     separator = get_format("DECIMAL_SEPARATOR")
     rows = []
     for index, label, row, row_flags, row_significant, status in zip(
         indices, labels, loadings, flags, significant, statuses, strict=True
     ):
+        frequencies = flag_freq.get(label, [])
         cells = [
             LoadingCell(
                 factor=f + 1,
@@ -150,6 +158,7 @@ def sort_rows(
                 text=f"{a:.2f}".replace(".", separator),
                 key=f"{index}:{f + 1}",
                 labelled_by=f"sort-{index} loading-head-{f + 1}",
+                flag_freq=frequencies[f] if f < len(frequencies) else None,
             )
             for f, a in enumerate(row)
         ]
@@ -181,6 +190,11 @@ class Dashboard:
     @cached_property
     def by_id(self) -> dict[str, Statement]:
         return {s.id: s for s in self.statements}
+
+    def condition_tables(self, own_comments: dict[tuple[str, str, str], str]) -> ConditionTables | None:
+        """The condition tables of a run over several conditions, else None."""
+        block = self.result.get("conditions")
+        return ConditionTables(block, self, own_comments) if block else None
 
     @property
     def threshold(self) -> float:
@@ -287,3 +301,159 @@ class Dashboard:
     def status_counts(self) -> dict[str, int]:
         counts = Counter(self.result["sort_status"])
         return {status: counts.get(status, 0) for status in SORT_STATUSES}
+
+
+# --- conditions of instruction (runs over several; computed by qsort.analysis.conditions) --------
+@dataclass(frozen=True)
+class MovedStatement:
+    statement: Statement
+    first: int
+    second: int
+    comments: tuple[str, ...]  # the participant's own comments on it, under either condition
+
+
+@dataclass(frozen=True)
+class PersonRow:
+    participant: str
+    first: str
+    second: str
+    correlation: float | None
+    factors_first: list[int]
+    factors_second: list[int]
+    moved: list[MovedStatement]
+
+
+@dataclass(frozen=True)
+class ShiftRow:
+    statement: Statement
+    first: str
+    second: str
+    pairs: int
+    means: list[float]
+    difference: float
+    p: float | None
+    effect: float | None
+    significance: str
+
+
+class ConditionTables:
+    """The stored `conditions` block of a run, arranged for the page (no arithmetic here).
+
+    `own_comments` maps (participant, condition, statement id) to the comment that person wrote
+    on that statement in that condition's sort."""
+
+    SHIFTS_SHOWN = 15
+
+    def __init__(
+        self, block: dict[str, Any], dashboard: Dashboard, own_comments: dict[tuple[str, str, str], str]
+    ) -> None:
+        self.conditions: list[str] = block["conditions"]
+        self.factor_rows = [(f + 1, counts) for f, counts in enumerate(block["factor_counts"])]
+        by_id = dashboard.by_id
+        self.persons = [
+            PersonRow(
+                participant=p["participant"],
+                first=p["conditions"][0],
+                second=p["conditions"][1],
+                correlation=p["correlation"],
+                factors_first=p["factors"][0],
+                factors_second=p["factors"][1],
+                moved=[
+                    MovedStatement(
+                        statement=by_id[m["statement"]],
+                        first=m["values"][0],
+                        second=m["values"][1],
+                        comments=tuple(
+                            text
+                            for condition in p["conditions"]
+                            if (text := own_comments.get((p["participant"], condition, m["statement"])))
+                        ),
+                    )
+                    for m in p["moved"]
+                ],
+            )
+            for p in block["persons"]
+        ]
+        shifts = [
+            ShiftRow(
+                statement=by_id[s["statement"]],
+                first=s["conditions"][0],
+                second=s["conditions"][1],
+                pairs=s["pairs"],
+                means=s["means"],
+                difference=s["difference"],
+                p=s["p"],
+                effect=s["effect"],
+                significance=s["significance"],
+            )
+            for s in block["shifts"]
+        ]
+        pairs = list(dict.fromkeys((s.first, s.second) for s in shifts))
+        self.shift_groups = [
+            (first, second, [s for s in shifts if (s.first, s.second) == (first, second)][: self.SHIFTS_SHOWN])
+            for first, second in pairs
+        ]
+
+
+@dataclass(frozen=True)
+class StableStatement:
+    """One statement of one factor under the bootstrap (all numbers the bootstrap engine's)."""
+
+    statement: Statement
+    z: float | None  # the run's own z-score
+    mean: float | None  # bootstrapped mean z-score and its 95 % interval
+    low: float | None
+    high: float | None
+    array: int | None  # the run's own array position
+    bootstrapped_array: int
+    unstable: bool  # the engine's judgement: the bootstrapped array position differs
+
+
+@dataclass(frozen=True)
+class StabilityFactor:
+    number: int
+    fsi: float  # qmethod's factor stability index (0 is most stable)
+    nfsi: float
+    statements: list[StableStatement]  # by bootstrapped mean z-score, highest first
+
+    @property
+    def unstable_count(self) -> int:
+        return sum(s.unstable for s in self.statements)
+
+
+def stability(bootstrap: dict[str, Any], statements: list[Statement]) -> list[StabilityFactor]:
+    """The bootstrap JSON (qsort/analysis/README.md, "Bootstrap JSON") arranged per factor."""
+    by_id = {s.id: s for s in statements}
+    original = bootstrap["original"]
+    factors = []
+    for f, stats in enumerate(bootstrap["zscore_stats"]):
+        unstable = set(bootstrap["unstable_statements"][f])
+        rows = [
+            StableStatement(
+                statement=by_id[sid],
+                z=original["zsc"][s][f],
+                mean=stats["mean"][s],
+                low=stats["q025"][s],
+                high=stats["q975"][s],
+                array=original["zsc_n"][s][f],
+                bootstrapped_array=bootstrap["bootstrapped_factor_scores"][f][s],
+                unstable=sid in unstable,
+            )
+            for s, sid in enumerate(stats["statement"])
+        ]
+        rows.sort(key=lambda r: -(r.mean if r.mean is not None else -math.inf))
+        fsi = bootstrap["fsi"]
+        factors.append(StabilityFactor(f + 1, fsi["FSindex"][f], fsi["NFSindex"][f], rows))
+    return factors
+
+
+def flag_frequencies(loading_stats: list[dict[str, Any]] | None) -> dict[str, list[float | None]]:
+    """Sort id -> per factor, the share of the resamples holding the sort that flagged it (the
+    bootstrap JSON's `loading_stats`)."""
+    if not loading_stats:
+        return {}
+    out: dict[str, list[float | None]] = {}
+    for stats in loading_stats:
+        for sort, frequency in zip(stats["sort"], stats["flag_freq"], strict=True):
+            out.setdefault(sort, []).append(frequency)
+    return out

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.expressions import RawSQL
-from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -47,18 +49,6 @@ STAGES = {
 }
 
 
-def _rows_path(rows: Sequence[int]) -> str:
-    """A jsonpath selecting these array items, runs of consecutive indices as `a to b`."""
-    parts, start = [], None
-    for i, index in enumerate(rows):
-        if start is None:
-            start = index
-        if i + 1 == len(rows) or rows[i + 1] != index + 1:
-            parts.append(str(start) if start == index else f"{start} to {index}")
-            start = None
-    return "$[" + ",".join(parts) + "]"
-
-
 class AnalysisRunQuerySet(models.QuerySet):
     def lost_worker(self) -> AnalysisRunQuerySet:
         """Running runs whose worker stopped beating (claimed before any beat: the claim time)."""
@@ -66,40 +56,17 @@ class AnalysisRunQuerySet(models.QuerySet):
             status=AnalysisRun.Status.RUNNING, sign_of_life__lt=worker_lost_before()
         )
 
-    # A result is the whole analysis JSON (at 20,000 sorts several MB): pages select the
-    # fields, rows or columns they show, and PostgreSQL cuts them out server-side.
-
-    def with_result_fields(self, *names: str) -> AnalysisRunQuerySet:
-        """Each named top-level field of the result as `run.result_<name>`; the rest stays put."""
-        return self.defer("result").annotate(**{f"result_{name}": KeyTransform(name, "result") for name in names})
-
-    def with_result_items(
-        self, name: str, *, alias: str = "", rows: Sequence[int] | None = None, column: int | None = None
-    ) -> AnalysisRunQuerySet:
-        """`run.items_<alias or name>`: the result array's `rows` (indices, at least one), or one
-        `column` of every row.
-
-        On PostgreSQL a jsonpath query; elsewhere (SQLite for `make run`) the whole field,
-        cut in Python by `cut_items`.
-        """
-        if connection.vendor != "postgresql":
-            return self.annotate(**{f"items_{alias or name}": KeyTransform(name, "result")})
-        path = f"$[*][{int(column)}]" if column is not None else _rows_path([int(r) for r in rows or ()])
-        table = AnalysisRun._meta.db_table
-        # The path is built from integers only; the field name is a constant of the caller.
-        expression = RawSQL(  # noqa: S611
-            f"jsonb_path_query_array({table}.result -> %s, %s::jsonpath)", (name, path), models.JSONField()
-        )
-        return self.annotate(**{f"items_{alias or name}": expression})
-
-
-def cut_items(items: list, *, rows: Sequence[int] | None = None, column: int | None = None) -> list:
-    """`with_result_items`' selection for a database that returned the whole array (SQLite)."""
-    if connection.vendor == "postgresql":
-        return items
-    if column is not None:
-        return [row[column] for row in items]
-    return [items[i] for i in rows or () if i < len(items)]
+    def without_correlations(self) -> AnalysisRunQuerySet:
+        """Runs with `stored_result`: the result minus any sorts x sorts correlation matrix, with
+        `result` itself deferred.  Runs no longer store the matrix (it is computed
+        when asked for: services.correlations_of); older runs kept it, and at 1,000 sorts it is a
+        million numbers to decode for pages and API answers that never show it."""
+        if connection.vendor == "postgresql":
+            # A constant expression, no user input: jsonb's "-" drops one key server-side.
+            result = RawSQL(f"{AnalysisRun._meta.db_table}.result - 'correlations'", (), models.JSONField())  # noqa: S611
+        else:
+            result = F("result")
+        return self.annotate(stored_result=result).defer("result")
 
 
 class AnalysisRun(models.Model):
@@ -202,6 +169,75 @@ class AnalysisRun(models.Model):
         return None
 
 
+@dataclass(frozen=True)
+class Part:
+    """Part of a stored result: a top-level `field`, only its `rows` (indices) or only one
+    `column` of each of its rows."""
+
+    field: str
+    rows: Sequence[int] | None = None
+    column: int | None = None
+
+    def path(self) -> str:
+        """The part as a jsonpath over the field (integers only), runs of rows as `a to b`."""
+        if self.column is not None:
+            return f"$[*][{int(self.column)}]"
+        rows = [int(r) for r in self.rows or ()]
+        ranges, start = [], 0
+        for i in range(1, len(rows) + 1):
+            if i == len(rows) or rows[i] != rows[i - 1] + 1:
+                ranges.append(f"{rows[start]}" if i - 1 == start else f"{rows[start]} to {rows[i - 1]}")
+                start = i
+        return "$[" + ",".join(ranges) + "]"
+
+    def cut(self, value: Any) -> Any:
+        if self.column is not None:
+            return [row[self.column] for row in value]
+        if self.rows is not None:
+            return [value[i] for i in self.rows if i < len(value)]
+        return value
+
+
+def result_parts(run_id: int, parts: dict[str, Part]) -> dict[str, Any]:
+    """Parts of one run's result, by name, in one query.
+
+    A result is the analysis JSON (20 MB at 1,000 sorts while it holds the correlation matrix),
+    and each jsonb operator on the stored value would detoast all of it again: PostgreSQL
+    copies it into memory once (`|| '{}'`, in a subquery kept apart by OFFSET 0), then cuts the
+    parts out, so only what a page shows crosses to Python. Elsewhere (SQLite, `make run`) the
+    result is decoded and cut here.
+    """
+    if not parts:
+        return {}
+    if connection.vendor != "postgresql":
+        result = AnalysisRun.objects.values_list("result", flat=True).get(pk=run_id)
+        return {name: part.cut(result.get(part.field)) for name, part in parts.items()}
+    columns, params = [], []
+    for part in parts.values():
+        if part.rows is None and part.column is None:
+            columns.append("r -> %s")
+            params.append(part.field)
+        elif part.rows is not None and not part.rows:
+            columns.append("'[]'::jsonb")
+        else:
+            columns.append("jsonb_path_query_array(r -> %s, %s::jsonpath)")
+            params.extend([part.field, part.path()])
+    table = AnalysisRun._meta.db_table
+    # The table name is ours and every value is a parameter.
+    sql = (
+        f"SELECT {', '.join(columns)} FROM (SELECT result || '{{}}'::jsonb AS r FROM {table} "  # noqa: S608
+        "WHERE id = %s OFFSET 0) AS one"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, run_id])
+        row = cursor.fetchone()
+    if row is None:
+        raise AnalysisRun.DoesNotExist
+    return {
+        name: json.loads(value) if isinstance(value, str) else value for name, value in zip(parts, row, strict=True)
+    }
+
+
 class Bootstrap(models.Model):
     """A bootstrap of one finished run (qmboots' procedure, qsort.analysis.bootstrap).
 
@@ -232,6 +268,8 @@ class Bootstrap(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    # Written with every batch's progress: a running job whose beats stopped lost its worker.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -259,3 +297,9 @@ class Bootstrap(models.Model):
     @property
     def can_cancel(self) -> bool:
         return self.status in {self.Status.QUEUED, self.Status.RUNNING}
+
+    @property
+    def lost_worker(self) -> bool:
+        """Running, but no batch reported for several heartbeat intervals: nobody will finish it."""
+        beat = self.heartbeat_at or self.started_at
+        return self.status == self.Status.RUNNING and beat is not None and beat < worker_lost_before()

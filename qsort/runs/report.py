@@ -22,7 +22,7 @@ from qsort.exchange import writers
 from qsort.exchange.tables import Cell, Table
 from qsort.runs.models import AnalysisRun, Bootstrap
 from qsort.runs.services import RunRefused
-from qsort.runs.stability import evidence_for_run, has_factors, latest_bootstrap
+from qsort.runs.stability import evidence_for_run, latest_bootstrap, stored_result
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -79,10 +79,11 @@ def methods_paragraph(
             f"{'was' if len(reflections) == 1 else 'were'} reflected (loadings multiplied by -1)."
         )
     level = p.get("flag_level", 0.05)
+    p_text = f"{level:.2f}".lstrip("0")  # ".05", as papers write it
     z = 1.96 if level == 0.05 else 2.576
     threshold = result.get("flag_threshold", z / n**0.5)
     parts.append(
-        f"A Q-sort was flagged as defining a factor when its loading was significant at p < {level:g} "
+        f"A Q-sort was flagged as defining a factor when its loading was significant at p < {p_text} "
         f"(|a| > {z}/sqrt({n}) = {threshold:.3f}) and its square exceeded the sum of its squared loadings "
         "on the other factors."
     )
@@ -142,7 +143,7 @@ def methods_paragraph(
 def run_methods(run: AnalysisRun) -> str:
     """The methods paragraph of a finished run with its evidence and newest bootstrap."""
     job = latest_bootstrap(run)
-    return methods_paragraph(run.result, _evidence_or_none(run), job.result if job else None)
+    return methods_paragraph(stored_result(run), _evidence_or_none(run), job.result if job else None)
 
 
 def _evidence_or_none(run: AnalysisRun) -> dict[str, Any] | None:
@@ -208,12 +209,12 @@ def bootstrap_tables(boot: Mapping[str, Any], texts: list[str] | None = None) ->
             )
         )
         loadings = boot["loading_stats"][f]
-        fields = ("n", "mean", "sd", "q025", "q975", "flag_freq")
+        columns = ("n", "mean", "sd", "q025", "q975", "flag_freq")
         tables.append(
             Table(
                 f"F{f + 1} loadings",
-                ("sort", *fields),
-                [(sort, *(loadings[name][q] for name in fields)) for q, sort in enumerate(loadings["sort"])],
+                ("sort", *columns),
+                [(sort, *(loadings[name][q] for name in columns)) for q, sort in enumerate(loadings["sort"])],
             )
         )
     tables.append(
@@ -231,10 +232,9 @@ def bootstrap_tables(boot: Mapping[str, Any], texts: list[str] | None = None) ->
     return tables
 
 
-def report_docx_or_refusal(run: AnalysisRun) -> bytes:
-    if not has_factors(run.result):
-        raise RunRefused("This analysis has no factors to report.")
-    return report_docx(run)
+def bootstrap_xlsx(run: AnalysisRun) -> bytes:
+    boot: dict[str, Any] = _finished_bootstrap(run).result or {}
+    return writers.xlsx_bytes(bootstrap_tables(boot, stored_result(run).get("statement_texts")))
 
 
 def _finished_bootstrap(run: AnalysisRun) -> Bootstrap:
@@ -256,11 +256,11 @@ def _table(document: Any, header: list[str], rows: list[list[Cell]]) -> None:
             cell.text = "" if value is None else (f"{value:.3f}" if isinstance(value, float) else str(value))
 
 
-def _grid(document: Any, result: Mapping[str, Any], f: int, texts: list[str]) -> None:
+def _grid(document: Any, result: Mapping[str, Any], f: int) -> None:
     """A factor array as the grid a participant filled: one column per grid value, most
     disagree on the left; each cell lists statement numbers (texts follow in a table)."""
     values = result["distribution"]["values"]
-    column = {v: [] for v in values}
+    column: dict[int, list[str]] = {v: [] for v in values}
     for s, row in enumerate(result["factor_arrays"]):
         value = row[f]
         if value is not None:
@@ -280,7 +280,7 @@ def _grid(document: Any, result: Mapping[str, Any], f: int, texts: list[str]) ->
 def report_docx(run: AnalysisRun) -> bytes:
     """The run report: characteristics, arrays as grids, distinguishing and consensus
     statements, the evidence panel, the stability results and the methods paragraph."""
-    result = run.result
+    result = stored_result(run)
     evidence = _evidence_or_none(run)
     job = latest_bootstrap(run)
     boot = job.result if job else None
@@ -316,7 +316,7 @@ def report_docx(run: AnalysisRun) -> bytes:
         if result["factor_arrays"][0][f] is None:
             document.add_paragraph("No defining sort: this factor has no array.")
             continue
-        _grid(document, result, f, texts)
+        _grid(document, result, f)
     _table(
         document,
         ["Statement", "Text", *(f"F{f + 1}" for f in range(k))],
@@ -432,11 +432,6 @@ def report_docx(run: AnalysisRun) -> bytes:
 #: exchange room's files built from its result alone. Builders raise RunRefused with a reason.
 RUN_REPORT_FILES: dict[str, tuple[str, Callable[[AnalysisRun], bytes]]] = {
     "bootstrap.json": (writers.JSON_TYPE, lambda run: writers.json_bytes(_finished_bootstrap(run).result)),
-    "bootstrap.xlsx": (
-        writers.XLSX_TYPE,
-        lambda run: writers.xlsx_bytes(
-            bootstrap_tables(_finished_bootstrap(run).result, run.result.get("statement_texts"))
-        ),
-    ),
-    "report.docx": (DOCX_TYPE, report_docx_or_refusal),
+    "bootstrap.xlsx": (writers.XLSX_TYPE, bootstrap_xlsx),
+    "report.docx": (DOCX_TYPE, report_docx),
 }

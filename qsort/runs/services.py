@@ -4,22 +4,26 @@ queueing (never failing a request because the broker is down) and automatic re-a
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 import numpy as np
 from django.conf import settings
+from django.contrib.postgres.aggregates import ArrayAgg
 from django.core.cache import cache
-from django.db import transaction
-from django.db.models import Count, F, Max
+from django.db import connection, transaction
+from django.db.models import Count, Max, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from qsort.analysis import correlation, extraction
+from qsort.analysis.engine import CORRELATIONS_LIMIT
 from qsort.runs import background
 from qsort.runs.models import MAX_ATTEMPTS, AnalysisRun, Bootstrap
-from qsort.studies.models import Participant, Sort, SortValue, Study, participant_label
+from qsort.studies.models import Participant, Sort, SortValue, Study, participant_label, sort_name
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +33,7 @@ PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 
 # Automatic re-analysis waits this long after a sort, so a burst of sorts shares one run, and
 # starts at most once per interval per study; only the newest few automatic runs are kept.
 AUTO_REANALYSE_DELAY = timedelta(seconds=30)
-AUTO_REANALYSE_MIN_INTERVAL = timedelta(minutes=2)
+AUTO_REANALYSE_MIN_INTERVAL = timedelta(minutes=1)
 AUTOMATIC_RUNS_KEPT = 3
 # A queued run still waiting this long after it was due is sent again by the sweep.
 RESEND_AFTER = timedelta(seconds=30)
@@ -48,12 +52,14 @@ class StudySorts:
     statement_texts: list[str]
     sort_ids: list[str]
     distribution: list[int] | None
+    # Per sort: its participant's label and its condition's label (for the conditions tables).
+    participants: list[str] = field(default_factory=list)
+    conditions: list[str] = field(default_factory=list)
 
 
-def included_sorts(study: Study, parameters: dict[str, Any] | None = None):
-    """The completed sorts an analysis with these parameters takes: all of them, less the sorts
-    from the open link (`exclude_open_link`) and any chosen by label (`excluded_sorts`)."""
-    sorts = Sort.objects.filter(study=study)
+def leave_out(study: Study, sorts: QuerySet[Sort], parameters: dict[str, Any] | None) -> QuerySet[Sort]:
+    """`sorts` less those a run's parameters leave out: the open link's (`exclude_open_link`) and
+    any chosen by label (`excluded_sorts`)."""
     parameters = parameters or {}
     if parameters.get("exclude_open_link"):
         sorts = sorts.exclude(participant__via_open_link=True)
@@ -67,42 +73,131 @@ def _participants_labelled(study: Study, labels: list[str]) -> dict[str, int]:
     """Participant ids of a study's completed sorts by their label (code, or P0012 without one)."""
     wanted = set(labels)
     found = {}
-    for pk, code in Participant.objects.filter(study=study, sort__isnull=False).values_list("pk", "code"):
+    for pk, code in Participant.objects.filter(study=study, sorts__isnull=False).distinct().values_list("pk", "code"):
         label = participant_label(code, pk)
         if label in wanted:
             found[label] = pk
     return found
 
 
-def load_sorts(study: Study, parameters: dict[str, Any] | None = None) -> StudySorts:
-    """Three queries whatever the size: statements, participants (for labels), values.
+@contextmanager
+def one_snapshot() -> Iterator[None]:
+    """Reads that must agree see the database at one moment (PostgreSQL's REPEATABLE READ).
+
+    Found by benchmarks/load.py: a sort committed (or withdrawn) between load_sorts' participant
+    query and its values query failed the run. Inside an outer transaction (tests) the snapshot
+    is that transaction's own and cannot be changed any more, so it is left as it is.
+    """
+    if connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic():
+        if connection.vendor == "postgresql":  # SQLite's transactions are serializable already
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        yield
+
+
+def load_sorts(
+    study: Study, conditions: list[str] | None = None, selection: dict[str, Any] | None = None
+) -> StudySorts:
+    """Three queries whatever the size: statements, sorts (for labels), values.
 
     Sorts are labelled by participant label (code or neutral number), never by token, and kept
-    in submission order so runs of the same data are comparable. `parameters` may leave some
-    out (see `included_sorts`).
+    in submission order so runs of the same data are comparable.  On PostgreSQL each sort's
+    values come as one array (20,000 rows for 20,000 sorts, not 1.2 million tuples).
+    `conditions` (labels) limits the sorts to those conditions; when it names more than one,
+    each sort's name carries its condition ("P0007·Relapse"), since a participant then has
+    several sorts. `selection` (a run's parameters) may leave some sorts out (see `leave_out`).
     """
-    statements = list(study.statements.order_by("number").values_list("id", "number", "text"))
-    row_of = {statement[0]: row for row, statement in enumerate(statements)}
-    sorts = included_sorts(study, parameters)
-    participants = list(
-        Participant.objects.filter(sort__in=sorts)
-        .order_by("sort__submitted_at", "sort__id")
-        .annotate(sort_pk=F("sort__id"))
-        .only("id", "code")
-    )
-    column_of = {participant.sort_pk: column for column, participant in enumerate(participants)}
-    data = np.zeros((len(statements), len(participants)), dtype=np.int64)
-    rows = SortValue.objects.filter(sort__in=sorts).values_list("sort_id", "statement_id", "value")
-    triples = np.array(list(rows), dtype=np.int64).reshape(-1, 3)
-    if triples.size:
-        data[[row_of[s] for s in triples[:, 1]], [column_of[s] for s in triples[:, 0]]] = triples[:, 2]
+    with one_snapshot():
+        statements = list(study.statements.order_by("id").values_list("id", "number", "text"))
+        chosen = Sort.objects.filter(study=study)
+        if conditions:
+            chosen = chosen.filter(condition__label__in=conditions)
+        chosen = leave_out(study, chosen, selection)
+        sorts = list(
+            chosen.order_by("submitted_at", "id").values_list(
+                "id", "participant_id", "participant__code", "condition__label"
+            )
+        )
+        kept = {sort_pk for sort_pk, *_rest in sorts}
+        values_by_sort = [row for row in _values_by_sort(study, conditions) if row[0] in kept]
+    by_number = sorted(range(len(statements)), key=lambda i: statements[i][1])
+    row_of = {statements[i][0]: row for row, i in enumerate(by_number)}
+    column_of = {sort_pk: column for column, (sort_pk, *_rest) in enumerate(sorts)}
+    data = np.zeros((len(statements), len(sorts)), dtype=np.int64)
+    every_statement = [statement[0] for statement in statements]  # by id, as the values come
+    whole = [(column_of[sort_pk], values) for sort_pk, pks, values in values_by_sort if pks == every_statement]
+    if whole:  # the usual case, every sort complete: one assignment for all of them
+        columns, values = zip(*whole, strict=True)
+        data[np.ix_([row_of[s] for s in every_statement], columns)] = np.array(values, dtype=np.int64).T
+    for sort_pk, statement_pks, sort_values in values_by_sort:
+        if statement_pks != every_statement:
+            data[[row_of[s] for s in statement_pks], column_of[sort_pk]] = sort_values
+    ordered = [statements[i] for i in by_number]
+    participants = [participant_label(code, participant_pk) for _, participant_pk, code, _ in sorts]
+    labels = [condition for *_rest, condition in sorts]
+    several = len(conditions or set(labels)) > 1
     return StudySorts(
         data=data,
-        statement_ids=[str(statement[1]) for statement in statements],
-        statement_texts=[statement[2] for statement in statements],
-        sort_ids=[p.label for p in participants],
+        statement_ids=[str(number) for _, number, _ in ordered],
+        statement_texts=[text for _, _, text in ordered],
+        sort_ids=[sort_name(p, c) if several else p for p, c in zip(participants, labels, strict=True)],
         distribution=factor_array_distribution(study, data),
+        participants=participants,
+        conditions=labels,
     )
+
+
+def _values_by_sort(study: Study, conditions: list[str] | None = None) -> Iterator[tuple[int, list[int], list[int]]]:
+    """(sort id, statement ids, values) per completed sort (of `conditions`, if given), in one query."""
+    values = SortValue.objects.filter(sort__study=study)
+    if conditions:
+        values = values.filter(sort__condition__label__in=conditions)
+    if connection.vendor == "postgresql":
+        yield from (
+            values.order_by()
+            .values("sort_id")
+            .annotate(
+                statements=ArrayAgg("statement_id", order_by="statement_id"),
+                values=ArrayAgg("value", order_by="statement_id"),
+            )
+            .values_list("sort_id", "statements", "values")
+        )
+        return
+    current: tuple[int, list[int], list[int]] | None = None
+    for sort_pk, statement_pk, value in values.order_by("sort_id").values_list("sort_id", "statement_id", "value"):
+        if current is None or current[0] != sort_pk:
+            if current is not None:
+                yield current
+            current = (sort_pk, [], [])
+        current[1].append(statement_pk)
+        current[2].append(value)
+    if current is not None:
+        yield current
+
+
+def correlations_of(study: Study, result: dict[str, Any]) -> list[list[float]] | None:
+    """The run's sorts x sorts correlation matrix as the analysis JSON gives it (`correlations`).
+
+    Runs no longer store it (at 1,000 sorts it was 98 % of the row): it is computed here from
+    the sorts the run analysed, with the run's correlation method, only where it is shown.  A
+    run stored before keeps its own.  None above the engine's limit, as in the JSON, or when a
+    sort the run analysed is gone (withdrawn).
+    """
+    if "correlations" in result:
+        return result["correlations"]
+    labels = result["sorts"]
+    if len(labels) > CORRELATIONS_LIMIT:
+        return None
+    sorts = load_sorts(study, result.get("run_conditions"))
+    column_of = {label: column for column, label in enumerate(sorts.sort_ids)}
+    if any(label not in column_of for label in labels):
+        return None
+    data = sorts.data[:, [column_of[label] for label in labels]]
+    method = result["parameters"].get("correlation", "pearson")
+    return correlation.matrix(correlation.factor(data, list(labels), method)).tolist()
 
 
 def factor_array_distribution(study: Study, data: np.ndarray) -> list[int] | None:
@@ -122,8 +217,29 @@ def factor_array_distribution(study: Study, data: np.ndarray) -> list[int] | Non
     return np.rint(np.median(np.sort(data, axis=0), axis=1)).astype(int).tolist()
 
 
+def clean_conditions(study: Study, wanted: list[str] | None) -> list[str]:
+    """The labels of the conditions a run covers, in the study's order: those asked for (any
+    case), or all of them. Raises RunRefused naming an unknown label."""
+    labels = list(study.conditions.values_list("label", flat=True))
+    if not wanted:
+        return labels
+    by_key = {label.casefold(): label for label in labels}
+    unknown = [str(w) for w in wanted if str(w).strip().casefold() not in by_key]
+    if unknown:
+        raise RunRefused(
+            _("'%(label)s' is not a condition of this study (%(labels)s).")
+            % {"label": unknown[0][:40], "labels": ", ".join(labels)}
+        )
+    chosen = {by_key[str(w).strip().casefold()] for w in wanted}
+    return [label for label in labels if label in chosen]
+
+
 def clean_parameters(study: Study, parameters: dict[str, Any], *, n_sorts: int | None = None) -> dict[str, Any]:
-    """The run's parameters, checked against the study: raises RunRefused with a clear message."""
+    """The run's parameters, checked against the study: raises RunRefused with a clear message.
+
+    A study with several conditions records which conditions the run covers ("conditions");
+    a single-condition study's parameters stay as they always were."""
+    conditions = clean_conditions(study, parameters.get("conditions"))
     excluded = sorted({str(label).strip() for label in parameters.get("excluded_sorts") or [] if str(label).strip()})
     unknown = sorted(set(excluded) - _participants_labelled(study, excluded).keys())
     if unknown:
@@ -137,7 +253,8 @@ def clean_parameters(study: Study, parameters: dict[str, Any], *, n_sorts: int |
         selection["exclude_open_link"] = True
     if excluded:
         selection["excluded_sorts"] = excluded
-    n_sorts = included_sorts(study, selection).count() if n_sorts is None else n_sorts
+    if n_sorts is None:
+        n_sorts = leave_out(study, study.sorts.filter(condition__label__in=conditions), selection).count()
     if n_sorts == 0:
         raise RunRefused(_("There are no completed sorts yet: an analysis needs at least two."))
     if n_sorts < 2:
@@ -171,7 +288,7 @@ def clean_parameters(study: Study, parameters: dict[str, Any], *, n_sorts: int |
     for factor in parameters.get("reflections", []):
         if not 1 <= factor <= factors:
             raise RunRefused(_("Factor %(factor)d is not part of this analysis.") % {"factor": factor})
-    return {
+    cleaned = {
         "factors": factors,
         "extraction": parameters["extraction"],
         "rotation": parameters["rotation"],
@@ -180,6 +297,9 @@ def clean_parameters(study: Study, parameters: dict[str, Any], *, n_sorts: int |
         "reflections": sorted(set(parameters.get("reflections", []))),
         **selection,
     }
+    if study.has_several_conditions:
+        cleaned["conditions"] = conditions
+    return cleaned
 
 
 def start_run(study: Study, user, parameters: dict[str, Any], *, automatic: bool = False) -> AnalysisRun:
@@ -248,7 +368,7 @@ def enqueue(run: AnalysisRun, *, countdown: float | None = None) -> None:
     if settings.QSORT_RUNS_IN_PROCESS:
 
         def send() -> None:
-            background.submit(run.pk, delay=countdown or 0)
+            background.submit(run_analysis, run.pk, delay=countdown or 0)
             recover_runs()  # without beat, each enqueue is the moment to pick up what a restart left
     else:
 
@@ -309,21 +429,25 @@ def rerun_without_sort(sort: Sort, *, origin: object = None) -> None:
     if isinstance(origin, Study) or getattr(origin, "model", None) is Study:
         return  # the whole study is being deleted: its runs go with it
     label = sort.participant.label
+    # A run over several conditions names the sort "P0007·Relapse"; over one, "P0007".
+    names = {label, sort_name(label, sort.condition.label)}
     affected = []
     for run in AnalysisRun.objects.filter(study_id=sort.study_id).only("id", "status", "result", "parameters", "error"):
         overrides = run.parameters.get("flag_overrides", [])
         if (
             run.status == AnalysisRun.Status.RUNNING
-            or (run.result is not None and label in run.result.get("sorts", []))
-            or any(override[0] == label for override in overrides)
+            or (run.result is not None and names & set(run.result.get("sorts", [])))
+            or any(override[0] in names for override in overrides)
             or label in run.error
         ):
-            parameters = {**run.parameters, "flag_overrides": [o for o in overrides if o[0] != label]}
+            parameters = {**run.parameters, "flag_overrides": [o for o in overrides if o[0] not in names]}
             affected.append(run.pk)
             AnalysisRun.objects.filter(pk=run.pk).update(
                 **REQUEUED, result=None, parameters=parameters, attempts=0, queued_at=timezone.now()
             )
     # A bootstrap of such a run resampled the withdrawn sort and lists its loadings: it goes too.
+    Bootstrap.objects.filter(run_id__in=affected).delete()
+    # A bootstrap resampled the old sorts and describes the old result: it goes with it.
     Bootstrap.objects.filter(run_id__in=affected).delete()
     for run_id in affected:
         enqueue(AnalysisRun(pk=run_id))

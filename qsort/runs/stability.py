@@ -13,6 +13,7 @@ import numpy as np
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, Max
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from qsort.analysis import AnalysisInputError
@@ -31,6 +32,14 @@ EVIDENCE_SEED = 20261130
 EVIDENCE_CACHE_SECONDS = 24 * 3600
 
 
+def stored_result(run: AnalysisRun) -> dict[str, Any]:
+    """The finished run's analysis JSON, or RunRefused saying why there is none."""
+    result = run.result
+    if run.status != AnalysisRun.Status.DONE or not isinstance(result, dict) or not has_factors(result):
+        raise RunRefused(_("This analysis has no result at the moment (it is %(status)s).") % {"status": run.status})
+    return result
+
+
 # --- the run's data ----------------------------------------------------------------------
 def run_sorts(run: AnalysisRun) -> tuple[StudySorts, np.ndarray]:
     """The study's sorts and the values of exactly the run's sorts, in the run's order.
@@ -38,11 +47,9 @@ def run_sorts(run: AnalysisRun) -> tuple[StudySorts, np.ndarray]:
     Completed sorts never change, but one can be withdrawn after the run: then the run's data
     is gone and a bootstrap would not be of this run, so it is refused.
     """
-    if run.status != AnalysisRun.Status.DONE or not has_factors(run.result):
-        raise RunRefused(_("This analysis has no result at the moment (it is %(status)s).") % {"status": run.status})
-    sorts = load_sorts(run.study)
+    wanted = stored_result(run)["sorts"]
+    sorts = load_sorts(run.study, run.parameters.get("conditions"))
     column = {label: q for q, label in enumerate(sorts.sort_ids)}
-    wanted = run.result["sorts"]
     missing = [label for label in wanted if label not in column]
     if missing:
         raise RunRefused(
@@ -116,9 +123,14 @@ def enqueue_bootstrap(job: Bootstrap) -> None:
 
 
 def cancel_bootstrap(job: Bootstrap) -> None:
-    """A queued job is cancelled at once; a running one at its next batch (the worker checks)."""
+    """A queued job is cancelled at once; a running one at its next batch (the worker checks),
+    or at once when its worker was lost (no heartbeat: nobody would ever see the request)."""
+    if job.lost_worker:
+        Bootstrap.objects.filter(pk=job.pk, status=Bootstrap.Status.RUNNING).update(
+            status=Bootstrap.Status.CANCELLED, cancel_requested=True, finished_at=timezone.now()
+        )
     Bootstrap.objects.filter(pk=job.pk, status=Bootstrap.Status.QUEUED).update(
-        status=Bootstrap.Status.CANCELLED, cancel_requested=True
+        status=Bootstrap.Status.CANCELLED, cancel_requested=True, finished_at=timezone.now()
     )
     Bootstrap.objects.filter(pk=job.pk, status=Bootstrap.Status.RUNNING).update(cancel_requested=True)
     job.refresh_from_db()
@@ -194,14 +206,14 @@ def evidence_for_run(run: AnalysisRun) -> dict[str, Any]:
     if cached is not None:
         return cached
     _, data = run_sorts(run)
-    result = run.result
+    result = stored_result(run)
     k = len(result["unrotated_loadings"][0])
     panel = factor_evidence(
         data,
-        unrotated=np.array(result["unrotated_loadings"], dtype=float),
-        rotated=np.array(result["loadings"], dtype=float)[:, :k],
-        flags=np.array(result["flags"], dtype=bool)[:, :k],
-        eigenvalues=np.array(result["eigenvalues"], dtype=float),
+        unrotated=np.array(result["unrotated_loadings"], dtype=np.float64),
+        rotated=np.array(result["loadings"], dtype=np.float64)[:, :k],
+        flags=np.array(result["flags"], dtype=np.bool_)[:, :k],
+        eigenvalues=np.array(result["eigenvalues"], dtype=np.float64),
         draws=EVIDENCE_DRAWS,
         seed=EVIDENCE_SEED,
     ).to_json()

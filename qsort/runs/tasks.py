@@ -17,7 +17,9 @@ from typing import Any
 
 import numpy as np
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import worker_ready
+from django.conf import settings
 from django.db import connection
 from django.db.models import F, Q
 from django.utils import timezone
@@ -25,10 +27,11 @@ from django.utils.translation import gettext as _
 
 from qsort.analysis import AnalysisResult, analyse
 from qsort.analysis.bootstrap import BootstrapCancelled, bootstrap
+from qsort.analysis.conditions import compare_conditions
 from qsort.runs import services
 from qsort.runs.models import AnalysisRun, Bootstrap, heartbeat_interval
 from qsort.runs.services import RunRefused, StudySorts, load_sorts
-from qsort.runs.stability import run_sorts
+from qsort.runs.stability import run_sorts, stored_result
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +55,7 @@ def analyse_sorts(
         flag_overrides=[tuple(o) for o in parameters.get("flag_overrides", [])],
         pair_rotations=[tuple(r) for r in parameters.get("pair_rotations", [])],
         reflections=tuple(parameters.get("reflections", [])),
+        include_correlations=False,  # never stored: services.correlations_of computes it where shown
         progress=progress,
     )
 
@@ -89,7 +93,13 @@ def recover_on_start(**_kwargs) -> None:
     recover_runs.delay()
 
 
-@shared_task(ignore_result=True)
+# An analysis that never ends (an engine loop that does not converge) must still end "failed":
+# the soft limit stops it with a message; the hard one, a minute later, ends its worker process.
+@shared_task(
+    ignore_result=True,
+    soft_time_limit=settings.QSORT_RUN_TIME_LIMIT_SECONDS,
+    time_limit=settings.QSORT_RUN_TIME_LIMIT_SECONDS + 60,
+)
 def run_analysis(run_id: int) -> None:
     # A conditional UPDATE claims the run: a duplicate delivery finds it taken and does nothing;
     # a redelivery after its worker died finds the heartbeat stopped and takes it over.
@@ -124,33 +134,53 @@ def _analyse(run_id: int, rows) -> None:
 
     parameters = run.parameters
     try:
-        sorts = load_sorts(run.study, parameters)
+        sorts = load_sorts(run.study, parameters.get("conditions"), selection=parameters)
         progress("loading data", 0)
         result = analyse_sorts(sorts, parameters, progress).to_json()
+        if "conditions" in parameters:  # a study with several conditions: say which this run covers
+            result["run_conditions"] = parameters["conditions"]
+        if len(parameters.get("conditions", [])) > 1:
+            result["conditions"] = compare_conditions(
+                sorts.data,
+                sorts.statement_ids,
+                sorts.participants,
+                sorts.conditions,
+                parameters["conditions"],
+                np.array(result["flags"], dtype=bool).reshape(len(sorts.sort_ids), -1),
+            ).to_json()
     except ValueError as error:  # the engine's input errors are written for researchers, as clauses
         message = str(error)
-        rows.update(
-            status=AnalysisRun.Status.FAILED,
-            error=message[:1].upper() + message[1:],
-            claim="",
-            finished_at=timezone.now(),
+        _fail(rows, message[:1].upper() + message[1:])
+        return
+    except SoftTimeLimitExceeded:
+        logger.error("Analysis run %s stopped at the time limit", run_id)
+        _fail(
+            rows,
+            _(
+                "The analysis took longer than %(minutes)d minutes and was stopped. Try fewer factors or "
+                "PCA extraction; if it happens again, tell us."
+            )
+            % {"minutes": settings.QSORT_RUN_TIME_LIMIT_SECONDS // 60},
         )
         return
     except Exception:
         logger.exception("Analysis run %s failed", run_id)
-        rows.update(
-            status=AnalysisRun.Status.FAILED,
-            error=_(
-                "The analysis stopped because of an unexpected error. Please try again; if it fails again, tell us."
-            ),
-            claim="",
-            finished_at=timezone.now(),
+        _fail(
+            rows,
+            _("The analysis stopped because of an unexpected error. Please try again; if it fails again, tell us."),
         )
         return
+    # Not stored: the sorts x sorts matrix was 98 % of a 1,000-sort run; correlations_of computes
+    # it from the sorts where it is shown.  No key (rather than null) says "not stored".
+    del result["correlations"]
     result["statement_texts"] = sorts.statement_texts
     rows.update(
         status=AnalysisRun.Status.DONE, result=result, stage="", progress=100, claim="", finished_at=timezone.now()
     )
+
+
+def _fail(rows, message: str) -> None:
+    rows.update(status=AnalysisRun.Status.FAILED, error=message, claim="", finished_at=timezone.now())
 
 
 #: Below this many sort slots (steps x sorts) one process is faster than starting a pool.
@@ -164,34 +194,38 @@ def run_bootstrap(bootstrap_id: int) -> None:
     Progress is written after each batch of steps; before each batch the engine asks whether
     the job was cancelled (one indexed query).
     """
+    now = timezone.now()
     claimed = Bootstrap.objects.filter(pk=bootstrap_id, status=Bootstrap.Status.QUEUED).update(
-        status=Bootstrap.Status.RUNNING, started_at=timezone.now(), progress=0
+        status=Bootstrap.Status.RUNNING, started_at=now, heartbeat_at=now, progress=0
     )
     if not claimed:
         return
     job = Bootstrap.objects.select_related("run__study").get(pk=bootstrap_id)
-    rows = Bootstrap.objects.filter(pk=bootstrap_id)
+    # Every write is conditional on the job still running: a cancel of a lost job, or a
+    # withdrawal that deleted it, is never overwritten.
+    rows = Bootstrap.objects.filter(pk=bootstrap_id, status=Bootstrap.Status.RUNNING)
     run = job.run
 
     def progress(done: int, total: int) -> None:
-        rows.update(progress=min(99, 100 * done // total))
+        rows.update(progress=min(99, 100 * done // total), heartbeat_at=timezone.now())
 
     def cancelled() -> bool:
-        return rows.filter(cancel_requested=True).exists()
+        # Cancel asked for, or the job is gone (deleted by a withdrawal, or ended as lost).
+        return not rows.filter(cancel_requested=False).exists()
 
     try:
         sorts, data = run_sorts(run)
-        result = run.result
+        result = stored_result(run)
         k = len(result["unrotated_loadings"][0])
         options = {"resamples": job.resamples} if job.resamples is not None else {"steps": job.steps, "seed": job.seed}
         boot = bootstrap(
             data,
             result["statements"],
             result["sorts"],
-            target=np.array(result["loadings"], dtype=float)[:, :k],
-            original_flags=np.array(result["flags"], dtype=bool)[:, :k],
-            original_zscores=np.array(result["zscores"], dtype=float)[:, :k],
-            original_arrays=np.array(result["factor_arrays"], dtype=float)[:, :k],
+            target=np.array(result["loadings"], dtype=np.float64)[:, :k],
+            original_flags=np.array(result["flags"], dtype=np.bool_)[:, :k],
+            original_zscores=np.array(result["zscores"], dtype=np.float64)[:, :k],
+            original_arrays=np.array(result["factor_arrays"], dtype=np.float64)[:, :k],
             extraction=result["parameters"]["extraction"],
             rotation=result["parameters"]["rotation"],
             correlation=result["parameters"].get("correlation", "pearson"),

@@ -10,7 +10,9 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import connection
 from django.db.models import Count, F, Window
+from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import RowNumber
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -20,9 +22,10 @@ from django.views.decorators.http import require_POST
 
 from qsort.analysis.rotation import rotate_pair
 from qsort.runs import charts
-from qsort.runs.dashboard import PAGE_FIELDS, SORT_STATUSES, Comment, Dashboard, sort_rows
+from qsort.runs.dashboard import PAGE_FIELDS, SORT_STATUSES, Comment, Dashboard, flag_frequencies, sort_rows
+from qsort.runs.dashboard import stability as stability_of
 from qsort.runs.glossary import GLOSSARY
-from qsort.runs.models import AnalysisRun, cut_items
+from qsort.runs.models import AnalysisRun, Bootstrap, Part, result_parts
 from qsort.runs.services import (
     RunRefused,
     derive_run,
@@ -31,10 +34,19 @@ from qsort.runs.services import (
     scree_eigenvalues,
     start_run,
 )
-from qsort.runs.stability import evidence_for_results_page
+from qsort.runs.stability import (
+    DEFAULT_STEPS,
+    EVIDENCE_INLINE_MAX_SORTS,
+    MAX_STEPS,
+    cancel_bootstrap,
+    evidence_for_results_page,
+    evidence_for_run,
+    latest_bootstrap,
+    start_bootstrap,
+)
 from qsort.security.parsing import whole_number
 from qsort.studies.access import Access, Can, access_for, study_for
-from qsort.studies.models import SortComment, Study
+from qsort.studies.models import Participant, Sort, SortComment, Statement, Study, participant_label
 
 HISTORY_LENGTH = 50
 #: The loadings table shows this many sorts per page (a 20,000-sort run stays a light page).
@@ -58,6 +70,17 @@ class RunForm(forms.Form):
 
     def clean_excluded_sorts(self) -> list[str]:
         return [label.strip() for label in self.cleaned_data["excluded_sorts"].split(",") if label.strip()]
+
+    def __init__(self, *args, conditions: list[str], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if len(conditions) > 1:  # which conditions' sorts enter the run (all by default)
+            self.fields["conditions"] = forms.MultipleChoiceField(
+                label=gettext_lazy("Conditions"),
+                choices=[(label, label) for label in conditions],
+                initial=conditions,
+                widget=forms.CheckboxSelectMultiple,
+                help_text=gettext_lazy("With more than one, each sort is named by its condition (P0007·Relapse)."),
+            )
 
 
 class RotationForm(forms.Form):
@@ -89,7 +112,11 @@ def results(request: HttpRequest, slug: str) -> HttpResponse:
     access = access_for(request.user, slug, Can.ANALYSE if request.method == "POST" else Can.VIEW)
     study = access.study
     evidence = evidence_for_results_page(study)
-    form = RunForm(request.POST or None, initial={"factors": evidence["suggested"]} if evidence else None)
+    form = RunForm(
+        request.POST or None,
+        initial={"factors": min(evidence["suggested"], AnalysisRun.MAX_FACTORS)} if evidence else None,
+        conditions=list(study.conditions.values_list("label", flat=True)),
+    )
     if form.is_valid():
         try:
             run = start_run(study, request.user, form.cleaned_data)
@@ -118,25 +145,59 @@ def results(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-def _comments(study: Study) -> dict[str, list[Comment]]:
-    """Post-sort comments by statement, labelled by participant code, at most COMMENTS_SHOWN per
-    statement (two queries whatever the number of sorts)."""
+def _comments(study: Study) -> tuple[dict[str, list[Comment]], dict[str, int]]:
+    """Post-sort comments by statement (labelled by participant, never by token): the first
+    COMMENTS_SHOWN of each statement in submission order, and how many each has in all.
+
+    Two queries whatever the number of sorts: a LATERAL join takes each statement's first
+    comments through the comment-statement index instead of numbering all 40,000 comments
+    of a 20,000-sort study.
+    """
     comments: dict[str, list[Comment]] = defaultdict(list)
-    first = (
-        SortComment.objects.filter(sort__study=study)
-        .annotate(rank=Window(RowNumber(), partition_by=F("statement_id"), order_by=[F("sort__submitted_at"), F("id")]))
-        .filter(rank__lte=COMMENTS_SHOWN)
-        .select_related("sort__participant", "statement")
-        .order_by("statement__number", "rank")
+    if connection.vendor != "postgresql":  # SQLite (`make run`): number them all, small studies
+        rows = (
+            SortComment.objects.filter(sort__study=study)
+            .annotate(
+                rank=Window(
+                    RowNumber(), partition_by=F("statement_id"), order_by=[F("sort__submitted_at"), F("sort_id")]
+                ),
+                statement_number=F("statement__number"),
+                participant_code=F("sort__participant__code"),
+                participant_id=F("sort__participant_id"),
+            )
+            .filter(rank__lte=COMMENTS_SHOWN)
+            .order_by("statement__number", "rank")
+        )
+    else:
+        rows = SortComment.objects.raw(
+            f"""
+        SELECT c.id, c.text, s.number AS statement_number, p.id AS participant_id, p.code AS participant_code
+        FROM {Statement._meta.db_table} s
+        CROSS JOIN LATERAL (
+            SELECT c.id, c.text, c.sort_id FROM {SortComment._meta.db_table} c
+            JOIN {Sort._meta.db_table} o ON o.id = c.sort_id
+            WHERE c.statement_id = s.id ORDER BY o.submitted_at, o.id LIMIT %s
+        ) c
+        JOIN {Sort._meta.db_table} o ON o.id = c.sort_id
+        JOIN {Participant._meta.db_table} p ON p.id = o.participant_id
+        WHERE s.study_id = %s
+        ORDER BY s.number, o.submitted_at, o.id
+        """,  # noqa: S608 - table names are ours; values are parameters
+            [COMMENTS_SHOWN, study.pk],
+        )
+    for row in rows:
+        label = participant_label(row.participant_code, row.participant_id)
+        comments[str(row.statement_number)].append(Comment(label, row.text))
+    counts = SortComment.objects.filter(sort__study=study).values("statement__number").annotate(n=Count("id"))
+    return comments, {str(row["statement__number"]): row["n"] for row in counts}
+
+
+def _own_comments(study: Study) -> dict[tuple[str, str, str], str]:
+    """(participant, condition, statement) -> comment, for the within-person view (one query)."""
+    rows = SortComment.objects.filter(sort__study=study).values_list(
+        "sort__participant_id", "sort__participant__code", "sort__condition__label", "statement__number", "text"
     )
-    for comment in first:
-        comments[str(comment.statement.number)].append(Comment(comment.sort.participant.label, comment.text))
-    return comments
-
-
-def _comment_counts(study: Study) -> dict[str, int]:
-    rows = SortComment.objects.filter(sort__study=study).values("statement__number").annotate(n=Count("id"))
-    return {str(row["statement__number"]): row["n"] for row in rows}
+    return {(participant_label(code, pk), condition, str(number)): text for pk, code, condition, number, text in rows}
 
 
 def _axis(request: HttpRequest, name: str, default: int, k: int) -> int:
@@ -148,11 +209,11 @@ def _done_page(request: HttpRequest, slug: str, run_id: int, page: str) -> tuple
     """A finished run with the result fields `page` shows; a run still working has only its
     overview (which shows the progress), so its other pages send people there."""
     access = access_for(request.user, slug, Can.VIEW)
-    runs = AnalysisRun.objects.with_result_fields(*PAGE_FIELDS[page]).select_related("created_by")
+    runs = AnalysisRun.objects.defer("result").select_related("created_by")
     run = get_object_or_404(runs, pk=run_id, study=access.study)
     if run.status != AnalysisRun.Status.DONE:
         raise RunNotDone(access.study, run)
-    return access, run, Dashboard({name: getattr(run, f"result_{name}") for name in PAGE_FIELDS[page]})
+    return access, run, Dashboard(result_parts(run.pk, {name: Part(name) for name in PAGE_FIELDS[page]}))
 
 
 class RunNotDone(Exception):
@@ -204,10 +265,16 @@ def run(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
         "can_download": access.can_download,
     }
     if run.status == AnalysisRun.Status.DONE:
-        fields = PAGE_FIELDS["overview"]
-        result = runs.with_result_fields(*fields).values_list(*(f"result_{name}" for name in fields)).get(pk=run.pk)
-        dashboard = Dashboard(dict(zip(fields, result, strict=True)))
-        context |= {"dashboard": dashboard, "scree": charts.scree(dashboard.result["eigenvalues"], chosen=dashboard.k)}
+        dashboard = Dashboard(result_parts(run.pk, {name: Part(name) for name in PAGE_FIELDS["overview"]}))
+        small = len(dashboard.result["sort_status"]) <= EVIDENCE_INLINE_MAX_SORTS
+        context |= {
+            "dashboard": dashboard,
+            "scree": charts.scree(dashboard.result["eigenvalues"], chosen=dashboard.k),
+            # The engine's evidence panel for this run (cached); computed here only for a small
+            # run, as the results page does (above, the API's factor-evidence endpoint has it).
+            "evidence": _run_evidence(run) if small and not request.htmx else None,
+            "evidence_limit": EVIDENCE_INLINE_MAX_SORTS,
+        }
     if request.htmx:
         return render(request, "runs/run.html#run-body", context)
     return render(request, "runs/run.html", context)
@@ -219,7 +286,7 @@ def factor(request: HttpRequest, context: dict, number: int) -> HttpResponse:
     dashboard = context["dashboard"]
     if not 1 <= number <= dashboard.k:
         raise Http404
-    dashboard.comments, dashboard.comment_counts = _comments(context["study"]), _comment_counts(context["study"])
+    dashboard.comments, dashboard.comment_counts = _comments(context["study"])
     context |= {"section": "factor", "detail": dashboard.factor(number)}
     return render(request, "runs/factor.html", context)
 
@@ -228,7 +295,7 @@ def factor(request: HttpRequest, context: dict, number: int) -> HttpResponse:
 def consensus(request: HttpRequest, context: dict) -> HttpResponse:
     """Consensus statements at the .01 level, those also at .05 marked (PQMethod's layout)."""
     dashboard = context["dashboard"]
-    dashboard.comments, dashboard.comment_counts = _comments(context["study"]), _comment_counts(context["study"])
+    dashboard.comments, dashboard.comment_counts = _comments(context["study"])
     context["section"] = "consensus"
     return render(request, "runs/consensus.html", context)
 
@@ -244,13 +311,15 @@ def loadings(request: HttpRequest, context: dict) -> HttpResponse:
     context |= {"section": "loadings", "x": x, "y": y, "factor_numbers": range(1, k + 1)}
     target = request.htmx.target if request.htmx else None
     if target == "loadings-plot":
-        context["loadings_plot"] = _loadings_plot(run, dashboard, x, y)
+        context["loadings_plot"] = _plot(result_parts(run.pk, _plot_parts(x, y)), dashboard, x, y)
         return render(request, "runs/loadings.html#loadings-plot", context)
     rotation = RotationForm(request.GET if "angle" in request.GET else None, factors=k)
+    turn = rotation.cleaned_data if rotation.is_bound and rotation.is_valid() else None
     context["rotation"] = rotation
-    if rotation.is_bound and rotation.is_valid():
-        context["preview"] = _rotation_preview(run, dashboard, rotation)
     if target == "rotation-preview":
+        if turn:
+            parts = result_parts(run.pk, _plot_parts(turn["first"], turn["second"]))
+            context["preview"] = _plot(parts, dashboard, turn["first"], turn["second"], turn=turn["angle"])
         return render(request, "runs/loadings.html#rotation-preview", context)
     statuses = dashboard.result["sort_status"]
     wanted = request.GET.get("status", "")
@@ -259,23 +328,134 @@ def loadings(request: HttpRequest, context: dict) -> HttpResponse:
     indices = [i for i, status in enumerate(statuses) if not wanted or status == wanted]
     page = Paginator(indices, SORTS_PER_PAGE).get_page(request.GET.get("page"))
     shown = list(page.object_list)
+    wanted_parts = {
+        "labels": Part("sorts", rows=shown),
+        "loadings": Part("loadings", rows=shown),
+        "flags": Part("flags", rows=shown),
+        "significant": Part("significant", rows=shown),
+    }
+    if target != "loadings":  # the whole page draws the plot (and a preview) too: same query
+        wanted_parts |= _plot_parts(x, y)
+        if turn:
+            wanted_parts |= _plot_parts(turn["first"], turn["second"], prefix="turn_")
+    parts = result_parts(run.pk, wanted_parts)
+    frequencies = flag_frequencies(
+        run.bootstraps.filter(status=Bootstrap.Status.DONE)
+        .annotate(stats=KeyTransform("loading_stats", "result"))
+        .values_list("stats", flat=True)
+        .first()
+    )
+    rows = sort_rows(
+        shown,
+        parts["labels"],
+        parts["loadings"],
+        parts["flags"],
+        parts["significant"],
+        [statuses[i] for i in shown],
+        frequencies,
+    )
     context |= {
         "status": wanted,
         "page": page,
-        "sorts": _sort_rows(run, shown, [statuses[i] for i in shown]),
+        "sorts": rows,
         "shown": ",".join(str(i) for i in shown),
+        "has_frequencies": bool(frequencies),
     }
     if target == "loadings":
         return render(request, "runs/loadings.html#loadings-table", context)
-    context["loadings_plot"] = _loadings_plot(run, dashboard, x, y)
+    context["loadings_plot"] = _plot(parts, dashboard, x, y)
+    if turn:
+        turned = {name.removeprefix("turn_"): value for name, value in parts.items() if name.startswith("turn_")}
+        context["preview"] = _plot(turned, dashboard, turn["first"], turn["second"], turn=turn["angle"])
     return render(request, "runs/loadings.html", context)
 
 
-@run_page("header")
+@run_page("conditions")
+def conditions(request: HttpRequest, context: dict) -> HttpResponse:
+    """A run over several conditions: factor x condition, statement shifts and each person."""
+    tables = context["dashboard"].condition_tables(_own_comments(context["study"]))
+    if tables is None:
+        raise Http404("This run covers one condition.")
+    context |= {"section": "conditions", "conditions": tables}
+    return render(request, "runs/conditions.html", context)
+
+
+@run_page("stability")
 def stability(request: HttpRequest, context: dict) -> HttpResponse:
-    """Each factor's stability under bootstrap resampling (the bootstrap engine's summaries)."""
-    context["section"] = "stability"
+    """Each factor's stability under bootstrap resampling, laid out from the bootstrap engine's
+    summaries; while a bootstrap runs, its progress (an htmx partial polled every second) and
+    a cancel button."""
+    run, dashboard = context["run"], context["dashboard"]
+    jobs = list(run.bootstraps.defer("result", "resamples")[:1])
+    job = jobs[0] if jobs else None
+    done = latest_bootstrap_result(run)
+    context |= {
+        "section": "stability",
+        "job": job,
+        "bootstrap": done[0] if done else None,
+        "default_steps": DEFAULT_STEPS,
+        "max_steps": MAX_STEPS,
+    }
+    if request.htmx and request.htmx.target == "bootstrap-status":
+        return render(request, "runs/stability.html#bootstrap-status", context)
+    if done:
+        factors = stability_of(done[1], dashboard.statements)
+        context["stability"] = [
+            (
+                factor,
+                charts.forest(
+                    [row.statement.id for row in factor.statements],
+                    [row.mean for row in factor.statements],
+                    [row.low for row in factor.statements],
+                    [row.high for row in factor.statements],
+                    [row.z for row in factor.statements],
+                    [row.unstable for row in factor.statements],
+                    title=_("Bootstrapped z-scores of factor %(n)d with their 95 %% intervals") % {"n": factor.number},
+                ),
+            )
+            for factor in factors
+        ]
     return render(request, "runs/stability.html", context)
+
+
+def _run_evidence(run: AnalysisRun) -> dict | None:
+    try:
+        return evidence_for_run(run)  # cached: the result and the sorts load only on a miss
+    except RunRefused:  # e.g. a sort withdrawn since the run: the panel would not be of this run
+        return None
+
+
+def latest_bootstrap_result(run: AnalysisRun) -> tuple[Bootstrap, dict] | None:
+    """The run's newest finished bootstrap and its summaries (the bootstrap JSON)."""
+    job = latest_bootstrap(run)
+    return (job, job.result) if job else None
+
+
+@login_required
+@require_POST
+def start_bootstrap_view(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
+    """Start a bootstrap of a finished run (steps and an optional seed, as the API takes)."""
+    run = _done_run(request, slug, run_id)
+    try:
+        steps = int(request.POST.get("steps") or DEFAULT_STEPS)
+        seed = int(request.POST["seed"]) if request.POST.get("seed", "").strip() else None
+    except ValueError:
+        messages.error(request, _("Steps and seed must be whole numbers."))
+        return redirect("runs:stability", slug=run.study.slug, run_id=run.pk)
+    try:
+        start_bootstrap(run, request.user, steps=steps, seed=seed)
+    except RunRefused as refusal:
+        messages.error(request, str(refusal))
+    return redirect("runs:stability", slug=run.study.slug, run_id=run.pk)
+
+
+@login_required
+@require_POST
+def cancel_bootstrap_view(request: HttpRequest, slug: str, run_id: int, bootstrap_id: int) -> HttpResponse:
+    run = _done_run(request, slug, run_id)
+    job = get_object_or_404(run.bootstraps.defer("result", "resamples"), pk=bootstrap_id)
+    cancel_bootstrap(job)
+    return redirect("runs:stability", slug=run.study.slug, run_id=run.pk)
 
 
 @run_page("header")
@@ -285,53 +465,34 @@ def report(request: HttpRequest, context: dict) -> HttpResponse:
     return render(request, "runs/report.html", context)
 
 
-def _items(run: AnalysisRun, *selections: tuple[str, dict]) -> list[list]:
-    """Rows or columns of result arrays, in one query: each selection is (field, rows= or column=)."""
-    query = AnalysisRun.objects.filter(pk=run.pk)
-    for n, (name, selection) in enumerate(selections):
-        query = query.with_result_items(name, alias=str(n), **selection)
-    values = query.values_list(*(f"items_{n}" for n in range(len(selections)))).get()
-    return [cut_items(value, **selection) for value, (_name, selection) in zip(values, selections, strict=True)]
+def _plot_parts(x: int, y: int, *, prefix: str = "") -> dict[str, Part]:
+    """What the loadings plot of factors x and y draws: two columns of loadings and of flags,
+    and the sort labels if the plot is small enough to label."""
+    return {
+        f"{prefix}xs": Part("loadings", column=x - 1),
+        f"{prefix}ys": Part("loadings", column=y - 1),
+        f"{prefix}flagged_x": Part("flags", column=x - 1),
+        f"{prefix}flagged_y": Part("flags", column=y - 1),
+        f"{prefix}plot_labels": Part("sorts", rows=range(charts.LABELLED_POINTS + 1)),
+    }
 
 
-def _sort_rows(run: AnalysisRun, indices: list[int], statuses: list[str]) -> list:
-    if not indices:
-        return []
-    rows = {"rows": indices}
-    labels, loadings, flags, significant = _items(
-        run, ("sorts", rows), ("loadings", rows), ("flags", rows), ("significant", rows)
-    )
-    return sort_rows(indices, labels, loadings, flags, significant, statuses)
-
-
-def _loadings_plot(run: AnalysisRun, dashboard: Dashboard, x: int, y: int, *, turn: float | None = None):
-    """The loadings of every sort on factors x and y (turned by `turn` degrees for a preview)."""
-    xs, ys, flagged_x, flagged_y, labels = _items(
-        run,
-        ("loadings", {"column": x - 1}),
-        ("loadings", {"column": y - 1}),
-        ("flags", {"column": x - 1}),
-        ("flags", {"column": y - 1}),
-        ("sorts", {"rows": range(charts.LABELLED_POINTS + 1)}),  # labels only for a plot that small
-    )
+def _plot(parts: dict, dashboard: Dashboard, x: int, y: int, *, turn: float | None = None):
+    """The loadings plot of factors x and y (turned by `turn` degrees for a preview)."""
+    xs, ys = parts["xs"], parts["ys"]
     if turn is not None:
         turned = rotate_pair(np.column_stack([xs, ys]), 0, 1, turn)
         xs, ys = turned[:, 0].tolist(), turned[:, 1].tolist()
     return charts.loadings(
-        labels if len(xs) <= charts.LABELLED_POINTS else None,
+        parts["plot_labels"] if len(xs) <= charts.LABELLED_POINTS else None,
         xs,
         ys,
         x_factor=x,
         y_factor=y,
-        flagged_x=flagged_x,
-        flagged_y=flagged_y,
+        flagged_x=parts["flagged_x"],
+        flagged_y=parts["flagged_y"],
         threshold=dashboard.threshold,
     )
-
-
-def _rotation_preview(run: AnalysisRun, dashboard: Dashboard, rotation: RotationForm):
-    data = rotation.cleaned_data
-    return _loadings_plot(run, dashboard, data["first"], data["second"], turn=data["angle"])
 
 
 @login_required

@@ -9,22 +9,60 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from qsort.studies.deck import tidy
-from qsort.studies.models import GRID_MIN_VALUE, Collaborator, PostSortQuestion, Statement, Study
+from qsort.studies.models import (
+    GRID_MIN_VALUE,
+    Collaborator,
+    Condition,
+    GridColumn,
+    PostSortQuestion,
+    Statement,
+    Study,
+)
 from qsort.workspace.grids import MAX_HALF_RANGE, MIN_HALF_RANGE
 
-MAX_CAPACITY = 99
 
+class FirstQuestionMixin(forms.ModelForm):
+    """The question participants sort by, stored on the study's first condition.
 
-class StudyCreateForm(forms.ModelForm):
-    class Meta:
-        model = Study
-        fields = ["title", "condition_of_instruction"]
-        widgets = {"condition_of_instruction": forms.Textarea(attrs={"rows": 3})}
+    A study with several conditions edits its questions in the conditions editor instead, so
+    the field is left out there."""
 
+    condition_of_instruction = forms.CharField(
+        label=_("Condition of instruction"),
+        help_text=_("The question participants sort by, e.g. 'What helps a person sustain recovery?'"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
-class StudySettingsForm(forms.ModelForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        if self.instance.pk and self.instance.has_several_conditions:
+            del self.fields["condition_of_instruction"]
+        else:
+            self.initial.setdefault("condition_of_instruction", self.instance.condition_of_instruction)
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if "condition_of_instruction" in cleaned:
+            self.instance.condition_of_instruction = cleaned["condition_of_instruction"]
+        return cleaned
+
+
+class StudyCreateForm(FirstQuestionMixin):
+    class Meta:
+        model = Study
+        fields = ["title"]
+
+
+class StudySettingsForm(FirstQuestionMixin):
+    field_order = ["title", "condition_of_instruction"]
+    # How several conditions are taken: shown once a study has more than one.
+    CONDITION_FIELDS = ("condition_order", "later_sorts_start", "allow_partial")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if not (self.instance.pk and self.instance.has_several_conditions):
+            for name in self.CONDITION_FIELDS:
+                del self.fields[name]
         # Left empty, the open link's cap stays as it is.
         self.fields["open_link_cap"].required = False
 
@@ -35,7 +73,6 @@ class StudySettingsForm(forms.ModelForm):
         model = Study
         fields = [
             "title",
-            "condition_of_instruction",
             "label_disagree",
             "label_agree",
             "consent_text",
@@ -47,6 +84,9 @@ class StudySettingsForm(forms.ModelForm):
             "open_link_enabled",
             "open_link_cap",
             "comments_required",
+            "condition_order",
+            "later_sorts_start",
+            "allow_partial",
             "room_shows_comments",
         ]
         labels = {
@@ -60,18 +100,39 @@ class StudySettingsForm(forms.ModelForm):
             "room_shows_comments": _("Show comments on a session's discussion board (anonymously)"),
         }
         widgets = {
-            "condition_of_instruction": forms.Textarea(attrs={"rows": 2}),
             "consent_text": forms.Textarea(attrs={"rows": 5}),
             "welcome_text": forms.Textarea(attrs={"rows": 3}),
             "thank_you_text": forms.Textarea(attrs={"rows": 3}),
             "support_text": forms.Textarea(attrs={"rows": 3}),
         }
+        help_texts = {"thank_you_text": _("Shown under the heading “Thank you” once a sort is sent.")}
+
+
+class ConditionForm(forms.ModelForm):
+    """A condition of instruction; once sorts exist only its texts can change (the label names sorts)."""
+
+    class Meta:
+        model = Condition
+        fields = ["label", "question", "instructions"]
+        widgets = {"question": forms.Textarea(attrs={"rows": 2}), "instructions": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, locked: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if locked:
+            self.fields["label"].disabled = True
+
+    def validate_unique(self) -> None:
+        # The study is set by the view after validation; check the label against its siblings here.
+        study = self.instance.study if self.instance.study_id else None
+        label = self.cleaned_data.get("label")
+        if study and label and study.conditions.filter(label__iexact=label).exclude(pk=self.instance.pk).exists():
+            self.add_error("label", _("Another condition of this study has this label."))
 
 
 class QuestionForm(forms.ModelForm):
     class Meta:
         model = PostSortQuestion
-        fields = ["text", "required"]
+        fields = ["text", "required", "each_condition"]
         labels = {"text": _("Question"), "required": _("Participants must answer it")}
         widgets = {"text": forms.TextInput()}
 
@@ -104,7 +165,7 @@ class GridForm(forms.Form):
         super().__init__(*args, **kwargs)
         for value in range(GRID_MIN_VALUE, -GRID_MIN_VALUE + 1):
             self.fields[f"cap_{value}"] = forms.IntegerField(
-                label=f"{value:+d}" if value else "0", required=False, min_value=0, max_value=MAX_CAPACITY
+                label=f"{value:+d}" if value else "0", required=False, min_value=0, max_value=GridColumn.MAX_CAPACITY
             )
 
     def columns(self) -> list[int]:
@@ -180,3 +241,13 @@ class PaperSortForm(forms.Form):
         max_length=40,
         help_text=_("An existing participant's code, or a new code; leave empty for a new unnamed participant."),
     )
+
+    def __init__(self, *args, conditions: list[str], for_chosen: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if for_chosen:  # the participant was picked from the list
+            del self.fields["code"]
+        if len(conditions) > 1:
+            self.fields["condition"] = forms.ChoiceField(
+                label=_("Condition (the question this paper sort answered)"),
+                choices=[(label, label) for label in conditions],
+            )

@@ -16,8 +16,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from qsort.exchange.forms import ImportForm
 from qsort.security.parsing import whole_number
-from qsort.studies.access import Can, access_for, study_for
-from qsort.studies.models import DeckLocked, Statement, StatementsRefused, Study
+from qsort.studies.access import Access, Can, access_for, study_for
+from qsort.studies.models import DeckLocked, GridColumn, Statement, StatementsRefused, Study
 from qsort.workspace.forms import GridForm, StatementForm
 from qsort.workspace.grids import MAX_HALF_RANGE, MIN_HALF_RANGE, suggest_capacities
 from qsort.workspace.services import move, renumber_positions, reorder
@@ -203,70 +203,98 @@ def _posted_capacities(request: HttpRequest, half_range: int) -> dict[int, int]:
     """What the picture draws while someone types: unreadable boxes count as empty columns."""
     capacities = {}
     for value in range(-half_range, half_range + 1):
-        capacities[value] = whole_number(request.POST.get(f"cap_{value}", ""), low=0, high=99) or 0
+        capacity = whole_number(request.POST.get(f"cap_{value}", ""), low=0, high=GridColumn.MAX_CAPACITY)
+        capacities[value] = capacity or 0
     return capacities
+
+
+def _posted_range(request: HttpRequest) -> int | None:
+    return whole_number(request.POST.get("half_range", ""), low=MIN_HALF_RANGE, high=MAX_HALF_RANGE)
+
+
+def _grid_context(access: Access, n_statements: int) -> dict:
+    study = access.study
+    return {
+        "access": access,
+        "study": study,
+        "tab": "grid",
+        "locked": study.deck_locked,
+        "n_statements": n_statements,
+        "max_capacity": GridColumn.MAX_CAPACITY,
+    }
+
+
+def _editor(
+    request: HttpRequest, access: Access, form: GridForm, capacities: dict[int, int], half_range: int, n_statements: int
+) -> HttpResponse:
+    """The grid editor: the whole page, or only its `editor` partial for htmx."""
+    context = _grid_context(access, n_statements)
+    context.update(_picture(access.study, capacities, n_statements))
+    context.update(form=form, cap_fields=[form[f"cap_{value}"] for value in range(-half_range, half_range + 1)])
+    template = "workspace/grid.html#editor" if request.htmx else "workspace/grid.html"
+    return render(request, template, context)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def grid(request: HttpRequest, slug: str) -> HttpResponse:
-    """GET: the editor. htmx POSTs: `part=picture` redraws the picture as capacities are typed;
-    `part=editor` (a new range, or the suggest button) redraws the whole editor. A plain POST saves."""
+    """The grid editor; a POST saves the range, the distribution and the capacities."""
     access = access_for(request.user, slug, Can.EDIT)
     study = access.study
     n_statements = study.statements.count()
-    locked = study.deck_locked
-    context = {"access": access, "study": study, "tab": "grid", "locked": locked, "n_statements": n_statements}
-    part = request.POST.get("part", "")
-    posted_range = whole_number(request.POST.get("half_range", ""), low=MIN_HALF_RANGE, high=MAX_HALF_RANGE)
-
-    if request.method == "POST" and part == "picture" and posted_range:
-        context.update(_picture(study, _posted_capacities(request, posted_range), n_statements))
-        return render(request, "workspace/grid.html#picture", context)
-    if request.method == "POST" and (part == "editor" or request.POST.get("action") == "suggest"):
-        initial = _grid_initial(study, posted_range, suggest=True)
-        initial["distribution"] = request.POST.get("distribution", study.distribution)
-        form = GridForm(initial=initial)
-        if not request.htmx:
-            messages.info(
-                request, _("A suggested shape for %(n)d statements: save it to keep it.") % {"n": n_statements}
-            )
-        capacities = {int(k[4:]): v for k, v in initial.items() if k.startswith("cap_")}
-    elif request.method == "POST":
-        form = GridForm(request.POST)
-        if form.is_valid():
-            try:
-                with transaction.atomic():
-                    study.set_grid(form.capacities)
-                    study.distribution = form.cleaned_data["distribution"]
-                    study.save(update_fields=["distribution", "updated_at"])
-            except DeckLocked:
-                messages.error(request, _("The grid cannot change any more: participants have sorted on it."))
-                return redirect("workspace:grid", slug=study.slug)
-            total = sum(form.capacities.values())
-            if study.is_forced and total != n_statements:
-                messages.warning(
-                    request,
-                    _(
-                        "Grid saved. It holds %(total)d cards but the deck has %(n)d statements: "
-                        "the study cannot open until they match."
-                    )
-                    % {"total": total, "n": n_statements},
-                )
-            else:
-                messages.success(request, _("Grid saved."))
-            return redirect("workspace:grid", slug=study.slug)
-        capacities = _posted_capacities(request, posted_range or MIN_HALF_RANGE)
-    else:
+    if request.method == "GET":
         initial = _grid_initial(study)
-        form = GridForm(initial=initial)
         capacities = {int(k[4:]): v for k, v in initial.items() if k.startswith("cap_")}
+        return _editor(request, access, GridForm(initial=initial), capacities, initial["half_range"], n_statements)
+    form = GridForm(request.POST)
+    if not form.is_valid():
+        half_range = _posted_range(request) or MIN_HALF_RANGE
+        return _editor(request, access, form, _posted_capacities(request, half_range), half_range, n_statements)
+    try:
+        with transaction.atomic():
+            study.set_grid(form.capacities)
+            study.distribution = form.cleaned_data["distribution"]
+            study.save(update_fields=["distribution", "updated_at"])
+    except DeckLocked:
+        messages.error(request, _("The grid cannot change any more: participants have sorted on it."))
+        return redirect("workspace:grid", slug=study.slug)
+    total = sum(form.capacities.values())
+    if study.is_forced and total != n_statements:
+        messages.warning(
+            request,
+            _(
+                "Grid saved. It holds %(total)d cards but the deck has %(n)d statements: "
+                "the study cannot open until they match."
+            )
+            % {"total": total, "n": n_statements},
+        )
+    else:
+        messages.success(request, _("Grid saved."))
+    return redirect("workspace:grid", slug=study.slug)
 
-    half_range = posted_range or form.initial.get("half_range") or MIN_HALF_RANGE
-    context.update(_picture(study, capacities, n_statements))
-    context.update(
-        form=form,
-        cap_fields=[form[f"cap_{value}"] for value in range(-half_range, half_range + 1)],
-    )
-    template = "workspace/grid.html#editor" if request.htmx else "workspace/grid.html"
-    return render(request, template, context)
+
+@login_required
+@require_POST
+def grid_suggest(request: HttpRequest, slug: str) -> HttpResponse:
+    """A quasi-normal shape for the deck in the chosen range (the suggest button, or a new range)."""
+    access = access_for(request.user, slug, Can.EDIT)
+    study = access.study
+    n_statements = study.statements.count()
+    initial = _grid_initial(study, _posted_range(request), suggest=True)
+    initial["distribution"] = request.POST.get("distribution", study.distribution)
+    if not request.htmx:
+        messages.info(request, _("A suggested shape for %(n)d statements: save it to keep it.") % {"n": n_statements})
+    capacities = {int(k[4:]): v for k, v in initial.items() if k.startswith("cap_")}
+    return _editor(request, access, GridForm(initial=initial), capacities, initial["half_range"], n_statements)
+
+
+@login_required
+@require_POST
+def grid_picture(request: HttpRequest, slug: str) -> HttpResponse:
+    """The picture of the grid, redrawn as capacities are typed (htmx)."""
+    access = access_for(request.user, slug, Can.EDIT)
+    n_statements = access.study.statements.count()
+    half_range = _posted_range(request) or MIN_HALF_RANGE
+    context = _grid_context(access, n_statements)
+    context.update(_picture(access.study, _posted_capacities(request, half_range), n_statements))
+    return render(request, "workspace/grid.html#picture", context)

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('studies', '0006_study_support_text_and_numbers'),
+        ('studies', '0007_conditions'),
     ]
 
     operations = [

@@ -1,0 +1,134 @@
+"""The web side at scale: a run, its API detail and every run export at 1,000, 5,000 and 20,000
+sorts of 60 statements, server side (Django test client), with bytes and query counts.
+
+    DATABASE_URL=postgres://... .venv/bin/python benchmarks/scale.py            # 1000 5000 20000
+    DATABASE_URL=postgres://... .venv/bin/python benchmarks/scale.py 1000 5000  # chosen sizes
+
+Works in a throwaway database (bench_<name>), created and dropped here. Each size is a new
+study (four viewpoints plus noise, inserted in bulk), analysed by the task's own code in this
+process (PCA, 3 factors, varimax). Times are the median of 3 requests after one warm-up; the
+machine's load average is printed with them. Asserts nothing except that no answer is an error
+(targets from issue 15: exports and API detail fast, no export ever 500, queries flat).
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "qsort.settings")
+os.environ.setdefault("SECURE_HTTPS", "0")
+
+import django
+
+django.setup()
+
+import numpy as np  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
+
+from qsort.exchange.services import RUN_FILES  # noqa: E402
+from qsort.runs.models import AnalysisRun  # noqa: E402
+from qsort.runs.services import load_sorts, scree_eigenvalues  # noqa: E402
+from qsort.runs.tasks import run_analysis  # noqa: E402
+from qsort.studies.models import Participant, Sort, SortValue, Study  # noqa: E402
+
+SIZES = [1_000, 5_000, 20_000]
+STATEMENTS = 60
+GRID = {-5: 2, -4: 3, -3: 4, -2: 6, -1: 8, 0: 14, 1: 8, 2: 6, 3: 4, 4: 3, 5: 2}
+PARAMETERS = {"factors": 3, "extraction": "pca", "rotation": "varimax"}
+
+
+def study_with_sorts(owner, n: int) -> Study:
+    rng = np.random.default_rng(n)
+    study = Study.objects.create(
+        title=f"Scale {n}", slug=f"scale-{n}", owner=owner, condition_of_instruction="?", consent_text="I agree."
+    )
+    for i in range(STATEMENTS):
+        study.add_statement(f"Statement {i + 1} of the scale benchmark")
+    study.set_grid(GRID)
+    study.open()
+    values = np.repeat(list(GRID), list(GRID.values()))
+    views = rng.normal(size=(STATEMENTS, 4))
+    participants = Participant.objects.bulk_create(
+        Participant(study=study, code=f"S{i:05d}", stage="completed") for i in range(n)
+    )
+    sorts = Sort.objects.bulk_create(Sort(participant=p, study=study) for p in participants)
+    statement_ids = list(study.statements.order_by("number").values_list("id", flat=True))
+    rows = []
+    for i, sort in enumerate(sorts):
+        placed = np.empty(STATEMENTS, dtype=int)
+        placed[np.argsort(views[:, i % 4] + rng.normal(0, 1.2, STATEMENTS), kind="stable")] = values
+        rows.extend(
+            SortValue(sort=sort, statement_id=s, value=int(v)) for s, v in zip(statement_ids, placed, strict=True)
+        )
+    SortValue.objects.bulk_create(rows, batch_size=10_000)
+    return study
+
+
+def timed(client: Client, url: str) -> tuple[float, int, int, int]:
+    """Median seconds of 3 after a warm-up, bytes, status, queries of one request."""
+    client.get(url)
+    times = []
+    for _ in range(3):
+        started = time.perf_counter()
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times), len(response.content), response.status_code, len(queries.captured_queries)
+
+
+def row(
+    what: str, seconds: float, size: int | None = None, status: int | None = None, queries: int | None = None
+) -> None:
+    extra = "" if size is None else f"{size / 1024:>10,.0f} KB"
+    extra += "" if status is None else f"  HTTP {status}"
+    extra += "" if queries is None else f"  {queries:>2} queries"
+    print(f"  {what:<34} {seconds * 1000:>8.0f} ms{extra}", flush=True)
+
+
+def main() -> None:
+    sizes = [int(a) for a in sys.argv[1:]] or SIZES
+    settings.DATABASES["default"]["TEST"]["NAME"] = f"bench_{settings.DATABASES['default']['NAME']}"
+    setup_test_environment()
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    try:
+        owner = get_user_model().objects.create_user("bench")
+        client = Client()
+        client.force_login(owner)
+        print(f"{STATEMENTS} statements; PCA, 3 factors, varimax; load average {os.getloadavg()[0]:.2f}")
+        for n in sizes:
+            study = study_with_sorts(owner, n)
+            print(f"\n{n:,} sorts (load average {os.getloadavg()[0]:.2f})")
+            started = time.perf_counter()
+            load_sorts(study)
+            row("load_sorts", time.perf_counter() - started)
+            run = AnalysisRun.objects.create(study=study, parameters=PARAMETERS)
+            started = time.perf_counter()
+            run_analysis(run.pk)  # the task's body, in this process
+            row("PCA run (task, in process)", time.perf_counter() - started)
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT octet_length(result::text) FROM runs_analysisrun WHERE id = %s", [run.pk])
+                stored = cursor.fetchone()[0]
+            row("stored run result", 0, stored)
+            started = time.perf_counter()
+            scree_eigenvalues(study)
+            row("scree eigenvalues (cache cold)", time.perf_counter() - started)
+            row("GET /api/analyses/<id>/", *timed(client, f"/api/analyses/{run.pk}/"))
+            if n <= 1000:
+                row("  ?include=correlations", *timed(client, f"/api/analyses/{run.pk}/?include=correlations"))
+            for name in RUN_FILES:
+                row(name, *timed(client, f"/studies/{study.slug}/data/runs/{run.pk}/{name}"))
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+if __name__ == "__main__":
+    main()
