@@ -505,6 +505,8 @@ class Study(models.Model):
     def invite(self, count: int = 1, codes: Iterable[str] = ()) -> list[Participant]:
         """Create personal links: one participant per code, then unnamed ones up to `count`."""
         codes = [c.strip() for c in codes if c and c.strip()]
+        if max(count, len(codes)) > self.MAX_INVITES:
+            raise ValueError(gettext("At most %(n)d links at once.") % {"n": self.MAX_INVITES})
         taken = {c for c in codes if codes.count(c) > 1}
         taken |= set(self.participants.filter(code__in=codes).values_list("code", flat=True))
         if taken:
