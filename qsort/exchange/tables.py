@@ -75,7 +75,7 @@ def report_sorts_table(data: StudyData) -> Table:
 def comments_table(data: StudyData) -> Table:
     texts = data.texts
     index = {number: i for i, number in enumerate(data.numbers)}
-    rows = [
+    rows: list[tuple[Cell, ...]] = [
         (*_who(data, record), number, texts.get(number, ""), record.values[index[number]], comment)
         for record in data.sorts
         for number, comment in sorted(record.comments.items())

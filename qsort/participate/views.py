@@ -115,17 +115,17 @@ def _steps(stage: str) -> list[dict]:
 def _page(request: HttpRequest, participant: Participant, template: str, status: int = 200, **context) -> HttpResponse:
     study = participant.study
     conditions = participant.conditions_in_order()
-    current = next((i for i, c in enumerate(conditions) if not c.done), None)
+    current = next((i for i, (_c, done) in enumerate(conditions) if not done), None)
     context.update(
         participant=participant,
         study=study,
         steps=_steps(participant.stage),
         step_count=len(STEPS),
         # Several conditions: which question this is ("Question 1 of 2") and how many are done.
-        condition=conditions[current] if current is not None else None,
+        condition=conditions[current][0] if current is not None else None,
         condition_number=(current or 0) + 1,
         condition_count=len(conditions),
-        conditions_done=sum(c.done for c in conditions),
+        conditions_done=sum(done for _c, done in conditions),
     )
     return render(request, f"participate/{template}", context, status=status)
 

@@ -84,13 +84,15 @@ class InterviewGuide:
 Reference = tuple[str, dict[int, float], str]
 
 
-def _factor_reference(study: Study, label: str, numbers: list[int]) -> Reference | None:
-    """The factor this participant's sort defines in the latest finished run that holds it."""
+def _factor_reference(study: Study, names: set[str], numbers: list[int]) -> Reference | None:
+    """The factor this sort defines in the latest finished run that holds it (`names`: the sort's
+    name in a run over one condition, and over several)."""
     runs = AnalysisRun.objects.filter(study=study, status=AnalysisRun.Status.DONE).order_by("-finished_at", "-id")
     for run in runs.only("id", "result")[:20]:
         result = run.result or {}
         sorts = result.get("sorts") or []
-        if label not in sorts:
+        label = next((name for name in sorts if name in names), None)
+        if label is None:
             continue
         flags = result.get("flags") or []
         arrays = result.get("factor_arrays") or []
@@ -105,14 +107,14 @@ def _factor_reference(study: Study, label: str, numbers: list[int]) -> Reference
     return None
 
 
-def _group_reference(participant: Participant, numbers: list[int]) -> Reference | None:
+def _group_reference(participant: Participant, sort: Sort) -> Reference | None:
     """The mean placement of the participant's session, when it has enough finished sorts."""
     from qsort.rooms.services import session_matrix  # the room's loader, shared with the board
 
     seat = getattr(participant, "seat", None)
     if seat is None:
         return None
-    statements, data = session_matrix(seat.session)
+    statements, data = session_matrix(seat.session, sort.condition)
     if data.shape[1] < MIN_GROUP_SORTS:
         return None
     means = data.mean(axis=1)
@@ -149,7 +151,8 @@ def interview_guide(participant: Participant, sort: Sort) -> InterviewGuide:
         for n in sorted((n for n in extremes if values[n] < 0), key=lambda n: (values[n], n))
     ]
 
-    found = _factor_reference(study, participant.label, numbers) or _group_reference(participant, numbers)
+    names = {participant.label, sort_name(participant.label, sort.condition.label)}
+    found = _factor_reference(study, names, numbers) or _group_reference(participant, sort)
     differences: list[GuideCard] = []
     reference_name = ""
     if found:

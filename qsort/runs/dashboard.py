@@ -32,6 +32,7 @@ PAGE_FIELDS: dict[str, tuple[str, ...]] = {
     "loadings": (*_HEADER, "flag_threshold", "sort_status"),
     "plot": ("flag_threshold",),
     "stability": (*_HEADER, "statements", "statement_texts"),
+    "report": (*_HEADER, "sort_status"),
     "header": _HEADER,
     "conditions": (*_HEADER, "statements", "statement_texts", "conditions"),
 }

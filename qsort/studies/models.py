@@ -94,7 +94,8 @@ class Study(models.Model):
 
     # A Q-set has 20-80 statements; 500 leaves room for piloting without letting a paste run away.
     MAX_STATEMENTS = 500
-    # Personal links created at once, from the Participants page or the API.
+    # Personal links one request may create (Participants page, API, invite command); code that
+    # builds studies (imports, benchmarks) may create more through `invite`.
     MAX_INVITES = 500
 
     title = models.CharField(max_length=200)
@@ -505,8 +506,6 @@ class Study(models.Model):
     def invite(self, count: int = 1, codes: Iterable[str] = ()) -> list[Participant]:
         """Create personal links: one participant per code, then unnamed ones up to `count`."""
         codes = [c.strip() for c in codes if c and c.strip()]
-        if max(count, len(codes)) > self.MAX_INVITES:
-            raise ValueError(gettext("At most %(n)d links at once.") % {"n": self.MAX_INVITES})
         taken = {c for c in codes if codes.count(c) > 1}
         taken |= set(self.participants.filter(code__in=codes).values_list("code", flat=True))
         if taken:
@@ -763,15 +762,16 @@ class Participant(models.Model):
     def link(self) -> str:
         return settings.SITE_URL + self.get_absolute_url()
 
-    def conditions_in_order(self) -> list[Condition]:
-        """The study's conditions in this participant's order, each with `done` (sorted or not):
-        one query."""
-        done = Sort.objects.filter(participant=self, condition=models.OuterRef("pk"))
-        return self.study.conditions_in_order(self, self.study.conditions.annotate(done=models.Exists(done)))
+    def conditions_in_order(self) -> list[tuple[Condition, bool]]:
+        """The study's conditions in this participant's order, each with whether they have sorted
+        it: one query."""
+        sorted_ = Sort.objects.filter(participant=self, condition=models.OuterRef("pk"))
+        annotated = self.study.conditions.annotate(done=models.Exists(sorted_))
+        return [(c, bool(getattr(c, "done", False))) for c in self.study.conditions_in_order(self, annotated)]
 
     def conditions_left(self) -> list[Condition]:
         """The conditions this participant has not sorted yet, in their order (one query)."""
-        return [c for c in self.conditions_in_order() if not c.done]
+        return [c for c, done in self.conditions_in_order() if not done]
 
     def current_condition(self) -> Condition | None:
         """The condition the participant is sorting now (or next); None once none is left."""
