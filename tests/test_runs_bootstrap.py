@@ -215,6 +215,7 @@ def test_methods_paragraph_says_every_recorded_decision(run):
     text = methods_paragraph(run.result, None, job.result)
     assert "9 Q-sorts of 6 statements" in text
     assert "principal component analysis" in text and "varimax" in text
+    assert "significant at p < .05 (|a| > 1.96/sqrt(6) = 0.800)" in text
     assert "factors 1 and 2 by 12.5 degrees" in text
     assert "Factor 2 was reflected" in text
     assert "flagged S01 on factor 2 by hand" in text

@@ -208,7 +208,7 @@ def factor_evidence(
     (its unrotated and rotated loadings and flags: a run's, or a trial one for the study).
 
     The suggested number is parallel analysis's (the criterion with the best record on
-    simulated data), kept inside the range of all criteria and at least 1.
+    simulated data), at least 1; the range runs from the smallest to the largest count.
     """
     x = np.asarray(data, dtype=np.float64)
     n, p = x.shape
@@ -255,8 +255,10 @@ def factor_evidence(
             f"{two} of {k} rotated factors have at least two sorts loading above 1.96/√{n} = {threshold:.3f}.",
         ),
     )
+    # Humphrey's rule and the loadings rule cannot count beyond the k factors looked at; the
+    # eigenvalue rules can, and the range says so (Kaiser-Guttman's excess is itself evidence).
     counts = [max(1, c.count) for c in criteria]
-    low, high = min(min(counts), k), min(max(counts), k)
+    low, high = min(counts), max(counts)
     suggested = int(np.clip(max(1, pa.retained), low, high))
     return FactorEvidence(
         n_statements=n,

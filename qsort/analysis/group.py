@@ -110,3 +110,14 @@ def largest_differences(
     gap = np.abs(mine - theirs)
     order = np.lexsort((np.arange(mine.size), -gap))
     return tuple(int(i) for i in order if gap[i] > 0)[:shown]
+
+
+def defining_counts(flags: npt.ArrayLike, groups: list[str], order: list[str]) -> npt.NDArray[np.int64]:
+    """factors x groups: how many of each factor's defining sorts (`flags`, sorts x factors, the
+    run's own) come from each group in `order` (a session, a condition); a sort whose group is
+    not in `order` is not counted."""
+    flagged = np.asarray(flags, dtype=bool)
+    if flagged.ndim != 2 or flagged.shape[0] != len(groups):
+        raise ValueError("flags must be sorts x factors, with one group per sort")
+    membership = np.array([[group == name for name in order] for group in groups], dtype=np.int64)
+    return (flagged.T.astype(np.int64) @ membership.reshape(len(groups), len(order))).astype(np.int64)

@@ -226,3 +226,65 @@ def _bins(xs, ys, flagged_x, flagged_y, px, py, inner: float) -> list[str]:
             f'class="bin {cls} shade-{min(shade, 5)}"><title>{tip}</title></rect>'
         )
     return out
+
+
+def forest(
+    labels: Sequence[str],
+    means: Sequence[float | None],
+    lows: Sequence[float | None],
+    highs: Sequence[float | None],
+    originals: Sequence[float | None],
+    unstable: Sequence[bool],
+    *,
+    title: str,
+) -> SafeString:
+    """A dot per statement at its bootstrapped mean z-score, a line for its 95 % interval and a
+    tick at the run's own z-score; statements whose array position is unstable in red, marked
+    "≠" at the right. Rows in the order given (the caller sorts them)."""
+    row, top, bottom, left, right = 16, 28, 40, 52, 40
+    width = 640
+    height = top + bottom + row * len(labels)
+    values = [v for v in (*lows, *highs, *originals) if v is not None]
+    span = max(3.0, math.ceil(max((abs(v) for v in values), default=3.0)))
+    inner = width - left - right
+
+    def px(v: float) -> float:
+        return left + inner * (v + span) / (2 * span)
+
+    body = [f'<rect x="{left}" y="{top}" width="{inner}" height="{row * len(labels)}" class="plot-area"/>']
+    for tick in range(-int(span), int(span) + 1):
+        body.append(
+            f'<line x1="{px(tick):.1f}" x2="{px(tick):.1f}" y1="{top}" y2="{height - bottom}" '
+            f'class="{"grid axis" if tick == 0 else "grid"}"/>'
+            f'<text x="{px(tick):.1f}" y="{height - bottom + 16}" class="tick" text-anchor="middle">{tick:+d}</text>'
+        )
+    for i, (label, mean, low, high, own, odd) in enumerate(
+        zip(labels, means, lows, highs, originals, unstable, strict=True)
+    ):
+        y = top + row * i + row / 2
+        kind = "unstable" if odd else "stable"
+        tip = _("Statement %(s)s: bootstrapped z %(m)s (95 %% interval %(a)s to %(b)s), this run %(z)s") % {
+            "s": label,
+            "m": "—" if mean is None else f"{mean:.2f}",
+            "a": "—" if low is None else f"{low:.2f}",
+            "b": "—" if high is None else f"{high:.2f}",
+            "z": "—" if own is None else f"{own:.2f}",
+        }
+        parts = [f"<title>{escape(tip)}</title>"]
+        parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" class="tick" text-anchor="end">{escape(label)}</text>')
+        if low is not None and high is not None:
+            parts.append(f'<line x1="{px(low):.1f}" x2="{px(high):.1f}" y1="{y:.1f}" y2="{y:.1f}" class="interval"/>')
+        if own is not None:
+            parts.append(f'<line x1="{px(own):.1f}" x2="{px(own):.1f}" y1="{y - 5:.1f}" y2="{y + 5:.1f}" class="own"/>')
+        if mean is not None:
+            parts.append(f'<circle cx="{px(mean):.1f}" cy="{y:.1f}" r="3.5" class="mean"/>')
+        if odd:
+            parts.append(f'<text x="{width - right + 8}" y="{y + 4:.1f}" class="unstable-mark">≠</text>')
+        body.append(f'<g class="forest-row {kind}">{"".join(parts)}</g>')
+    body.append(
+        f'<text x="{left + inner / 2:.1f}" y="{height - 6}" class="axis-label" text-anchor="middle">'
+        f"{escape(_('Bootstrapped z-score'))}</text>"
+        f'<text x="{left + inner / 2:.1f}" y="{top - 10}" class="tick" text-anchor="middle">'
+        f"{escape(_('dot: mean of the resamples · line: 95 % interval · tick: this run'))}</text>"
+    )
+    return _svg(width, height, title, body)

@@ -9,6 +9,7 @@ them. Each page loads just the result fields it shows (``PAGE_FIELDS``), so a pa
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -30,6 +31,7 @@ PAGE_FIELDS: dict[str, tuple[str, ...]] = {
     "consensus": (*_HEADER, *_STATEMENTS, "consensus", "consensus_01"),
     "loadings": (*_HEADER, "flag_threshold", "sort_status"),
     "plot": ("flag_threshold",),
+    "stability": (*_HEADER, "statements", "statement_texts"),
     "header": _HEADER,
 }
 
@@ -116,6 +118,7 @@ class LoadingCell:
     text: str
     key: str  # "sort index:factor", the value of the flag checkbox
     labelled_by: str  # ids of the row and column headers, which name the checkbox
+    flag_freq: float | None = None  # share of bootstrap resamples that flagged it (latest bootstrap)
 
 
 @dataclass(frozen=True)
@@ -134,13 +137,17 @@ def sort_rows(
     flags: list[list[bool]],
     significant: list[list[bool]],
     statuses: list[str],
+    flag_freq: dict[str, list[float | None]] | None = None,
 ) -> list[SortRow]:
-    """The loadings table's rows for the sorts at `indices` (the other lists are their rows)."""
+    """The loadings table's rows for the sorts at `indices` (the other lists are their rows),
+    with each sort's bootstrap flag frequencies when `flag_freq` (sort id -> per factor) has them."""
+    flag_freq = flag_freq or {}
     separator = get_format("DECIMAL_SEPARATOR")
     rows = []
     for index, label, row, row_flags, row_significant, status in zip(
         indices, labels, loadings, flags, significant, statuses, strict=True
     ):
+        frequencies = flag_freq.get(label, [])
         cells = [
             LoadingCell(
                 factor=f + 1,
@@ -150,6 +157,7 @@ def sort_rows(
                 text=f"{a:.2f}".replace(".", separator),
                 key=f"{index}:{f + 1}",
                 labelled_by=f"sort-{index} loading-head-{f + 1}",
+                flag_freq=frequencies[f] if f < len(frequencies) else None,
             )
             for f, a in enumerate(row)
         ]
@@ -287,3 +295,67 @@ class Dashboard:
     def status_counts(self) -> dict[str, int]:
         counts = Counter(self.result["sort_status"])
         return {status: counts.get(status, 0) for status in SORT_STATUSES}
+
+
+@dataclass(frozen=True)
+class StableStatement:
+    """One statement of one factor under the bootstrap (all numbers the bootstrap engine's)."""
+
+    statement: Statement
+    z: float | None  # the run's own z-score
+    mean: float | None  # bootstrapped mean z-score and its 95 % interval
+    low: float | None
+    high: float | None
+    array: int | None  # the run's own array position
+    bootstrapped_array: int
+    unstable: bool  # the engine's judgement: the bootstrapped array position differs
+
+
+@dataclass(frozen=True)
+class StabilityFactor:
+    number: int
+    fsi: float  # qmethod's factor stability index (0 is most stable)
+    nfsi: float
+    statements: list[StableStatement]  # by bootstrapped mean z-score, highest first
+
+    @property
+    def unstable_count(self) -> int:
+        return sum(s.unstable for s in self.statements)
+
+
+def stability(bootstrap: dict[str, Any], statements: list[Statement]) -> list[StabilityFactor]:
+    """The bootstrap JSON (qsort/analysis/README.md, "Bootstrap JSON") arranged per factor."""
+    by_id = {s.id: s for s in statements}
+    original = bootstrap["original"]
+    factors = []
+    for f, stats in enumerate(bootstrap["zscore_stats"]):
+        unstable = set(bootstrap["unstable_statements"][f])
+        rows = [
+            StableStatement(
+                statement=by_id[sid],
+                z=original["zsc"][s][f],
+                mean=stats["mean"][s],
+                low=stats["q025"][s],
+                high=stats["q975"][s],
+                array=original["zsc_n"][s][f],
+                bootstrapped_array=bootstrap["bootstrapped_factor_scores"][f][s],
+                unstable=sid in unstable,
+            )
+            for s, sid in enumerate(stats["statement"])
+        ]
+        rows.sort(key=lambda r: -(r.mean if r.mean is not None else -math.inf))
+        fsi = bootstrap["fsi"]
+        factors.append(StabilityFactor(f + 1, fsi["FSindex"][f], fsi["NFSindex"][f], rows))
+    return factors
+
+
+def flag_frequencies(loading_stats: list[dict[str, Any]] | None) -> dict[str, list[float | None]]:
+    """Sort id -> per factor, the share of the resamples holding the sort that flagged it (the
+    bootstrap JSON's `loading_stats`)."""
+    if not loading_stats:
+        return {}
+    out: dict[str, list[float | None]] = {}
+    for stats in loading_stats:
+        for sort, frequency in zip(stats["sort"], stats["flag_freq"], strict=True):
+            out.setdefault(sort, []).append(frequency)
+    return out

@@ -79,10 +79,11 @@ def methods_paragraph(
             f"{'was' if len(reflections) == 1 else 'were'} reflected (loadings multiplied by -1)."
         )
     level = p.get("flag_level", 0.05)
+    p_text = f"{level:.2f}".lstrip("0")  # ".05", as papers write it
     z = 1.96 if level == 0.05 else 2.576
     threshold = result.get("flag_threshold", z / n**0.5)
     parts.append(
-        f"A Q-sort was flagged as defining a factor when its loading was significant at p < {level:g} "
+        f"A Q-sort was flagged as defining a factor when its loading was significant at p < {p_text} "
         f"(|a| > {z}/sqrt({n}) = {threshold:.3f}) and its square exceeded the sum of its squared loadings "
         "on the other factors."
     )

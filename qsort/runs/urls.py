@@ -11,6 +11,12 @@ urlpatterns = [
     path("studies/<slug:slug>/results/<int:run_id>/loadings/", views.loadings, name="loadings"),
     path("studies/<slug:slug>/results/<int:run_id>/consensus/", views.consensus, name="consensus"),
     path("studies/<slug:slug>/results/<int:run_id>/stability/", views.stability, name="stability"),
+    path("studies/<slug:slug>/results/<int:run_id>/stability/start/", views.start_bootstrap_view, name="bootstrap"),
+    path(
+        "studies/<slug:slug>/results/<int:run_id>/stability/<int:bootstrap_id>/cancel/",
+        views.cancel_bootstrap_view,
+        name="bootstrap_cancel",
+    ),
     path("studies/<slug:slug>/results/<int:run_id>/report/", views.report, name="report"),
     path("studies/<slug:slug>/results/<int:run_id>/retry/", views.retry_run, name="retry"),
     path("studies/<slug:slug>/results/<int:run_id>/flags/", views.rerun_with_flags, name="flags"),

@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Count, F, Window
+from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import RowNumber
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,9 +22,10 @@ from django.views.decorators.http import require_POST
 
 from qsort.analysis.rotation import rotate_pair
 from qsort.runs import charts
-from qsort.runs.dashboard import PAGE_FIELDS, SORT_STATUSES, Comment, Dashboard, sort_rows
+from qsort.runs.dashboard import PAGE_FIELDS, SORT_STATUSES, Comment, Dashboard, flag_frequencies, sort_rows
+from qsort.runs.dashboard import stability as stability_of
 from qsort.runs.glossary import GLOSSARY
-from qsort.runs.models import AnalysisRun, Part, result_parts
+from qsort.runs.models import AnalysisRun, Bootstrap, Part, result_parts
 from qsort.runs.services import (
     RunRefused,
     derive_run,
@@ -32,7 +34,16 @@ from qsort.runs.services import (
     scree_eigenvalues,
     start_run,
 )
-from qsort.runs.stability import evidence_for_results_page
+from qsort.runs.stability import (
+    DEFAULT_STEPS,
+    EVIDENCE_INLINE_MAX_SORTS,
+    MAX_STEPS,
+    cancel_bootstrap,
+    evidence_for_results_page,
+    evidence_for_run,
+    latest_bootstrap,
+    start_bootstrap,
+)
 from qsort.studies.access import Access, Can, access_for, study_for
 from qsort.studies.models import Participant, Sort, SortComment, Statement, Study, participant_label
 
@@ -80,7 +91,10 @@ def results(request: HttpRequest, slug: str) -> HttpResponse:
     access = access_for(request.user, slug, Can.ANALYSE if request.method == "POST" else Can.VIEW)
     study = access.study
     evidence = evidence_for_results_page(study)
-    form = RunForm(request.POST or None, initial={"factors": evidence["suggested"]} if evidence else None)
+    form = RunForm(
+        request.POST or None,
+        initial={"factors": min(evidence["suggested"], AnalysisRun.MAX_FACTORS)} if evidence else None,
+    )
     if form.is_valid():
         try:
             run = start_run(study, request.user, form.cleaned_data)
@@ -225,7 +239,15 @@ def run(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
     }
     if run.status == AnalysisRun.Status.DONE:
         dashboard = Dashboard(result_parts(run.pk, {name: Part(name) for name in PAGE_FIELDS["overview"]}))
-        context |= {"dashboard": dashboard, "scree": charts.scree(dashboard.result["eigenvalues"], chosen=dashboard.k)}
+        small = len(dashboard.result["sort_status"]) <= EVIDENCE_INLINE_MAX_SORTS
+        context |= {
+            "dashboard": dashboard,
+            "scree": charts.scree(dashboard.result["eigenvalues"], chosen=dashboard.k),
+            # The engine's evidence panel for this run (cached); computed here only for a small
+            # run, as the results page does (above, the API's factor-evidence endpoint has it).
+            "evidence": _run_evidence(run) if small and not request.htmx else None,
+            "evidence_limit": EVIDENCE_INLINE_MAX_SORTS,
+        }
     if request.htmx:
         return render(request, "runs/run.html#run-body", context)
     return render(request, "runs/run.html", context)
@@ -290,10 +312,28 @@ def loadings(request: HttpRequest, context: dict) -> HttpResponse:
         if turn:
             wanted_parts |= _plot_parts(turn["first"], turn["second"], prefix="turn_")
     parts = result_parts(run.pk, wanted_parts)
-    rows = sort_rows(
-        shown, parts["labels"], parts["loadings"], parts["flags"], parts["significant"], [statuses[i] for i in shown]
+    frequencies = flag_frequencies(
+        run.bootstraps.filter(status=Bootstrap.Status.DONE)
+        .annotate(stats=KeyTransform("loading_stats", "result"))
+        .values_list("stats", flat=True)
+        .first()
     )
-    context |= {"status": wanted, "page": page, "sorts": rows, "shown": ",".join(str(i) for i in shown)}
+    rows = sort_rows(
+        shown,
+        parts["labels"],
+        parts["loadings"],
+        parts["flags"],
+        parts["significant"],
+        [statuses[i] for i in shown],
+        frequencies,
+    )
+    context |= {
+        "status": wanted,
+        "page": page,
+        "sorts": rows,
+        "shown": ",".join(str(i) for i in shown),
+        "has_frequencies": bool(frequencies),
+    }
     if target == "loadings":
         return render(request, "runs/loadings.html#loadings-table", context)
     context["loadings_plot"] = _plot(parts, dashboard, x, y)
@@ -303,11 +343,82 @@ def loadings(request: HttpRequest, context: dict) -> HttpResponse:
     return render(request, "runs/loadings.html", context)
 
 
-@run_page("header")
+@run_page("stability")
 def stability(request: HttpRequest, context: dict) -> HttpResponse:
-    """Each factor's stability under bootstrap resampling (the bootstrap engine's summaries)."""
-    context["section"] = "stability"
+    """Each factor's stability under bootstrap resampling, laid out from the bootstrap engine's
+    summaries; while a bootstrap runs, its progress (an htmx partial polled every second) and
+    a cancel button."""
+    run, dashboard = context["run"], context["dashboard"]
+    jobs = list(run.bootstraps.defer("result", "resamples")[:1])
+    job = jobs[0] if jobs else None
+    done = latest_bootstrap_result(run)
+    context |= {
+        "section": "stability",
+        "job": job,
+        "bootstrap": done[0] if done else None,
+        "default_steps": DEFAULT_STEPS,
+        "max_steps": MAX_STEPS,
+    }
+    if request.htmx and request.htmx.target == "bootstrap-status":
+        return render(request, "runs/stability.html#bootstrap-status", context)
+    if done:
+        factors = stability_of(done[1], dashboard.statements)
+        context["stability"] = [
+            (
+                factor,
+                charts.forest(
+                    [row.statement.id for row in factor.statements],
+                    [row.mean for row in factor.statements],
+                    [row.low for row in factor.statements],
+                    [row.high for row in factor.statements],
+                    [row.z for row in factor.statements],
+                    [row.unstable for row in factor.statements],
+                    title=_("Bootstrapped z-scores of factor %(n)d with their 95 %% intervals") % {"n": factor.number},
+                ),
+            )
+            for factor in factors
+        ]
     return render(request, "runs/stability.html", context)
+
+
+def _run_evidence(run: AnalysisRun) -> dict | None:
+    try:
+        return evidence_for_run(run)  # cached: the result and the sorts load only on a miss
+    except RunRefused:  # e.g. a sort withdrawn since the run: the panel would not be of this run
+        return None
+
+
+def latest_bootstrap_result(run: AnalysisRun) -> tuple[Bootstrap, dict] | None:
+    """The run's newest finished bootstrap and its summaries (the bootstrap JSON)."""
+    job = latest_bootstrap(run)
+    return (job, job.result) if job else None
+
+
+@login_required
+@require_POST
+def start_bootstrap_view(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
+    """Start a bootstrap of a finished run (steps and an optional seed, as the API takes)."""
+    run = _done_run(request, slug, run_id)
+    try:
+        steps = int(request.POST.get("steps") or DEFAULT_STEPS)
+        seed = int(request.POST["seed"]) if request.POST.get("seed", "").strip() else None
+    except ValueError:
+        messages.error(request, _("Steps and seed must be whole numbers."))
+        return redirect("runs:stability", slug=run.study.slug, run_id=run.pk)
+    try:
+        start_bootstrap(run, request.user, steps=steps, seed=seed)
+    except RunRefused as refusal:
+        messages.error(request, str(refusal))
+    return redirect("runs:stability", slug=run.study.slug, run_id=run.pk)
+
+
+@login_required
+@require_POST
+def cancel_bootstrap_view(request: HttpRequest, slug: str, run_id: int, bootstrap_id: int) -> HttpResponse:
+    run = _done_run(request, slug, run_id)
+    job = get_object_or_404(run.bootstraps.defer("result", "resamples"), pk=bootstrap_id)
+    cancel_bootstrap(job)
+    return redirect("runs:stability", slug=run.study.slug, run_id=run.pk)
 
 
 @run_page("header")

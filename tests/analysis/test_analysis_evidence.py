@@ -94,7 +94,9 @@ def test_panel_for_lipset_run() -> None:
     assert out["criteria"][0]["factors"] == int((result.eigenvalues > 1).sum())
     assert [f["defining_sorts"] for f in out["per_factor"]] == result.flags.sum(axis=0).tolist()
     low, high = out["suggested_range"]
-    assert 1 <= low <= out["suggested"] <= high <= 3
+    counts = [max(1, c["factors"]) for c in out["criteria"]]
+    assert (low, high) == (min(counts), max(counts))
+    assert low <= out["suggested"] == max(1, out["parallel_analysis"]["retained"]) <= high
     np.testing.assert_allclose(
         [f["cumulative_variance"] for f in out["per_factor"]],
         100 * np.cumsum(result.eigenvalues[:3]) / 9,

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from qsort.analysis.group import (
     MIN_GROUP_SORTS,
     GroupTooSmall,
+    defining_counts,
     group_summary,
     largest_differences,
     strong_thresholds,
@@ -107,3 +108,14 @@ def test_the_order_of_the_people_does_not_matter(columns, rng):
     a, b = group_summary(values, GRID), group_summary(shuffled, GRID)
     assert (a.agree_most, a.reject_most, a.split) == (b.agree_most, b.reject_most, b.split)
     assert (a.counts == b.counts).all()
+
+
+def test_defining_counts_tally_each_factors_defining_sorts_by_group():
+    flags = [[True, False], [False, True], [True, False], [False, False], [True, False]]
+    groups = ["Group A", "Group A", "Group B", "Group B", "none"]
+    counts = defining_counts(flags, groups, ["Group A", "Group B"])
+    # Factor 1: sorts 1 (A), 3 (B) and 5 (in no listed group); factor 2: sort 2 (A).
+    assert counts.tolist() == [[1, 1], [1, 0]]
+    assert defining_counts(flags, groups, []).shape == (2, 0)
+    with pytest.raises(ValueError, match="one group per sort"):
+        defining_counts(flags, groups[:-1], ["Group A"])

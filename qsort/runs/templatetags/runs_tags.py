@@ -13,6 +13,12 @@ def signed(value: int | None) -> str:
     return "" if value is None else signed_value(value)
 
 
+@register.filter
+def percent(share: float | None) -> str:
+    """A share from 0 to 1 as a whole percentage: 0.925 -> "93 %"."""
+    return "—" if share is None else f"{round(100 * share)} %"
+
+
 @register.simple_tag
 def term(key: str, text: str = "") -> str:
     """A word from the glossary with its explanation on hover and keyboard focus."""
