@@ -59,7 +59,11 @@ def synthetic_sorts(n_sorts: int, seed: int) -> np.ndarray:
 
 def make_run(owner: User, n_sorts: int) -> AnalysisRun:
     study = Study.objects.create(
-        title=f"{n_sorts} sorts", slug=f"s{n_sorts}", owner=owner, condition_of_instruction="What helps?"
+        title=f"{n_sorts} sorts",
+        slug=f"s{n_sorts}",
+        owner=owner,
+        condition_of_instruction="What helps?",
+        consent_text="You agree to take part.",
     )
     for i in range(STATEMENTS):
         study.add_statement(f"Statement {i + 1} of the dashboard benchmark, about as long as a real card")
@@ -68,9 +72,10 @@ def make_run(owner: User, n_sorts: int) -> AnalysisRun:
     participants = Participant.objects.bulk_create(
         (Participant(study=study, code=f"P{i:05d}", stage="completed") for i in range(n_sorts)), batch_size=5000
     )
-    now = timezone.now()
+    now, condition = timezone.now(), study.conditions.first()
     sorts = Sort.objects.bulk_create(
-        (Sort(participant=p, study=study, submitted_at=now) for p in participants), batch_size=5000
+        (Sort(participant=p, study=study, condition=condition, submitted_at=now) for p in participants),
+        batch_size=5000,
     )
     statements = list(study.statements.order_by("number"))
     SortComment.objects.bulk_create(
@@ -83,7 +88,9 @@ def make_run(owner: User, n_sorts: int) -> AnalysisRun:
     )
     data = synthetic_sorts(n_sorts, n_sorts)
     labels = [p.label for p in participants]
-    result = analyse(data, [str(s.number) for s in statements], labels, factors=FACTORS).to_json()
+    # As the analysis task stores it: no correlation matrix (computed where it is shown).
+    statement_ids = [str(s.number) for s in statements]
+    result = analyse(data, statement_ids, labels, factors=FACTORS, include_correlations=False).to_json()
     result["statement_texts"] = [s.text for s in statements]
     parameters = {"factors": FACTORS, "extraction": "pca", "rotation": "varimax"}
     return AnalysisRun.objects.create(

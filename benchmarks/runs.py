@@ -72,10 +72,13 @@ def render_times(client: Client, url: str, repeat: int = 15) -> list[float]:
     return times
 
 
-def large_study(owner) -> Study:
-    """2,000 forced sorts of 60 statements from four viewpoints plus noise, inserted in bulk."""
-    rng = np.random.default_rng(2000)
-    study = Study.objects.create(title="Large", slug="large", owner=owner, condition_of_instruction="?")
+def large_study(owner, n: int = LARGE_SORTS, slug: str = "large") -> Study:
+    """`n` forced sorts of 60 statements from four viewpoints plus noise, inserted in bulk
+    (benchmarks/scale.py makes its studies here too)."""
+    rng = np.random.default_rng(2000 if n == LARGE_SORTS else n)
+    study = Study.objects.create(
+        title=f"Large {n}", slug=slug, owner=owner, condition_of_instruction="?", consent_text="I agree."
+    )
     for i in range(LARGE_STATEMENTS):
         study.add_statement(f"Statement {i + 1} of the large benchmark study")
     grid = {-5: 2, -4: 3, -3: 4, -2: 6, -1: 8, 0: 14, 1: 8, 2: 6, 3: 4, 4: 3, 5: 2}
@@ -84,9 +87,10 @@ def large_study(owner) -> Study:
     values = np.repeat(list(grid), list(grid.values()))
     views = rng.normal(size=(LARGE_STATEMENTS, 4))
     participants = Participant.objects.bulk_create(
-        Participant(study=study, code=f"L{i:04d}", stage="completed") for i in range(LARGE_SORTS)
+        Participant(study=study, code=f"L{i:05d}", stage="completed") for i in range(n)
     )
-    sorts = Sort.objects.bulk_create(Sort(participant=p, study=study) for p in participants)
+    condition = study.conditions.get()
+    sorts = Sort.objects.bulk_create(Sort(participant=p, study=study, condition=condition) for p in participants)
     statement_ids = list(study.statements.order_by("number").values_list("id", flat=True))
     rows = []
     for i, sort in enumerate(sorts):

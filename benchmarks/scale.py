@@ -27,48 +27,20 @@ import django
 
 django.setup()
 
-import numpy as np  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
+from runs import LARGE_STATEMENTS, large_study  # noqa: E402  (benchmarks/runs.py: the same bulk-made study)
 
 from qsort.exchange.services import RUN_FILES  # noqa: E402
 from qsort.runs.models import AnalysisRun  # noqa: E402
 from qsort.runs.services import load_sorts, scree_eigenvalues  # noqa: E402
 from qsort.runs.tasks import run_analysis  # noqa: E402
-from qsort.studies.models import Participant, Sort, SortValue, Study  # noqa: E402
 
 SIZES = [1_000, 5_000, 20_000]
-STATEMENTS = 60
-GRID = {-5: 2, -4: 3, -3: 4, -2: 6, -1: 8, 0: 14, 1: 8, 2: 6, 3: 4, 4: 3, 5: 2}
 PARAMETERS = {"factors": 3, "extraction": "pca", "rotation": "varimax"}
-
-
-def study_with_sorts(owner, n: int) -> Study:
-    rng = np.random.default_rng(n)
-    study = Study.objects.create(title=f"Scale {n}", slug=f"scale-{n}", owner=owner, condition_of_instruction="?")
-    for i in range(STATEMENTS):
-        study.add_statement(f"Statement {i + 1} of the scale benchmark")
-    study.set_grid(GRID)
-    study.open()
-    values = np.repeat(list(GRID), list(GRID.values()))
-    views = rng.normal(size=(STATEMENTS, 4))
-    participants = Participant.objects.bulk_create(
-        Participant(study=study, code=f"S{i:05d}", stage="completed") for i in range(n)
-    )
-    sorts = Sort.objects.bulk_create(Sort(participant=p, study=study) for p in participants)
-    statement_ids = list(study.statements.order_by("number").values_list("id", flat=True))
-    rows = []
-    for i, sort in enumerate(sorts):
-        placed = np.empty(STATEMENTS, dtype=int)
-        placed[np.argsort(views[:, i % 4] + rng.normal(0, 1.2, STATEMENTS), kind="stable")] = values
-        rows.extend(
-            SortValue(sort=sort, statement_id=s, value=int(v)) for s, v in zip(statement_ids, placed, strict=True)
-        )
-    SortValue.objects.bulk_create(rows, batch_size=10_000)
-    return study
 
 
 def timed(client: Client, url: str) -> tuple[float, int, int, int]:
@@ -101,9 +73,9 @@ def main() -> None:
         owner = get_user_model().objects.create_user("bench")
         client = Client()
         client.force_login(owner)
-        print(f"{STATEMENTS} statements; PCA, 3 factors, varimax; load average {os.getloadavg()[0]:.2f}")
+        print(f"{LARGE_STATEMENTS} statements; PCA, 3 factors, varimax; load average {os.getloadavg()[0]:.2f}")
         for n in sizes:
-            study = study_with_sorts(owner, n)
+            study = large_study(owner, n, slug=f"scale-{n}")
             print(f"\n{n:,} sorts (load average {os.getloadavg()[0]:.2f})")
             started = time.perf_counter()
             load_sorts(study)

@@ -102,7 +102,19 @@ def sorted_study(study):
 
 @pytest.fixture
 def demo_study(db):
-    """The seeded demo study (38 statements, 40 completed sorts)."""
+    """The seeded demo study in its one-question form (38 statements, 40 completed sorts): what
+    the single-condition tests were written against (`seed_demo --one-condition`)."""
+    from django.core.management import call_command
+
+    from qsort.studies.models import Study
+
+    call_command("seed_demo", "--one-condition", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    return Study.objects.get(slug="relapse-and-recovery")
+
+
+@pytest.fixture
+def demo_two_conditions(db):
+    """The seeded demo study as `seed_demo` makes it: Relapse and Recovery, 40 people sorting both."""
     from django.core.management import call_command
 
     from qsort.studies.models import Study

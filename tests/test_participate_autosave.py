@@ -150,6 +150,7 @@ def test_a_draft_survives_a_new_connection_and_resumes_the_grid(client, particip
 
 
 def test_autosave_uses_a_handful_of_queries(client, participant, django_assert_max_num_queries):
-    # participant, three for the rules, two updates; plus a savepoint pair inside the test's transaction
-    with django_assert_max_num_queries(8):
+    # participant, their current condition, three for the rules, two updates; plus a savepoint
+    # pair inside the test's transaction
+    with django_assert_max_num_queries(9):
         assert save(client, participant, GOOD).status_code == 200

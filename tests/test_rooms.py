@@ -324,7 +324,7 @@ def test_a_factor_schedule_quotes_only_the_sorts_that_define_the_factor(client, 
     others = set(result["sorts"]) - defining
     assert defining and others
     for participant in study.participants.all():
-        sort = participant.sort
+        sort = participant.sorts.get()
         SortComment.objects.create(
             sort=sort, statement=study.statements.get(number=1), text=f"Said by {participant.label}"
         )
@@ -366,3 +366,23 @@ def test_a_german_study_turns_late_joiners_away_in_german(client, study, session
     session.save(update_fields=["seats"])
     join(client.__class__(), session)
     assert "Alle Plätze dieser Sitzung sind vergeben." in client.get(f"/j/{session.join_token}/").content.decode()
+
+
+def test_with_two_questions_the_board_shows_one_question_at_a_time(client, facilitator, session, study):
+    study.add_condition("Recovery", "What helps sustain recovery?")
+    first_question, recovery = study.conditions.order_by("position")
+    people = session.invite(3)
+    for person, values in zip(people, FOUR_SORTS[:3], strict=True):
+        submit_sort(person, values.items(), condition=first_question)
+    for person, values in zip(people[:2], FOUR_SORTS[1:3], strict=True):
+        submit_sort(person, values.items(), condition=recovery)
+    client.force_login(facilitator)
+    client.post(f"/studies/tiny/sessions/{session.pk}/room/screen/", {"screen": "board"})
+    first = client.get(f"/studies/tiny/sessions/{session.pk}/room/").content.decode()
+    assert "picture from 3 finished sorts" in first and "What matters most?" in first
+    second = client.get(f"/studies/tiny/sessions/{session.pk}/room/?condition=Recovery").content.decode()
+    assert "What helps sustain recovery?" in second and "picture from" not in second
+    assert "Finished so far: 2." in second, "two sorts under the second question: no board yet"
+    summary = token_client(facilitator).get(f"/api/sessions/{session.pk}/summary/?condition=Recovery")
+    assert summary.status_code == 409
+    assert token_client(facilitator).get(f"/api/sessions/{session.pk}/summary/").json()["condition"] != "Recovery"

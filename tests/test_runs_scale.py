@@ -204,3 +204,22 @@ def test_the_api_list_of_runs_costs_the_same_queries_for_one_run_or_three(client
         listed = client.get(url).json()["results"]
     assert len(listed) == 3 and all(run["result"]["factor_arrays"] for run in listed)
     assert len(three.captured_queries) == len(one.captured_queries)
+
+
+def test_the_scree_lives_in_djangos_cache_so_every_process_shares_it(study):
+    """CACHES decides where (Redis when configured): a second process finds it there too."""
+    from django.core.cache import cache
+
+    from qsort.runs.services import scree_eigenvalues
+
+    add_sorts(study, 6)
+    cache.clear()
+    first = scree_eigenvalues(study)
+    assert len(first) >= 2
+    with CaptureQueriesContext(connection) as queries:
+        assert scree_eigenvalues(study) == first
+    assert not any("sortvalue" in q["sql"] for q in queries.captured_queries)
+    cache.clear()  # what another process without this entry sees: it computes again
+    with CaptureQueriesContext(connection) as queries:
+        assert scree_eigenvalues(study) == first
+    assert any("sortvalue" in q["sql"] for q in queries.captured_queries)

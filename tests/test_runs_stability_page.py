@@ -109,3 +109,21 @@ def test_the_overview_lays_out_the_engines_evidence_panel(client, owner, run):
     assert f"The criteria suggest {low} to {high} factors" in page
     for criterion in panel["criteria"]:
         assert criterion["name"] in page
+
+
+def test_the_report_page_offers_the_docx_report_and_the_methods_paragraph(client, owner, run):
+    from django.utils.html import escape
+
+    from qsort.runs.report import run_methods
+
+    client.force_login(owner)
+    page = client.get(url(run, "report/")).content.decode()
+    assert f"/studies/{run.study.slug}/data/runs/{run.pk}/report.docx" in page
+    assert "bootstrap.xlsx" not in page
+    assert escape(run_methods(run)) in page
+    job = Bootstrap.objects.create(run=run, steps=20, seed=3, created_by=owner)
+    run_bootstrap(job.pk)
+    page = client.get(url(run, "report/")).content.decode()
+    assert f"/studies/{run.study.slug}/data/runs/{run.pk}/bootstrap.xlsx" in page
+    with_bootstrap = run_methods(run)
+    assert "bootstrap" in with_bootstrap.lower() and escape(with_bootstrap) in page

@@ -401,7 +401,8 @@ def test_a_statement_shows_its_first_comments_and_counts_the_rest(client, owner,
 
 @pytest.mark.parametrize(
     ("page", "queries"),
-    [("", 5), ("factors/1/", 7), ("loadings/", 7), ("consensus/", 7), ("stability/", 7), ("report/", 5)],
+    # Each page's header shows the study's question, a Condition row of its own (one query).
+    [("", 6), ("factors/1/", 8), ("loadings/", 8), ("consensus/", 8), ("stability/", 8), ("report/", 9)],
 )
 # Session, user, study, run, then the parts of its result the page shows (one query), plus the
 # comments and their counts on the factor and consensus pages: never more with more sorts.

@@ -8,9 +8,11 @@ from django.db import IntegrityError, transaction
 from qsort.runs.models import AnalysisRun
 from qsort.studies.models import (
     Collaborator,
+    Condition,
     GridColumn,
     Participant,
     Sort,
+    SortDraft,
     SortValue,
     Statement,
     Study,
@@ -66,15 +68,33 @@ def test_it_rejects_a_completed_time_without_the_completed_stage(study):
     rejects(lambda: Participant.objects.create(study=study, completed_at=timezone.now()))
 
 
-def test_it_rejects_a_second_sort_for_a_participant(study):
+def test_it_rejects_a_second_sort_for_a_participant_in_the_same_condition(study):
     participant = Participant.objects.create(study=study)
-    Sort.objects.create(participant=participant, study=study)
-    rejects(lambda: Sort.objects.create(participant=participant, study=study))
+    first, second = study.conditions.first(), Condition.objects.create(study=study, position=2, label="B", question="?")
+    Sort.objects.create(participant=participant, study=study, condition=first)
+    rejects(lambda: Sort.objects.create(participant=participant, study=study, condition=first))
+    Sort.objects.create(participant=participant, study=study, condition=second)
+    assert participant.sorts.count() == 2
+
+
+def test_it_rejects_a_second_draft_for_a_participant_in_the_same_condition(study):
+    participant = Participant.objects.create(study=study)
+    SortDraft.objects.create(participant=participant, condition=study.conditions.first())
+    rejects(lambda: SortDraft.objects.create(participant=participant, condition=study.conditions.first()))
+
+
+def test_it_rejects_conditions_with_a_clashing_position_or_label_or_an_underscore(study):
+    rejects(lambda: Condition.objects.create(study=study, position=1, label="Other", question="?"))
+    rejects(
+        lambda: Condition.objects.create(study=study, position=2, label=study.conditions.first().label, question="?")
+    )
+    rejects(lambda: Condition.objects.create(study=study, position=2, label="", question="?"))
+    rejects(lambda: Condition.objects.create(study=study, position=2, label="a_b", question="?"))
 
 
 def test_it_rejects_a_statement_twice_in_a_sort_and_values_outside_any_grid(study):
     participant = Participant.objects.create(study=study)
-    sort = Sort.objects.create(participant=participant, study=study)
+    sort = Sort.objects.create(participant=participant, study=study, condition=study.conditions.first())
     statement = study.statements.get(number=1)
     SortValue.objects.create(sort=sort, statement=statement, value=0)
     rejects(lambda: SortValue.objects.create(sort=sort, statement=statement, value=1))
@@ -97,8 +117,9 @@ def test_it_rejects_sort_rows_that_mix_studies(study, owner):
 
     other = make_study(owner, slug="other")
     participant = Participant.objects.create(study=study)
-    rejects(lambda: Sort.objects.create(participant=participant, study=other))
-    sort = Sort.objects.create(participant=participant, study=study)
+    rejects(lambda: Sort.objects.create(participant=participant, study=other, condition=other.conditions.first()))
+    rejects(lambda: Sort.objects.create(participant=participant, study=study, condition=other.conditions.first()))
+    sort = Sort.objects.create(participant=participant, study=study, condition=study.conditions.first())
     rejects(lambda: SortValue.objects.create(sort=sort, statement=other.statements.get(number=1), value=0))
 
 

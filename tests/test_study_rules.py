@@ -12,6 +12,7 @@ from qsort.studies.validation import SortInvalid
 from tests.conftest import make_study
 
 pytestmark = pytest.mark.django_db
+pytest_plugins = ["tests.api_support"]
 GOOD = [(1, -1), (2, -1), (3, 0), (4, 0), (5, 1), (6, 1)]
 
 
@@ -169,3 +170,18 @@ def test_unique_slug_counts_up_past_taken_slugs(owner):
     make_study(owner, slug="evening-group-2")
     assert Study.objects.unique_slug("Evening group") == "evening-group-3"
     assert Study.objects.unique_slug("???") == "study"
+
+
+def test_every_door_that_creates_links_reads_the_models_invite_limit(study, client_for, facilitator):
+    from django.core.management import CommandError, call_command
+
+    from qsort.studies.models import Study
+
+    with pytest.raises(CommandError, match=f"between 1 and {Study.MAX_INVITES}"):
+        call_command("invite", study.slug, "--count", str(Study.MAX_INVITES + 1))
+    response = client_for(facilitator).post(
+        "/api/studies/tiny/participants/", {"count": Study.MAX_INVITES + 1}, format="json"
+    )
+    assert response.status_code == 400
+    assert f"less than or equal to {Study.MAX_INVITES}" in str(response.json())
+    assert not study.participants.exists()

@@ -26,7 +26,7 @@ def every_kind_of_row(demo_study, operator):
 
     Collaborator.objects.create(study=demo_study, user=operator, role="researcher")
     waiting, sorted_one = demo_study.invite(codes=["D41", "D42"])
-    SortDraft.objects.create(participant=waiting, state={"stage": "sorting"})
+    SortDraft.objects.create(participant=waiting, condition=demo_study.conditions.first(), state={"stage": "sorting"})
     values = [value for value, capacity in GRID.items() for _ in range(capacity)]
     question = demo_study.questions.first()
     submit_sort(sorted_one, enumerate(values, start=1), comments={1: "Hard one"}, answers={question.pk: "Card 1"})

@@ -132,7 +132,7 @@ def analyse(
 
     qscores, differing = dist.shared_grid(x)
     forced = differing is None
-    if not forced:
+    if differing is not None:
         if distribution is None:
             raise AnalysisInputError(
                 f"the sorts do not share one distribution (sort {sorts[differing]!r} differs "

@@ -10,7 +10,7 @@ LEVELS: dict[float, float] = {0.05: 1.96, 0.01: 2.576}
 
 
 def threshold(n_statements: int, level: float = 0.05) -> float:
-    return LEVELS[level] / np.sqrt(n_statements)
+    return LEVELS[level] / float(np.sqrt(n_statements))
 
 
 def automatic(loadings: np.ndarray, n_statements: int, level: float = 0.05) -> np.ndarray:
@@ -21,7 +21,8 @@ def automatic(loadings: np.ndarray, n_statements: int, level: float = 0.05) -> n
     """
     sq = loadings**2  # works on a stack of loading matrices too: factors are the last axis
     majority = sq > sq.sum(axis=-1, keepdims=True) - sq
-    return majority & (np.abs(loadings) > threshold(n_statements, level))
+    flags: np.ndarray = majority & (np.abs(loadings) > threshold(n_statements, level))
+    return flags
 
 
 #: A sort's status in a run, the one definition every page, export and API reads.
@@ -30,7 +31,8 @@ FLAGGED, CONFOUNDED, NONSIGNIFICANT = "flagged", "confounded", "nonsignificant"
 
 def significant(loadings: np.ndarray, n_statements: int, level: float = 0.05) -> np.ndarray:
     """Sorts x factors: |a| > z/sqrt(N), the loading is significant at ``level``."""
-    return np.abs(loadings) > threshold(n_statements, level)
+    above: np.ndarray = np.abs(loadings) > threshold(n_statements, level)
+    return above
 
 
 def sort_status(flags: np.ndarray, significant: np.ndarray) -> np.ndarray:
@@ -50,4 +52,5 @@ def sort_status(flags: np.ndarray, significant: np.ndarray) -> np.ndarray:
 def mirrored(loadings: np.ndarray, flags: np.ndarray) -> np.ndarray:
     """Per factor: defined mainly by negative loaders (the flagged loadings sum below 0), so its
     array mirrors their viewpoint.  Centroid factors are not re-signed, so this happens."""
-    return (np.where(flags, loadings, 0.0).sum(axis=0) < 0) & flags.any(axis=0)
+    negative: np.ndarray = (np.where(flags, loadings, 0.0).sum(axis=0) < 0) & flags.any(axis=0)
+    return negative

@@ -21,13 +21,16 @@ def _matrix(m: np.ndarray) -> list[Any]:
     million numbers in milliseconds rather than a Python call each, at full precision."""
     m = np.asarray(m, dtype=np.float64)
     missing = np.isnan(m)
-    return np.where(missing, None, m).tolist() if missing.any() else m.tolist()
+    nested: list[Any] = np.where(missing, np.array(None), m).tolist() if missing.any() else m.tolist()
+    return nested
 
 
 def _int_matrix(m: np.ndarray) -> list[list[int | None]]:
     m = np.asarray(m, dtype=np.float64)
     missing = np.isnan(m)
-    return np.where(missing, None, np.where(missing, 0, m).astype(np.int64)).tolist()
+    whole = np.where(missing, 0, m).astype(np.int64)
+    nested: list[list[int | None]] = np.where(missing, np.array(None), whole).tolist()
+    return nested
 
 
 @dataclass(frozen=True)

@@ -134,8 +134,8 @@ def compare(z: np.ndarray, se_differences: np.ndarray) -> Comparisons:
                 distinguishes[s].append(f)
             weakest = strength[:, cols].min(axis=1)
             marks[:, f] = np.asarray(CODE_ORDER, dtype=object)[weakest]
-        consensus = ~sig05.any(axis=1)
-        consensus_01 = ~sig01.any(axis=1)
+        consensus = np.asarray(~sig05.any(axis=1))
+        consensus_01 = np.asarray(~sig01.any(axis=1))
     else:
         consensus = consensus_01 = np.zeros(n, dtype=bool)
     return Comparisons(pairs, diff, codes, distinguishes, consensus, consensus_01, marks)

@@ -9,9 +9,11 @@ from rest_framework import serializers
 
 from qsort.runs.models import AnalysisRun, Bootstrap
 from qsort.studies.models import (
+    CONDITION_LABEL_MAX_LENGTH,
     GRID_MAX_VALUE,
     GRID_MIN_VALUE,
     Answer,
+    Condition,
     GridColumn,
     Participant,
     SortComment,
@@ -60,6 +62,16 @@ class QuestionSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     text = serializers.CharField(read_only=True)
     required = serializers.BooleanField(read_only=True)
+    each_condition = serializers.BooleanField(read_only=True)
+
+
+class ConditionSerializer(serializers.Serializer):
+    position = serializers.IntegerField(read_only=True)
+    label = serializers.CharField(
+        max_length=CONDITION_LABEL_MAX_LENGTH, validators=Condition._meta.get_field("label").validators
+    )
+    question = serializers.CharField(max_length=2000)
+    instructions = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
 
 
 class StudyListSerializer(serializers.ModelSerializer):
@@ -78,6 +90,14 @@ class StudySerializer(serializers.ModelSerializer):
     statements = StatementSerializer(many=True, required=False)
     grid = GridField(required=False, max_length=20)
     questions = QuestionSerializer(many=True, read_only=True)
+    condition_of_instruction = serializers.CharField(
+        required=False, allow_blank=True, help_text="The first condition's question (the only one in most studies)."
+    )
+    conditions = ConditionSerializer(
+        many=True,
+        required=False,
+        help_text="The conditions of instruction in order; the whole list is replaced (only texts once sorted).",
+    )
     deck_locked = serializers.BooleanField(read_only=True)
     role = serializers.SerializerMethodField()
 
@@ -86,7 +106,9 @@ class StudySerializer(serializers.ModelSerializer):
         fields = [
             "slug",
             "title",
+            "condition_of_instruction",
             *Study.SETTINGS_FIELDS,
+            "conditions",
             "status",
             "deck_locked",
             "role",
@@ -97,7 +119,6 @@ class StudySerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["created_at", "updated_at"]
-        extra_kwargs = {"condition_of_instruction": {"required": False, "allow_blank": True}}
 
     def get_role(self, study: Study) -> str | None:
         """The caller's role, which the view found through the access helper."""
@@ -114,6 +135,12 @@ class StudySerializer(serializers.ModelSerializer):
         if any(not item.get("text") for item in statements):
             raise serializers.ValidationError(_("Every statement needs a text."))
         return statements
+
+    def validate_conditions(self, conditions: list[dict]) -> list[dict]:
+        labels = [item["label"].casefold() for item in conditions]
+        if not conditions or len(set(labels)) != len(labels):
+            raise serializers.ValidationError(_("Give at least one condition, each with its own label."))
+        return conditions
 
     def validate_grid(self, columns: list[dict]) -> dict[int, int]:
         grid = {column["value"]: column["capacity"] for column in columns}
@@ -156,6 +183,7 @@ class NewParticipantSerializer(serializers.ModelSerializer):
 
 class SortSerializer(serializers.Serializer):
     participant = serializers.CharField(read_only=True)
+    condition = serializers.CharField(read_only=True, help_text="The label of the condition the sort was made under.")
     values = serializers.DictField(child=serializers.IntegerField(), read_only=True)
     comments = serializers.DictField(child=serializers.CharField(), read_only=True)
     answers = serializers.DictField(child=serializers.CharField(), read_only=True)
@@ -164,6 +192,9 @@ class SortSerializer(serializers.Serializer):
 
 
 class SubmitSortSerializer(serializers.Serializer):
+    condition = serializers.CharField(
+        required=False, max_length=40, help_text="The condition's label; required when the study has more than one."
+    )
     values = serializers.DictField(child=serializers.IntegerField(min_value=-99, max_value=99))
     comments = serializers.DictField(
         child=serializers.CharField(allow_blank=True, max_length=SortComment.MAX_LENGTH), default=dict
@@ -187,6 +218,12 @@ class AnalysisRequestSerializer(serializers.Serializer):
         child=serializers.ListField(min_length=3, max_length=3),
         default=list,
         help_text='Flag overrides as [sort id, factor number, true/false], e.g. [["D07", 2, true]].',
+    )
+    conditions = serializers.ListField(
+        child=serializers.CharField(max_length=40),
+        default=list,
+        max_length=50,
+        help_text='Labels of the conditions whose sorts enter the run, e.g. ["Relapse", "Recovery"]; all when empty.',
     )
 
     def validate_flags(self, flags: list[list]) -> list[list]:

@@ -4,7 +4,7 @@ group summary (the discussion board as JSON, under the same three-sort rule as t
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import APIException
 from rest_framework.permissions import IsAuthenticated
@@ -65,17 +65,23 @@ class SessionSummary(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "condition", str, required=False, description="A condition's label; the study's first by default."
+            )
+        ],
         responses={
             200: OpenApiResponse(description="The group summary."),
             409: OpenApiResponse(description="Fewer than three complete sorts: no summary, nothing revealed."),
-        }
+        },
     )
     def get(self, request: Request, session_id: int) -> Response:
         session = get_object_or_404(Session.objects.select_related("study"), pk=session_id)
         access_for(request.user, session.study.slug, Can.VIEW)
+        condition = services.board_condition(session, request.query_params.get("condition"))
         try:
-            board = services.session_board(session)
+            board = services.session_board(session, condition)
         except services.GroupTooSmall:
-            completed = session.members.filter(participant__completed_at__isnull=False).count()
+            completed = services.completed_under(session, condition)
             raise GroupTooSmallError(services.board_refusal(completed)) from None
         return Response({"session": session.pk, "name": session.name, **board.as_json()})

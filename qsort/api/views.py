@@ -34,6 +34,7 @@ from qsort.runs.services import correlations_of
 from qsort.studies.access import Access, Can, access_for, study_for
 from qsort.studies.models import (
     Collaborator,
+    ConditionsLocked,
     DeckLocked,
     Participant,
     Sort,
@@ -43,7 +44,7 @@ from qsort.studies.models import (
     Study,
     StudyNotReady,
 )
-from qsort.studies.services import SortAlreadySubmitted, StudyNotAcceptingSorts, submit_sort
+from qsort.studies.services import SortAlreadySubmitted, StudyNotAcceptingSorts, resolve_condition, submit_sort
 from qsort.studies.validation import SortInvalid
 
 AUTHENTICATION = [TokenAuthentication, SessionAuthentication]
@@ -75,10 +76,15 @@ class Endpoint:
 # --- studies -----------------------------------------------------------------------------
 def _apply_study_changes(study: Study, data: dict) -> None:
     """Settings, then deck and grid (refused once sorted), then status (open checks readiness)."""
-    for name in ("title", *Study.SETTINGS_FIELDS):
+    for name in ("title", "condition_of_instruction", *Study.SETTINGS_FIELDS):
         if name in data:
             setattr(study, name, data[name])
     study.save()
+    if "conditions" in data:
+        try:
+            study.set_conditions(data["conditions"])
+        except ConditionsLocked as locked:
+            raise Conflict({"conditions": [str(locked)]}) from None
     try:
         if "statements" in data:
             study.replace_deck(item["text"] for item in data["statements"])
@@ -206,7 +212,21 @@ class SortList(Endpoint, generics.ListAPIView):
     read_capability = Can.DOWNLOAD
 
     def get_queryset(self):
-        return Sort.objects.filter(study=self.study()).order_by("submitted_at", "id").only("id")
+        study = self.study()
+        sorts = Sort.objects.filter(study=study)
+        label = self.request.query_params.get("condition")
+        if label is not None:
+            try:
+                sorts = sorts.filter(condition=resolve_condition(study, label))
+            except SortInvalid as unknown:
+                raise ValidationError({"condition": unknown.messages}) from None
+        return sorts.order_by("submitted_at", "id").only("id")
+
+    @extend_schema(
+        parameters=[OpenApiParameter("condition", str, required=False, description="Only sorts of this condition")]
+    )
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
 
     def list(self, request: Request, *args, **kwargs) -> Response:
         page = self.paginate_queryset(self.get_queryset())
@@ -214,6 +234,7 @@ class SortList(Endpoint, generics.ListAPIView):
         body = [
             {
                 "participant": row.label,
+                "condition": row.condition,
                 "values": {str(number): value for number, value in row.values.items()},
                 "comments": {str(number): text for number, text in row.comments.items()},
                 "answers": {str(question): text for question, text in row.answers.items()},
@@ -250,8 +271,16 @@ class SubmitSort(APIView):
         form.is_valid(raise_exception=True)
         data = form.validated_data
         try:
+            condition = resolve_condition(participant.study, data.get("condition"))
+        except SortInvalid as unknown:
+            raise ValidationError({"condition": unknown.messages}) from None
+        try:
             sort, created = submit_sort(
-                participant, data["values"].items(), comments=data["comments"], answers=data["answers"]
+                participant,
+                data["values"].items(),
+                condition=condition,
+                comments=data["comments"],
+                answers=data["answers"],
             )
         except SortInvalid as invalid:
             raise ValidationError(
@@ -297,6 +326,7 @@ class AnalysisList(Endpoint, generics.ListCreateAPIView):
             "extraction": data["extraction"],
             "rotation": data["rotation"],
             "flag_overrides": data["flags"],
+            "conditions": data["conditions"],
         }
         try:
             run = start_run(study, request.user, parameters)

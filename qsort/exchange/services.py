@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from qsort.analysis import AnalysisInputError, read_sorts_text
 from qsort.exchange import easyhtmlq, pqmethod, tables, writers
-from qsort.exchange.dataset import SortRecord, StudyData
+from qsort.exchange.dataset import SortRecord, StudyData, file_sort_name, split_file_sort_name
 from qsort.exchange.models import DownloadLog
 from qsort.exchange.safety import restore, safe_filename
 from qsort.runs.models import AnalysisRun, Part, result_parts
@@ -69,7 +69,8 @@ class SortRow:
     """One completed sort as the exports and the API read it (labelled, never with its token)."""
 
     sort_id: int
-    label: str
+    label: str  # the participant's
+    condition: str  # the condition's label
     submitted_at: datetime
     entered_by_facilitator: bool
     values: dict[int, int]  # statement number -> grid value
@@ -82,7 +83,7 @@ def sort_rows(sorts: QuerySet[Sort]) -> list[SortRow]:
     `sorts` is a whole study (exports) or one page of the API."""
     heads = list(
         sorts.order_by("submitted_at", "id").values_list(
-            "id", "participant_id", "participant__code", "submitted_at", "entered_by_id"
+            "id", "participant_id", "participant__code", "submitted_at", "entered_by_id", "condition__label"
         )
     )
     ids = sorts.values("id")
@@ -103,13 +104,14 @@ def sort_rows(sorts: QuerySet[Sort]) -> list[SortRow]:
         SortRow(
             sort_id=sort_id,
             label=participant_label(code, participant_id),
+            condition=condition,
             submitted_at=submitted_at,
             entered_by_facilitator=entered_by_id is not None,
             values=values[sort_id],
             comments=comments[sort_id],
             answers=answers[sort_id],
         )
-        for sort_id, participant_id, code, submitted_at, entered_by_id in heads
+        for sort_id, participant_id, code, submitted_at, entered_by_id, condition in heads
     ]
 
 
@@ -118,13 +120,16 @@ def load_study_data(study: Study) -> StudyData:
     statements = tuple(study.statements.order_by("number").values_list("number", "text"))
     numbers = [number for number, _ in statements]
     questions = list(study.questions.order_by("position", "id").values_list("id", "text"))
+    conditions = tuple(study.conditions.values_list("label", flat=True))
     records = tuple(
         SortRecord(
-            label=row.label,
+            label=file_sort_name(row.label, row.condition) if len(conditions) > 1 else row.label,
             submitted_at=row.submitted_at,
             values=tuple(row.values.get(number, 0) for number in numbers),
             comments=row.comments,
             answers=tuple(row.answers.get(qid, "") for qid, _ in questions),
+            participant=row.label,
+            condition=row.condition,
         )
         for row in sort_rows(Sort.objects.filter(study=study))
     )
@@ -135,6 +140,7 @@ def load_study_data(study: Study) -> StudyData:
         grid=study.grid(),
         questions=tuple(text for _, text in questions),
         sorts=records,
+        conditions=conditions,
     )
 
 
@@ -202,7 +208,12 @@ def _report(source: RunSource) -> bytes:
 
 RUN_FILES: dict[str, tuple[str, Callable[[RunSource], bytes]]] = {
     "factor-arrays.csv": (writers.CSV_TYPE, lambda source: writers.csv_bytes(_factor_arrays(source))),
-    "factor-arrays.xlsx": (writers.XLSX_TYPE, lambda source: writers.xlsx_bytes([_factor_arrays(source)])),
+    "factor-arrays.xlsx": (
+        writers.XLSX_TYPE,
+        lambda source: writers.xlsx_bytes(
+            [_factor_arrays(source), *tables.condition_tables(source.part("conditions"), source.texts)]
+        ),
+    ),
     "factor-arrays.json": (
         writers.JSON_TYPE,
         lambda source: writers.json_bytes(writers.records(_factor_arrays(source))),
@@ -320,15 +331,19 @@ def create_study_from_pqmethod(plan: StudyImport, owner, title: str = "") -> Stu
 
 @dataclass
 class SortsImport:
-    """Sorts from a statements x sorts CSV: per code, the values by statement number."""
+    """Sorts from a statements x sorts CSV: per code, the values by statement number.
+
+    In a study with several conditions each column is named "<code>_<condition>" (as qsort
+    exports them) and `conditions` holds each sort's condition label."""
 
     sorts: list[tuple[str, dict[int, int]]] = field(default_factory=list)
+    conditions: list[str] = field(default_factory=list)
     new_codes: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
     @property
     def codes(self) -> list[str]:
-        return [code for code, _ in self.sorts]
+        return list(dict.fromkeys(code for code, _ in self.sorts))
 
 
 def preview_sorts(study: Study, data: bytes) -> SortsImport:
@@ -354,25 +369,44 @@ def preview_sorts(study: Study, data: bytes) -> SortsImport:
         )
     if plan.problems:
         return plan
-    codes = [restore(code.strip()) for code in sort_ids]
-    # code -> the id of the participant's sort (None while they have not sorted)
-    existing = dict(Participant.objects.filter(study=study, code__in=codes).values_list("code", "sort__id"))
+    labels = list(study.conditions.values_list("label", flat=True))
+    several = len(labels) > 1
+    by_key = {label.casefold(): label for label in labels}
+    names = [restore(name.strip()) for name in sort_ids]
+    pairs = [split_file_sort_name(name) if several else (name, labels[0]) for name in names]
+    # (code, condition) pairs that already have a sort
+    existing_codes = set(study.participants.filter(code__in=[c for c, _ in pairs]).values_list("code", flat=True))
+    existing = set(
+        Sort.objects.filter(study=study, participant__code__in=existing_codes).values_list(
+            "participant__code", "condition__label"
+        )
+    )
     rules = SortRules.for_study(study)
-    for column, (code, values) in enumerate(zip(codes, columns, strict=True), start=2):
-        where = _("Column %(column)d (%(code)s)") % {"column": column, "code": code}
+    seen: set[tuple[str, str]] = set()
+    for column, ((code, raw_condition), values) in enumerate(zip(pairs, columns, strict=True), start=2):
+        where = _("Column %(column)d (%(code)s)") % {"column": column, "code": names[column - 2]}
+        condition = by_key.get(raw_condition.casefold())
         if not code or len(code) > 40:
             plan.problems.append(_("%(where)s: a participant code has 1 to 40 characters.") % {"where": where})
             continue
-        if code in plan.codes:
+        if condition is None:
+            plan.problems.append(
+                _("%(where)s: name the sort <participant>_<condition>, with a condition of this study (%(labels)s).")
+                % {"where": where, "labels": ", ".join(labels)}
+            )
+            continue
+        if (code, condition) in seen:
             plan.problems.append(_("%(where)s: the code is used by an earlier column.") % {"where": where})
             continue
-        if existing.get(code):
+        if (code, condition) in existing:
             plan.problems.append(_("%(where)s: this participant already has a sort.") % {"where": where})
             continue
+        seen.add((code, condition))
         clean, problems = validate_sort(rules, zip(numbers, values, strict=True))
         plan.problems += [f"{where}: {problem}" for problem in problems]
         plan.sorts.append((code, clean))
-        if code not in existing:
+        plan.conditions.append(condition)
+        if code not in existing_codes and code not in plan.new_codes:
             plan.new_codes.append(code)
     return plan
 
@@ -385,8 +419,8 @@ def apply_sorts(study: Study, plan: SortsImport, user) -> int:
     try:
         study.invite(codes=plan.new_codes)
         participants = {p.code: p for p in Participant.objects.filter(study=study, code__in=plan.codes)}
-        for code, values in plan.sorts:
-            submit_sort(participants[code], values.items(), entered_by=user)
+        for (code, values), condition in zip(plan.sorts, plan.conditions, strict=True):
+            submit_sort(participants[code], values.items(), condition=condition, entered_by=user)
     except (ValueError, SortAlreadySubmitted) as changed:  # codes or sorts added since the preview
         raise ImportFailed(str(changed)) from None
     return len(plan.sorts)

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from qsort.exchange.dataset import StudyData
+from qsort.exchange.dataset import SortRecord, StudyData
+from qsort.studies.models import sort_name
 
 Cell = str | int | float | bool | None
 
@@ -42,6 +43,15 @@ def sorts_table(data: StudyData) -> Table:
     return Table("Sorts", header, rows)
 
 
+def _who(data: StudyData, record: SortRecord) -> tuple[str, ...]:
+    """The participant, and with several conditions the condition, as leading cells."""
+    return (record.participant or record.label, record.condition) if data.several_conditions else (record.label,)
+
+
+def _who_header(data: StudyData) -> tuple[str, ...]:
+    return ("participant", "condition") if data.several_conditions else ("participant",)
+
+
 # Excel's limit: a worksheet has at most 16,384 columns (openpyxl refuses more).
 WORKSHEET_MAX_COLUMNS = 16_384
 # The report's raw sorts, at most: 2,000 sorts of 60 statements. A worksheet cell costs about
@@ -65,18 +75,18 @@ def report_sorts_table(data: StudyData) -> Table:
 def comments_table(data: StudyData) -> Table:
     texts = data.texts
     index = {number: i for i, number in enumerate(data.numbers)}
-    rows = [
-        (record.label, number, texts.get(number, ""), record.values[index[number]], comment)
+    rows: list[tuple[Cell, ...]] = [
+        (*_who(data, record), number, texts.get(number, ""), record.values[index[number]], comment)
         for record in data.sorts
         for number, comment in sorted(record.comments.items())
         if number in index
     ]
-    return Table("Comments", ("participant", "statement", "text", "value", "comment"), rows)
+    return Table("Comments", (*_who_header(data), "statement", "text", "value", "comment"), rows)
 
 
 def answers_table(data: StudyData) -> Table:
-    rows = [(record.label, *record.answers) for record in data.sorts]
-    return Table("Post-sort answers", ("participant", *data.questions), rows)
+    rows = [(*_who(data, record), *record.answers) for record in data.sorts]
+    return Table("Post-sort answers", (*_who_header(data), *data.questions), rows)
 
 
 # --- result tables -----------------------------------------------------------------------
@@ -214,9 +224,73 @@ def parameters_table(result: Mapping[str, Any]) -> Table:
 
 def runs_sorts(data: StudyData, result: Mapping[str, Any]) -> StudyData:
     """The study's sorts that the run analysed, in the run's order (the deck may have grown since)."""
-    by_label = {record.label: record for record in data.sorts}
+    if data.several_conditions:
+        # A run names its sorts "P0007·Relapse" over several conditions, "P0007" over one.
+        covered = result.get("run_conditions") or data.conditions
+        by_label = {
+            (sort_name(r.participant, r.condition) if len(covered) > 1 else r.participant): r
+            for r in data.sorts
+            if r.condition in covered
+        }
+    else:
+        by_label = {record.label: record for record in data.sorts}
     chosen = tuple(by_label[label] for label in result["sorts"] if label in by_label)
-    return StudyData(data.title, data.slug, data.statements, data.grid, data.questions, chosen or data.sorts)
+    return replace(data, sorts=chosen or data.sorts)
+
+
+# --- conditions of instruction (runs over several; analysis.conditions computed them) -------------
+def condition_factor_table(result: Mapping[str, Any]) -> Table:
+    block = result["conditions"]
+    rows = [(f"Factor {f}", *counts) for f, counts in enumerate(block["factor_counts"], start=1)]
+    return Table("Factor x condition", ("factor", *block["conditions"]), rows, note="Defining sorts per condition.")
+
+
+def condition_shifts_table(result: Mapping[str, Any], texts: Mapping[int, str]) -> Table:
+    rows = [
+        (
+            shift["conditions"][0],
+            shift["conditions"][1],
+            shift["statement"],
+            texts.get(statement_number(shift["statement"]) or 0, ""),
+            shift["pairs"],
+            *shift["means"],
+            shift["difference"],
+            shift["effect"],
+            shift["statistic"],
+            shift["p"],
+            shift["significance"],
+        )
+        for shift in result["conditions"]["shifts"]
+    ]
+    header = ("first", "second", "statement", "text", "pairs", "mean first", "mean second", "difference")
+    return Table(
+        "Condition shifts",
+        (*header, "rank-biserial r", "Wilcoxon W", "p", "significance"),
+        rows,
+        note="Difference = second minus first; Wilcoxon signed-rank test, * p < .05, ** p < .01.",
+    )
+
+
+def condition_persons_table(result: Mapping[str, Any]) -> Table:
+    rows = [
+        (
+            person["participant"],
+            *person["conditions"],
+            person["correlation"],
+            " ".join(map(str, person["factors"][0])),
+            " ".join(map(str, person["factors"][1])),
+            "; ".join(f"{m['statement']}: {m['values'][0]:+d} to {m['values'][1]:+d}" for m in person["moved"]),
+        )
+        for person in result["conditions"]["persons"]
+    ]
+    header = ("participant", "first", "second", "correlation", "defines (first)", "defines (second)", "moved most")
+    return Table("Within persons", header, rows)
+
+
+def condition_tables(result: Mapping[str, Any], texts: Mapping[int, str]) -> list[Table]:
+    if not result.get("conditions"):
+        return []
+    return [condition_factor_table(result), condition_shifts_table(result, texts), condition_persons_table(result)]
 
 
 def report_tables(result: Mapping[str, Any], data: StudyData) -> list[Table]:
@@ -237,4 +311,5 @@ def report_tables(result: Mapping[str, Any], data: StudyData) -> list[Table]:
         se_differences_table(result),
         comments_table(analysed),
         answers_table(analysed),
+        *condition_tables(result, texts),
     ]

@@ -12,6 +12,8 @@ Draft `state` (the JSON in SortDraft.state):
     comments  {"<statement number>": text}
     answers   {"<question id>": text}
 The step (consent, pre-sort, grid, review) lives on Participant.stage, not in the draft.
+A participant has one draft per condition of instruction; the functions below work on the
+condition they are sorting now (`Participant.current_condition`) unless told otherwise.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from qsort.studies.models import Answer, Participant, SortComment, SortDraft, Study
+from qsort.studies.models import Answer, Condition, Participant, Sort, SortComment, SortDraft, Study
 from qsort.studies.validation import SortRules, signed, validate_sort
 
 PILES = ("disagree", "neutral", "agree")
@@ -147,7 +149,7 @@ def clean_state(rules: DraftRules, payload: object) -> dict[str, Any]:
     return {"version": version, "presort": presort, "grid": grid, "comments": comments, "answers": answers}
 
 
-def save_draft(participant: Participant, state: dict[str, Any]) -> bool:
+def save_draft(participant: Participant, state: dict[str, Any], condition: Condition | None = None) -> bool:
     """Store a clean draft unless a newer one is already stored; False when it was stale.
 
     True for a repeat of the stored draft, so a retried request is not taken for a conflict.
@@ -155,24 +157,44 @@ def save_draft(participant: Participant, state: dict[str, Any]) -> bool:
     One conditional UPDATE decides, so two tabs or a slow request racing a fast one can never
     replace newer work with older work.
     """
+    condition = condition or participant.current_condition()
+    if condition is None:
+        return False  # every condition is sorted: nothing left to draft
     now = timezone.now()
-    newer = SortDraft.objects.filter(participant=participant, state__version__lt=state["version"])
+    newer = SortDraft.objects.filter(participant=participant, condition=condition, state__version__lt=state["version"])
     with transaction.atomic():  # one commit (one disk flush) for both rows
         if not newer.update(state=state, updated_at=now):
             try:
                 with transaction.atomic():
-                    SortDraft.objects.create(participant=participant, state=state)
+                    SortDraft.objects.create(participant=participant, condition=condition, state=state)
             except IntegrityError:
                 # A draft exists and holds this version or a newer one. The same draft again is
                 # a retry whose first answer was lost on the way: it is saved, say so.
-                return SortDraft.objects.filter(participant=participant, state=state).exists()
+                return SortDraft.objects.filter(participant=participant, condition=condition, state=state).exists()
         Participant.objects.filter(pk=participant.pk).update(last_saved_at=now)
     return True
 
 
-def draft_state(participant: Participant) -> dict[str, Any]:
-    draft = SortDraft.objects.filter(participant=participant).only("state").first()
-    return {**empty_state(), **draft.state} if draft else empty_state()
+def draft_state(participant: Participant, condition: Condition | None = None) -> dict[str, Any]:
+    condition = condition or participant.current_condition()
+    draft = SortDraft.objects.filter(participant=participant, condition=condition).only("state").first()
+    if draft:
+        return {**empty_state(), **draft.state}
+    return starting_state(participant)
+
+
+def starting_state(participant: Participant) -> dict[str, Any]:
+    """Where a condition's sort starts: empty, or (when the study says so) from the participant's
+    previous sort, every card pre-sorted by its sign and placed where it was."""
+    previous = Sort.objects.filter(participant=participant).order_by("-submitted_at", "-id").first()
+    if previous is None or participant.study.later_sorts_start != Study.SecondSortStart.PREVIOUS:
+        return empty_state()
+    values = previous.values_by_number()
+    grid: dict[str, list[int]] = {}
+    for number, value in sorted(values.items()):
+        grid.setdefault(str(value), []).append(number)
+    presort = [[n, "disagree" if v < 0 else "agree" if v > 0 else "neutral"] for n, v in sorted(values.items())]
+    return {**empty_state(), "presort": presort, "grid": grid}
 
 
 def deck_order(participant: Participant, numbers: list[int]) -> list[int]:
@@ -195,7 +217,9 @@ def consent(participant: Participant) -> None:
     participant.stage = Stage.CONSENTED
     participant.consented_at = participant.last_saved_at = timezone.now()
     participant.save(update_fields=["stage", "consented_at", "last_saved_at"])
-    SortDraft.objects.get_or_create(participant=participant, defaults={"state": empty_state()})
+    SortDraft.objects.get_or_create(
+        participant=participant, condition=participant.current_condition(), defaults={"state": empty_state()}
+    )
 
 
 def join_open_study(study: Study) -> Participant:
@@ -206,7 +230,8 @@ def join_open_study(study: Study) -> Participant:
     return participant
 
 
-# Which step may follow which: forward one step, or from the review back to the grid.
+# Which step may follow which: forward one step, or from the review back to the grid. After a
+# sort with conditions left, the participant is back at "consented" (the next question).
 NEXT_STEPS: dict[str, frozenset[str]] = {
     Stage.CONSENTED: frozenset({Stage.PRESORT}),
     Stage.PRESORT: frozenset({Stage.SORTING}),

@@ -24,7 +24,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from qsort.participate import services
 from qsort.participate.services import PILES, DraftRejected, DraftRules, Stage, StepRefused
 from qsort.studies.models import Answer, Participant, SortComment, SortDraft, Statement, Study
-from qsort.studies.services import SortAlreadySubmitted, StudyNotAcceptingSorts, extreme_statements, submit_sort
+from qsort.studies.services import (
+    SortAlreadySubmitted,
+    StudyNotAcceptingSorts,
+    extreme_statements,
+    questions_for_sort,
+    submit_sort,
+)
 from qsort.studies.validation import SortInvalid, signed
 
 AUTOSAVE_MAX_BYTES = 64 * 1024
@@ -101,11 +107,18 @@ def _steps(stage: str) -> list[dict]:
 
 def _page(request: HttpRequest, participant: Participant, template: str, status: int = 200, **context) -> HttpResponse:
     study = participant.study
+    conditions = participant.conditions_in_order()
+    current = next((i for i, (_c, done) in enumerate(conditions) if not done), None)
     context.update(
         participant=participant,
         study=study,
         steps=_steps(participant.stage),
         step_count=len(STEPS),
+        # Several conditions: which question this is ("Question 1 of 2") and how many are done.
+        condition=conditions[current][0] if current is not None else None,
+        condition_number=(current or 0) + 1,
+        condition_count=len(conditions),
+        conditions_done=sum(done for _c, done in conditions),
     )
     return render(request, f"participate/{template}", context, status=status)
 
@@ -245,7 +258,7 @@ def _review(
         for n in sorted(extreme_statements(study, values), key=lambda n: (-values[n], n))
         if n in statements
     ]
-    questions = [{"question": q, "answer": answers.get(str(q.pk), "")} for q in study.questions.all()]
+    questions = [{"question": q, "answer": answers.get(str(q.pk), "")} for q in questions_for_sort(study, participant)]
     return _page(
         request,
         participant,
@@ -278,6 +291,17 @@ def consent(request: HttpRequest, participant: Participant) -> HttpResponse:
 
 def _left(request: HttpRequest, study: Study, back_url: str) -> HttpResponse:
     return render(request, "participate/left.html", {"study": study, "back_url": back_url})
+
+
+@require_POST
+@participant_view
+def stop(request: HttpRequest, participant: Participant) -> HttpResponse:
+    """Finish after a completed condition (when the study allows it): what is done counts."""
+    try:
+        participant.stop_early()
+    except ValueError:
+        messages.error(request, _("Please finish this question first."))
+    return redirect(participant)
 
 
 @require_POST
@@ -337,8 +361,9 @@ def submit(request: HttpRequest, participant: Participant) -> HttpResponse:
     pairs = [tuple(item.split(":", 1)) if ":" in item else (item, None) for item in request.POST.getlist("placement")]
     comments = {k.removeprefix("comment-"): v for k, v in request.POST.items() if k.startswith("comment-")}
     answers = {k.removeprefix("answer-"): v for k, v in request.POST.items() if k.startswith("answer-")}
+    condition = participant.current_condition()
     try:
-        submit_sort(participant, pairs, comments=comments, answers=answers)
+        submit_sort(participant, pairs, condition=condition, comments=comments, answers=answers)
     except SortInvalid as invalid:
         state = services.draft_state(participant)
         return _review(
@@ -361,7 +386,7 @@ def submit(request: HttpRequest, participant: Participant) -> HttpResponse:
     except StudyNotAcceptingSorts:
         return _not_open(request, participant.study)
     # The sort is stored; the unfinished copy of it has no purpose left (keep no more than needed).
-    SortDraft.objects.filter(participant=participant).delete()
+    SortDraft.objects.filter(participant=participant, condition=condition).delete()
     return redirect(participant)
 
 

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from qsort.analysis.group import MIN_GROUP_SORTS, largest_differences
 from qsort.rooms.models import InterviewPrompts
 from qsort.runs.models import AnalysisRun
-from qsort.studies.models import Participant, Sort, SortComment, Study, participant_label
+from qsort.studies.models import Participant, Sort, SortComment, Study, participant_label, sort_name
 from qsort.studies.services import extreme_statements
 from qsort.studies.validation import signed
 
@@ -84,13 +84,15 @@ class InterviewGuide:
 Reference = tuple[str, dict[int, float], str]
 
 
-def _factor_reference(study: Study, label: str, numbers: list[int]) -> Reference | None:
-    """The factor this participant's sort defines in the latest finished run that holds it."""
+def _factor_reference(study: Study, names: set[str], numbers: list[int]) -> Reference | None:
+    """The factor this sort defines in the latest finished run that holds it (`names`: the sort's
+    name in a run over one condition, and over several)."""
     runs = AnalysisRun.objects.filter(study=study, status=AnalysisRun.Status.DONE).order_by("-finished_at", "-id")
     for run in runs.only("id", "result")[:20]:
         result = run.result or {}
         sorts = result.get("sorts") or []
-        if label not in sorts:
+        label = next((name for name in sorts if name in names), None)
+        if label is None:
             continue
         flags = result.get("flags") or []
         arrays = result.get("factor_arrays") or []
@@ -105,14 +107,14 @@ def _factor_reference(study: Study, label: str, numbers: list[int]) -> Reference
     return None
 
 
-def _group_reference(participant: Participant, numbers: list[int]) -> Reference | None:
+def _group_reference(participant: Participant, sort: Sort) -> Reference | None:
     """The mean placement of the participant's session, when it has enough finished sorts."""
     from qsort.rooms.services import session_matrix  # the room's loader, shared with the board
 
     seat = getattr(participant, "seat", None)
     if seat is None:
         return None
-    statements, data = session_matrix(seat.session)
+    statements, data = session_matrix(seat.session, sort.condition)
     if data.shape[1] < MIN_GROUP_SORTS:
         return None
     means = data.mean(axis=1)
@@ -149,7 +151,8 @@ def interview_guide(participant: Participant, sort: Sort) -> InterviewGuide:
         for n in sorted((n for n in extremes if values[n] < 0), key=lambda n: (values[n], n))
     ]
 
-    found = _factor_reference(study, participant.label, numbers) or _group_reference(participant, numbers)
+    names = {participant.label, sort_name(participant.label, sort.condition.label)}
+    found = _factor_reference(study, names, numbers) or _group_reference(participant, sort)
     differences: list[GuideCard] = []
     reference_name = ""
     if found:
@@ -252,9 +255,16 @@ def factor_schedule(run: AnalysisRun, factor: int) -> FactorSchedule:
     sorts = result.get("sorts") or []
     flags = result.get("flags") or []
     defining = {label for label, row in zip(sorts, flags, strict=True) if row[column]}
-    participants = run.study.participants.filter(sort__isnull=False).values_list("pk", "code")
-    defining_pks = [pk for pk, code in participants if participant_label(code, pk) in defining]
-    rows = SortComment.objects.filter(sort__participant__in=defining_pks).values_list("statement__number", "text")
+    sorts_of_study = Sort.objects.filter(study=run.study).values_list(
+        "pk", "participant_id", "participant__code", "condition__label"
+    )
+    # A run over several conditions names its sorts "P0007·Relapse" (runs.services.sort_name).
+    defining_pks = [
+        pk
+        for pk, participant, code, condition in sorts_of_study
+        if {participant_label(code, participant), sort_name(participant_label(code, participant), condition)} & defining
+    ]
+    rows = SortComment.objects.filter(sort__in=defining_pks).values_list("statement__number", "text")
     quotes = [
         {"statement": statement(number), "comment": text} for number, text in sorted(rows, key=lambda r: (r[0], r[1]))
     ]

@@ -10,12 +10,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from django.db.models import Count
 from django.utils.translation import gettext as _
 
 from qsort.analysis.group import MIN_GROUP_SORTS, GroupSummary, GroupTooSmall, group_summary
 from qsort.participate.services import placements
 from qsort.rooms.models import Session
-from qsort.studies.models import Participant, SortComment, SortDraft, SortValue, Statement
+from qsort.studies.models import Condition, Participant, SortComment, SortDraft, SortValue, Statement
 from qsort.studies.validation import signed
 
 __all__ = ["MIN_GROUP_SORTS", "GroupTooSmall", "SeatProgress", "SessionBoard", "seat_progress", "session_board"]
@@ -28,6 +29,7 @@ class SeatProgress:
     stage_label: str
     placed: int
     total: int
+    sorted: int = 0  # completed sorts (one per condition of instruction)
 
     @property
     def done(self) -> bool:
@@ -41,10 +43,16 @@ class SeatProgress:
 
 
 def seat_progress(session: Session) -> list[SeatProgress]:
-    """Each seat's step and, while sorting, how many cards are placed: three queries."""
+    """Each seat's step and, while sorting, how many cards are placed (in the condition it is on
+    now: its latest draft): four queries."""
     total = session.study.statements.count()
     seats = list(session.members.select_related("participant").only("number", "participant__stage"))
-    drafts = dict(SortDraft.objects.filter(participant__seat__session=session).values_list("participant_id", "state"))
+    drafts = dict(
+        SortDraft.objects.filter(participant__seat__session=session)
+        .order_by("updated_at", "id")
+        .values_list("participant_id", "state")
+    )
+    sorted_counts = dict(session.members.annotate(n=Count("participant__sorts")).values_list("participant_id", "n"))
     labels = dict(Participant.Stage.choices)
     progress = []
     for seat in seats:
@@ -56,7 +64,8 @@ def seat_progress(session: Session) -> list[SeatProgress]:
             placed = len(placements({"grid": state.get("grid", {})}))
         else:
             placed = total if stage == Participant.Stage.COMPLETED else 0
-        progress.append(SeatProgress(seat.number, stage, str(labels[stage]), min(placed, total), total))
+        done = sorted_counts.get(seat.participant_id, 0)
+        progress.append(SeatProgress(seat.number, stage, str(labels[stage]), min(placed, total), total, done))
     return progress
 
 
@@ -80,6 +89,7 @@ class BoardCard:
 class SessionBoard:
     """The discussion board: the engine's group summary laid out with statement texts."""
 
+    condition: Condition
     summary: GroupSummary
     cards: list[BoardCard]
     agree_most: list[BoardCard]
@@ -106,6 +116,7 @@ class SessionBoard:
             }
 
         return {
+            "condition": self.condition.label,
             "sorts": self.summary.n_sorts,
             "columns": self.columns,
             "agree_most": [card(c) for c in self.agree_most],
@@ -116,11 +127,20 @@ class SessionBoard:
         }
 
 
-def session_matrix(session: Session) -> tuple[list[Statement], np.ndarray]:
-    """The session's completed sorts as a statements x sorts matrix (deck order), two queries."""
+def board_condition(session: Session, label: str | None = None) -> Condition:
+    """The condition a board shows: the one named, else the study's first (a group picture
+    never mixes the answers to two different questions)."""
+    conditions = session.study.conditions.all()
+    chosen = conditions.filter(label=label).first() if label else None
+    return chosen or conditions.first()
+
+
+def session_matrix(session: Session, condition: Condition) -> tuple[list[Statement], np.ndarray]:
+    """The session's completed sorts under one condition as a statements x sorts matrix (deck
+    order), two queries."""
     statements = list(session.study.statements.order_by("number").only("id", "number", "text"))
     row_of = {s.pk: i for i, s in enumerate(statements)}
-    rows = SortValue.objects.filter(sort__participant__seat__session=session).values_list(
+    rows = SortValue.objects.filter(sort__participant__seat__session=session, sort__condition=condition).values_list(
         "sort_id", "statement_id", "value"
     )
     column_of: dict[int, int] = {}
@@ -134,9 +154,10 @@ def session_matrix(session: Session) -> tuple[list[Statement], np.ndarray]:
     return statements, data
 
 
-def session_board(session: Session) -> SessionBoard:
-    """The group's picture; GroupTooSmall below three completed sorts (never a single person's)."""
-    statements, data = session_matrix(session)
+def session_board(session: Session, condition: Condition) -> SessionBoard:
+    """The group's picture under one condition; GroupTooSmall below three completed sorts under
+    it (never a single person's)."""
+    statements, data = session_matrix(session, condition)
     summary = group_summary(data, list(session.study.grid()))
     cards = [
         BoardCard(
@@ -153,14 +174,15 @@ def session_board(session: Session) -> SessionBoard:
     comments: list[dict[str, Any]] = []
     if session.study.room_shows_comments:
         # Anonymous: grouped by card and in text order, so nothing links comments to a seat.
-        rows = SortComment.objects.filter(sort__participant__seat__session=session).values_list(
-            "statement__number", "statement__text", "text"
-        )
+        rows = SortComment.objects.filter(
+            sort__participant__seat__session=session, sort__condition=condition
+        ).values_list("statement__number", "statement__text", "text")
         comments = [
             {"number": number, "statement": text, "comment": comment}
             for number, text, comment in sorted(rows, key=lambda r: (r[0], r[2]))
         ]
     return SessionBoard(
+        condition=condition,
         summary=summary,
         cards=cards,
         agree_most=[cards[i] for i in summary.agree_most],
@@ -169,6 +191,11 @@ def session_board(session: Session) -> SessionBoard:
         columns=[signed(c) for c in summary.columns],
         comments=comments,
     )
+
+
+def completed_under(session: Session, condition: Condition) -> int:
+    """How many of the session's people have finished a sort under this condition."""
+    return session.members.filter(participant__sorts__condition=condition).count()
 
 
 def board_refusal(completed: int) -> str:

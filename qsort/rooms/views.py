@@ -18,6 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -144,10 +145,12 @@ def room(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     facilitator switched to it and the session has enough complete sorts."""
     access, session = _session(request, slug, pk)
     seats = services.seat_progress(session)
-    completed = sum(seat.done for seat in seats)
+    condition = services.board_condition(session, request.GET.get("condition"))
+    completed = services.completed_under(session, condition)
     board = None
     if session.screen == Session.Screen.BOARD and completed >= services.MIN_GROUP_SORTS:
-        board = services.session_board(session)
+        board = services.session_board(session, condition)
+    conditions = list(access.study.conditions.all())
     context = {
         "access": access,
         "study": access.study,
@@ -155,7 +158,10 @@ def room(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         "seats": seats,
         "free_seats": max(session.seats - len(seats), 0),
         "free_seat_tiles": range(max(session.seats - len(seats), 0)),
+        "finished": sum(seat.done for seat in seats),
         "completed": completed,
+        "condition": condition,
+        "conditions": conditions if len(conditions) > 1 else [],
         "board": board,
         "board_allowed": completed >= services.MIN_GROUP_SORTS,
         "board_refusal": services.board_refusal(completed),
@@ -176,7 +182,8 @@ def room_screen(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     if screen in Session.Screen.values:
         session.screen = screen
         session.save(update_fields=["screen"])
-    return redirect(reverse("rooms:room", args=[slug, pk]))
+    condition = services.board_condition(session, request.POST.get("condition"))
+    return redirect(f"{reverse('rooms:room', args=[slug, pk])}?{urlencode({'condition': condition.label})}")
 
 
 # --- joining ------------------------------------------------------------------------------------
@@ -246,7 +253,8 @@ def _session_full(request: HttpRequest, session: Session) -> HttpResponse:
 def _guide(request: HttpRequest, slug: str, pk: int):
     access = access_for(request.user, slug, Can.VIEW)
     participant = get_object_or_404(Participant.objects.select_related("study"), study=access.study, pk=pk)
-    sort = getattr(participant, "sort", None) if participant.is_completed else None
+    # With several conditions, the guide talks about the participant's latest sort.
+    sort = participant.sorts.order_by("-submitted_at", "-id").first() if participant.is_completed else None
     if sort is None:
         raise Http404("This participant has no completed sort yet.")
     return access, interview_guide(participant, sort)

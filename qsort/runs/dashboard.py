@@ -32,7 +32,9 @@ PAGE_FIELDS: dict[str, tuple[str, ...]] = {
     "loadings": (*_HEADER, "flag_threshold", "sort_status"),
     "plot": ("flag_threshold",),
     "stability": (*_HEADER, "statements", "statement_texts"),
+    "report": (*_HEADER, "sort_status"),
     "header": _HEADER,
+    "conditions": (*_HEADER, "statements", "statement_texts", "conditions"),
 }
 
 
@@ -190,6 +192,11 @@ class Dashboard:
     def by_id(self) -> dict[str, Statement]:
         return {s.id: s for s in self.statements}
 
+    def condition_tables(self, own_comments: dict[tuple[str, str, str], str]) -> ConditionTables | None:
+        """The condition tables of a run over several conditions, else None."""
+        block = self.result.get("conditions")
+        return ConditionTables(block, self, own_comments) if block else None
+
     @property
     def threshold(self) -> float:
         """|loading| above which a loading is significant: the engine's threshold."""
@@ -295,6 +302,98 @@ class Dashboard:
     def status_counts(self) -> dict[str, int]:
         counts = Counter(self.result["sort_status"])
         return {status: counts.get(status, 0) for status in SORT_STATUSES}
+
+
+# --- conditions of instruction (runs over several; computed by qsort.analysis.conditions) --------
+@dataclass(frozen=True)
+class MovedStatement:
+    statement: Statement
+    first: int
+    second: int
+    comments: tuple[str, ...]  # the participant's own comments on it, under either condition
+
+
+@dataclass(frozen=True)
+class PersonRow:
+    participant: str
+    first: str
+    second: str
+    correlation: float | None
+    factors_first: list[int]
+    factors_second: list[int]
+    moved: list[MovedStatement]
+
+
+@dataclass(frozen=True)
+class ShiftRow:
+    statement: Statement
+    first: str
+    second: str
+    pairs: int
+    means: list[float]
+    difference: float
+    p: float | None
+    effect: float | None
+    significance: str
+
+
+class ConditionTables:
+    """The stored `conditions` block of a run, arranged for the page (no arithmetic here).
+
+    `own_comments` maps (participant, condition, statement id) to the comment that person wrote
+    on that statement in that condition's sort."""
+
+    SHIFTS_SHOWN = 15
+
+    def __init__(
+        self, block: dict[str, Any], dashboard: Dashboard, own_comments: dict[tuple[str, str, str], str]
+    ) -> None:
+        self.conditions: list[str] = block["conditions"]
+        self.factor_rows = [(f + 1, counts) for f, counts in enumerate(block["factor_counts"])]
+        by_id = dashboard.by_id
+        self.persons = [
+            PersonRow(
+                participant=p["participant"],
+                first=p["conditions"][0],
+                second=p["conditions"][1],
+                correlation=p["correlation"],
+                factors_first=p["factors"][0],
+                factors_second=p["factors"][1],
+                moved=[
+                    MovedStatement(
+                        statement=by_id[m["statement"]],
+                        first=m["values"][0],
+                        second=m["values"][1],
+                        comments=tuple(
+                            text
+                            for condition in p["conditions"]
+                            if (text := own_comments.get((p["participant"], condition, m["statement"])))
+                        ),
+                    )
+                    for m in p["moved"]
+                ],
+            )
+            for p in block["persons"]
+        ]
+        shifts = [
+            ShiftRow(
+                statement=by_id[s["statement"]],
+                first=s["conditions"][0],
+                second=s["conditions"][1],
+                pairs=s["pairs"],
+                means=s["means"],
+                difference=s["difference"],
+                p=s["p"],
+                effect=s["effect"],
+                significance=s["significance"],
+            )
+            for s in block["shifts"]
+        ]
+        pairs = list(dict.fromkeys((s.first, s.second) for s in shifts))
+        self.shift_groups = [
+            (first, second, [s for s in shifts if (s.first, s.second) == (first, second)][: self.SHIFTS_SHOWN])
+            for first, second in pairs
+        ]
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -23,7 +23,7 @@ from qsort.analysis import correlation, extraction
 from qsort.analysis.engine import CORRELATIONS_LIMIT
 from qsort.runs import background
 from qsort.runs.models import MAX_ATTEMPTS, AnalysisRun, Bootstrap
-from qsort.studies.models import Sort, SortValue, Study, participant_label
+from qsort.studies.models import Sort, SortValue, Study, participant_label, sort_name
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +52,9 @@ class StudySorts:
     statement_texts: list[str]
     sort_ids: list[str]
     distribution: list[int] | None
+    # Per sort: its participant's label and its condition's label (for the conditions tables).
+    participants: list[str] = field(default_factory=list)
+    conditions: list[str] = field(default_factory=list)
 
 
 @contextmanager
@@ -72,24 +75,30 @@ def one_snapshot() -> Iterator[None]:
         yield
 
 
-def load_sorts(study: Study) -> StudySorts:
+def load_sorts(study: Study, conditions: list[str] | None = None) -> StudySorts:
     """Three queries whatever the size: statements, sorts (for labels), values.
 
     Sorts are labelled by participant label (code or neutral number), never by token, and kept
     in submission order so runs of the same data are comparable.  On PostgreSQL each sort's
     values come as one array (20,000 rows for 20,000 sorts, not 1.2 million tuples).
+    `conditions` (labels) limits the sorts to those conditions; when it names more than one,
+    each sort's name carries its condition ("P0007·Relapse"), since a participant then has
+    several sorts.
     """
     with one_snapshot():
         statements = list(study.statements.order_by("id").values_list("id", "number", "text"))
+        chosen = Sort.objects.filter(study=study)
+        if conditions:
+            chosen = chosen.filter(condition__label__in=conditions)
         sorts = list(
-            Sort.objects.filter(study=study)
-            .order_by("submitted_at", "id")
-            .values_list("id", "participant_id", "participant__code")
+            chosen.order_by("submitted_at", "id").values_list(
+                "id", "participant_id", "participant__code", "condition__label"
+            )
         )
-        values_by_sort = list(_values_by_sort(study))
+        values_by_sort = list(_values_by_sort(study, conditions))
     by_number = sorted(range(len(statements)), key=lambda i: statements[i][1])
     row_of = {statements[i][0]: row for row, i in enumerate(by_number)}
-    column_of = {sort_pk: column for column, (sort_pk, _, _) in enumerate(sorts)}
+    column_of = {sort_pk: column for column, (sort_pk, *_rest) in enumerate(sorts)}
     data = np.zeros((len(statements), len(sorts)), dtype=np.int64)
     every_statement = [statement[0] for statement in statements]  # by id, as the values come
     whole = [(column_of[sort_pk], values) for sort_pk, pks, values in values_by_sort if pks == every_statement]
@@ -100,18 +109,25 @@ def load_sorts(study: Study) -> StudySorts:
         if statement_pks != every_statement:
             data[[row_of[s] for s in statement_pks], column_of[sort_pk]] = sort_values
     ordered = [statements[i] for i in by_number]
+    participants = [participant_label(code, participant_pk) for _, participant_pk, code, _ in sorts]
+    labels = [condition for *_rest, condition in sorts]
+    several = len(conditions or set(labels)) > 1
     return StudySorts(
         data=data,
         statement_ids=[str(number) for _, number, _ in ordered],
         statement_texts=[text for _, _, text in ordered],
-        sort_ids=[participant_label(code, participant_pk) for _, participant_pk, code in sorts],
+        sort_ids=[sort_name(p, c) if several else p for p, c in zip(participants, labels, strict=True)],
         distribution=factor_array_distribution(study, data),
+        participants=participants,
+        conditions=labels,
     )
 
 
-def _values_by_sort(study: Study) -> Iterator[tuple[int, list[int], list[int]]]:
-    """(sort id, statement ids, values) per completed sort, in one query."""
+def _values_by_sort(study: Study, conditions: list[str] | None = None) -> Iterator[tuple[int, list[int], list[int]]]:
+    """(sort id, statement ids, values) per completed sort (of `conditions`, if given), in one query."""
     values = SortValue.objects.filter(sort__study=study)
+    if conditions:
+        values = values.filter(sort__condition__label__in=conditions)
     if connection.vendor == "postgresql":
         yield from (
             values.order_by()
@@ -148,7 +164,7 @@ def correlations_of(study: Study, result: dict[str, Any]) -> list[list[float]] |
     labels = result["sorts"]
     if len(labels) > CORRELATIONS_LIMIT:
         return None
-    sorts = load_sorts(study)
+    sorts = load_sorts(study, result.get("run_conditions"))
     column_of = {label: column for column, label in enumerate(sorts.sort_ids)}
     if any(label not in column_of for label in labels):
         return None
@@ -174,9 +190,31 @@ def factor_array_distribution(study: Study, data: np.ndarray) -> list[int] | Non
     return np.rint(np.median(np.sort(data, axis=0), axis=1)).astype(int).tolist()
 
 
+def clean_conditions(study: Study, wanted: list[str] | None) -> list[str]:
+    """The labels of the conditions a run covers, in the study's order: those asked for (any
+    case), or all of them. Raises RunRefused naming an unknown label."""
+    labels = list(study.conditions.values_list("label", flat=True))
+    if not wanted:
+        return labels
+    by_key = {label.casefold(): label for label in labels}
+    unknown = [str(w) for w in wanted if str(w).strip().casefold() not in by_key]
+    if unknown:
+        raise RunRefused(
+            _("'%(label)s' is not a condition of this study (%(labels)s).")
+            % {"label": unknown[0][:40], "labels": ", ".join(labels)}
+        )
+    chosen = {by_key[str(w).strip().casefold()] for w in wanted}
+    return [label for label in labels if label in chosen]
+
+
 def clean_parameters(study: Study, parameters: dict[str, Any], *, n_sorts: int | None = None) -> dict[str, Any]:
-    """The run's parameters, checked against the study: raises RunRefused with a clear message."""
-    n_sorts = study.sorts.count() if n_sorts is None else n_sorts
+    """The run's parameters, checked against the study: raises RunRefused with a clear message.
+
+    A study with several conditions records which conditions the run covers ("conditions");
+    a single-condition study's parameters stay as they always were."""
+    conditions = clean_conditions(study, parameters.get("conditions"))
+    if n_sorts is None:
+        n_sorts = study.sorts.filter(condition__label__in=conditions).count()
     if n_sorts == 0:
         raise RunRefused(_("There are no completed sorts yet: an analysis needs at least two."))
     if n_sorts < 2:
@@ -210,7 +248,7 @@ def clean_parameters(study: Study, parameters: dict[str, Any], *, n_sorts: int |
     for factor in parameters.get("reflections", []):
         if not 1 <= factor <= factors:
             raise RunRefused(_("Factor %(factor)d is not part of this analysis.") % {"factor": factor})
-    return {
+    cleaned = {
         "factors": factors,
         "extraction": parameters["extraction"],
         "rotation": parameters["rotation"],
@@ -218,6 +256,9 @@ def clean_parameters(study: Study, parameters: dict[str, Any], *, n_sorts: int |
         "pair_rotations": [list(r) for r in parameters.get("pair_rotations", [])],
         "reflections": sorted(set(parameters.get("reflections", []))),
     }
+    if study.has_several_conditions:
+        cleaned["conditions"] = conditions
+    return cleaned
 
 
 def start_run(study: Study, user, parameters: dict[str, Any], *, automatic: bool = False) -> AnalysisRun:
@@ -347,16 +388,18 @@ def rerun_without_sort(sort: Sort, *, origin: object = None) -> None:
     if isinstance(origin, Study) or getattr(origin, "model", None) is Study:
         return  # the whole study is being deleted: its runs go with it
     label = sort.participant.label
+    # A run over several conditions names the sort "P0007·Relapse"; over one, "P0007".
+    names = {label, sort_name(label, sort.condition.label)}
     affected = []
     for run in AnalysisRun.objects.filter(study_id=sort.study_id).only("id", "status", "result", "parameters", "error"):
         overrides = run.parameters.get("flag_overrides", [])
         if (
             run.status == AnalysisRun.Status.RUNNING
-            or (run.result is not None and label in run.result.get("sorts", []))
-            or any(override[0] == label for override in overrides)
+            or (run.result is not None and names & set(run.result.get("sorts", [])))
+            or any(override[0] in names for override in overrides)
             or label in run.error
         ):
-            parameters = {**run.parameters, "flag_overrides": [o for o in overrides if o[0] != label]}
+            parameters = {**run.parameters, "flag_overrides": [o for o in overrides if o[0] not in names]}
             affected.append(run.pk)
             AnalysisRun.objects.filter(pk=run.pk).update(
                 **REQUEUED, result=None, parameters=parameters, attempts=0, queued_at=timezone.now()

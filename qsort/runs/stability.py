@@ -48,7 +48,7 @@ def run_sorts(run: AnalysisRun) -> tuple[StudySorts, np.ndarray]:
     is gone and a bootstrap would not be of this run, so it is refused.
     """
     wanted = stored_result(run)["sorts"]
-    sorts = load_sorts(run.study)
+    sorts = load_sorts(run.study, run.parameters.get("conditions"))
     column = {label: q for q, label in enumerate(sorts.sort_ids)}
     missing = [label for label in wanted if label not in column]
     if missing:

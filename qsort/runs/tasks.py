@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 
 from qsort.analysis import AnalysisResult, analyse
 from qsort.analysis.bootstrap import BootstrapCancelled, bootstrap
+from qsort.analysis.conditions import compare_conditions
 from qsort.runs import services
 from qsort.runs.models import AnalysisRun, Bootstrap, heartbeat_interval
 from qsort.runs.services import RunRefused, StudySorts, load_sorts
@@ -133,9 +134,20 @@ def _analyse(run_id: int, rows) -> None:
 
     parameters = run.parameters
     try:
-        sorts = load_sorts(run.study)
+        sorts = load_sorts(run.study, parameters.get("conditions"))
         progress("loading data", 0)
         result = analyse_sorts(sorts, parameters, progress).to_json()
+        if "conditions" in parameters:  # a study with several conditions: say which this run covers
+            result["run_conditions"] = parameters["conditions"]
+        if len(parameters.get("conditions", [])) > 1:
+            result["conditions"] = compare_conditions(
+                sorts.data,
+                sorts.statement_ids,
+                sorts.participants,
+                sorts.conditions,
+                parameters["conditions"],
+                np.array(result["flags"], dtype=bool).reshape(len(sorts.sort_ids), -1),
+            ).to_json()
     except ValueError as error:  # the engine's input errors are written for researchers, as clauses
         message = str(error)
         _fail(rows, message[:1].upper() + message[1:])

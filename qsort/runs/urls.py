@@ -10,6 +10,7 @@ urlpatterns = [
     path("studies/<slug:slug>/results/<int:run_id>/factors/<int:number>/", views.factor, name="factor"),
     path("studies/<slug:slug>/results/<int:run_id>/loadings/", views.loadings, name="loadings"),
     path("studies/<slug:slug>/results/<int:run_id>/consensus/", views.consensus, name="consensus"),
+    path("studies/<slug:slug>/results/<int:run_id>/conditions/", views.conditions, name="conditions"),
     path("studies/<slug:slug>/results/<int:run_id>/stability/", views.stability, name="stability"),
     path("studies/<slug:slug>/results/<int:run_id>/stability/start/", views.start_bootstrap_view, name="bootstrap"),
     path(

@@ -26,6 +26,7 @@ from qsort.runs.dashboard import PAGE_FIELDS, SORT_STATUSES, Comment, Dashboard,
 from qsort.runs.dashboard import stability as stability_of
 from qsort.runs.glossary import GLOSSARY
 from qsort.runs.models import AnalysisRun, Bootstrap, Part, result_parts
+from qsort.runs.report import run_methods
 from qsort.runs.services import (
     RunRefused,
     derive_run,
@@ -61,6 +62,17 @@ class RunForm(forms.Form):
     extraction = forms.ChoiceField(label=gettext_lazy("Extraction"), choices=AnalysisRun.Extraction.choices)
     rotation = forms.ChoiceField(label=gettext_lazy("Rotation"), choices=AnalysisRun.Rotation.choices)
 
+    def __init__(self, *args, conditions: list[str], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if len(conditions) > 1:  # which conditions' sorts enter the run (all by default)
+            self.fields["conditions"] = forms.MultipleChoiceField(
+                label=gettext_lazy("Conditions"),
+                choices=[(label, label) for label in conditions],
+                initial=conditions,
+                widget=forms.CheckboxSelectMultiple,
+                help_text=gettext_lazy("With more than one, each sort is named by its condition (P0007·Relapse)."),
+            )
+
 
 class RotationForm(forms.Form):
     first = forms.IntegerField(label=gettext_lazy("Factor"), min_value=1, max_value=AnalysisRun.MAX_FACTORS)
@@ -94,6 +106,7 @@ def results(request: HttpRequest, slug: str) -> HttpResponse:
     form = RunForm(
         request.POST or None,
         initial={"factors": min(evidence["suggested"], AnalysisRun.MAX_FACTORS)} if evidence else None,
+        conditions=list(study.conditions.values_list("label", flat=True)),
     )
     if form.is_valid():
         try:
@@ -125,7 +138,8 @@ def results(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _comments(study: Study) -> tuple[dict[str, list[Comment]], dict[str, int]]:
     """Post-sort comments by statement (labelled by participant, never by token): the first
-    COMMENTS_SHOWN of each statement in submission order, and how many each has in all.
+    COMMENTS_SHOWN of each statement in the order they were made (a sort's comments are saved
+    when it is submitted), and how many each has in all.
 
     Two queries whatever the number of sorts: a LATERAL join takes each statement's first
     comments through the comment-statement index instead of numbering all 40,000 comments
@@ -136,9 +150,7 @@ def _comments(study: Study) -> tuple[dict[str, list[Comment]], dict[str, int]]:
         rows = (
             SortComment.objects.filter(sort__study=study)
             .annotate(
-                rank=Window(
-                    RowNumber(), partition_by=F("statement_id"), order_by=[F("sort__submitted_at"), F("sort_id")]
-                ),
+                rank=Window(RowNumber(), partition_by=F("statement_id"), order_by=F("id")),
                 statement_number=F("statement__number"),
                 participant_code=F("sort__participant__code"),
                 participant_id=F("sort__participant_id"),
@@ -153,13 +165,12 @@ def _comments(study: Study) -> tuple[dict[str, list[Comment]], dict[str, int]]:
         FROM {Statement._meta.db_table} s
         CROSS JOIN LATERAL (
             SELECT c.id, c.text, c.sort_id FROM {SortComment._meta.db_table} c
-            JOIN {Sort._meta.db_table} o ON o.id = c.sort_id
-            WHERE c.statement_id = s.id ORDER BY o.submitted_at, o.id LIMIT %s
+            WHERE c.statement_id = s.id ORDER BY c.id LIMIT %s
         ) c
         JOIN {Sort._meta.db_table} o ON o.id = c.sort_id
         JOIN {Participant._meta.db_table} p ON p.id = o.participant_id
         WHERE s.study_id = %s
-        ORDER BY s.number, o.submitted_at, o.id
+        ORDER BY s.number, c.id
         """,  # noqa: S608 - table names are ours; values are parameters
             [COMMENTS_SHOWN, study.pk],
         )
@@ -168,6 +179,14 @@ def _comments(study: Study) -> tuple[dict[str, list[Comment]], dict[str, int]]:
         comments[str(row.statement_number)].append(Comment(label, row.text))
     counts = SortComment.objects.filter(sort__study=study).values("statement__number").annotate(n=Count("id"))
     return comments, {str(row["statement__number"]): row["n"] for row in counts}
+
+
+def _own_comments(study: Study) -> dict[tuple[str, str, str], str]:
+    """(participant, condition, statement) -> comment, for the within-person view (one query)."""
+    rows = SortComment.objects.filter(sort__study=study).values_list(
+        "sort__participant_id", "sort__participant__code", "sort__condition__label", "statement__number", "text"
+    )
+    return {(participant_label(code, pk), condition, str(number)): text for pk, code, condition, number, text in rows}
 
 
 def _axis(request: HttpRequest, name: str, default: int, k: int) -> int:
@@ -343,6 +362,16 @@ def loadings(request: HttpRequest, context: dict) -> HttpResponse:
     return render(request, "runs/loadings.html", context)
 
 
+@run_page("conditions")
+def conditions(request: HttpRequest, context: dict) -> HttpResponse:
+    """A run over several conditions: factor x condition, statement shifts and each person."""
+    tables = context["dashboard"].condition_tables(_own_comments(context["study"]))
+    if tables is None:
+        raise Http404("This run covers one condition.")
+    context |= {"section": "conditions", "conditions": tables}
+    return render(request, "runs/conditions.html", context)
+
+
 @run_page("stability")
 def stability(request: HttpRequest, context: dict) -> HttpResponse:
     """Each factor's stability under bootstrap resampling, laid out from the bootstrap engine's
@@ -359,8 +388,8 @@ def stability(request: HttpRequest, context: dict) -> HttpResponse:
         "default_steps": DEFAULT_STEPS,
         "max_steps": MAX_STEPS,
     }
-    if request.htmx and request.htmx.target == "bootstrap-status":
-        return render(request, "runs/stability.html#bootstrap-status", context)
+    if request.htmx and request.htmx.target == "bootstrap-status":  # polled while it works
+        return render(request, "runs/stability.html#bootstrap-status", context | {"polled": True})
     if done:
         factors = stability_of(done[1], dashboard.statements)
         context["stability"] = [
@@ -421,10 +450,20 @@ def cancel_bootstrap_view(request: HttpRequest, slug: str, run_id: int, bootstra
     return redirect("runs:stability", slug=run.study.slug, run_id=run.pk)
 
 
-@run_page("header")
+@run_page("report")
 def report(request: HttpRequest, context: dict) -> HttpResponse:
     """The run's files, its parameters in words, and the glossary of the results pages."""
-    context |= {"section": "report", "glossary": GLOSSARY.values()}
+    run, dashboard = context["run"], context["dashboard"]
+    small = len(dashboard.result["sort_status"]) <= EVIDENCE_INLINE_MAX_SORTS
+    context |= {
+        "section": "report",
+        "glossary": GLOSSARY.values(),
+        "has_bootstrap": run.bootstraps.filter(status=Bootstrap.Status.DONE).exists(),
+        # The methods paragraph reads the run's evidence panel: computed (then cached) here only
+        # for a small run, as the overview does; report.docx always holds it.
+        "methods": run_methods(run) if small else "",
+        "evidence_limit": EVIDENCE_INLINE_MAX_SORTS,
+    }
     return render(request, "runs/report.html", context)
 
 

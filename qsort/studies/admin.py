@@ -1,9 +1,10 @@
 from django.contrib import admin
-from django.db.models import Count
+from django.db.models import Count, Q
 
 from qsort.studies.models import (
     Answer,
     Collaborator,
+    Condition,
     GridColumn,
     Participant,
     PostSortQuestion,
@@ -25,6 +26,12 @@ class StatementInline(admin.TabularInline):
 class GridColumnInline(admin.TabularInline):
     model = GridColumn
     extra = 0
+
+
+class ConditionInline(admin.TabularInline):
+    model = Condition
+    extra = 0
+    fields = ["position", "label", "question", "instructions"]
 
 
 class QuestionInline(admin.TabularInline):
@@ -54,11 +61,11 @@ class StudyAdmin(admin.ModelAdmin):
         "updated_at",
     ]
     list_filter = ["status", "distribution", "archived", "open_link_enabled", "language"]
-    search_fields = ["title", "slug", "owner__username", "condition_of_instruction"]
+    search_fields = ["title", "slug", "owner__username", "conditions__question"]
     date_hierarchy = "created_at"
     readonly_fields = ["created_at", "updated_at"]
     prepopulated_fields = {"slug": ["title"]}
-    inlines = [GridColumnInline, StatementInline, QuestionInline, CollaboratorInline]
+    inlines = [ConditionInline, GridColumnInline, StatementInline, QuestionInline, CollaboratorInline]
     autocomplete_fields = ["owner"]
 
     def get_queryset(self, request):
@@ -117,16 +124,22 @@ class ParticipantAdmin(admin.ModelAdmin):
     ]
     list_filter = ["stage", "study__status", "study"]
     search_fields = ["code", "study__title", "study__slug"]
-    list_select_related = ["study", "sort"]
+    list_select_related = ["study"]
     date_hierarchy = "created_at"
     # The token is a credential: operators see neither it nor anything derived from it.
     exclude = ["token"]
     readonly_fields = ["consented_at", "started_at", "completed_at", "last_saved_at"]
 
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(_sorts=Count("sorts"), _paper=Count("sorts", filter=Q(sorts__entered_by__isnull=False)))
+        )
+
     @admin.display(description="paper sort", boolean=True)
     def paper_sort(self, participant: Participant) -> bool | None:
-        sort = getattr(participant, "sort", None)
-        return None if sort is None else sort.entered_by_id is not None
+        return None if not participant._sorts else participant._paper > 0
 
 
 class CompletedSortPart:
@@ -163,11 +176,11 @@ class AnswerInline(CompletedSortPart, admin.TabularInline):
 
 @admin.register(Sort)
 class SortAdmin(CompletedSortPart, admin.ModelAdmin):
-    list_display = ["participant", "study", "submitted_at", "entered_by"]
-    list_filter = ["study", ("entered_by", admin.EmptyFieldListFilter)]
+    list_display = ["participant", "study", "condition", "submitted_at", "entered_by"]
+    list_filter = ["study", "condition", ("entered_by", admin.EmptyFieldListFilter)]
     search_fields = ["participant__code", "study__title", "study__slug", "entered_by__username"]
     date_hierarchy = "submitted_at"
-    list_select_related = ["participant", "study", "entered_by"]
+    list_select_related = ["participant", "study", "condition", "entered_by"]
     raw_id_fields = ["participant"]
     inlines = [SortValueInline, SortCommentInline, AnswerInline]
 
@@ -177,7 +190,7 @@ class SortValueAdmin(CompletedSortPart, admin.ModelAdmin):
     list_display = ["sort", "statement_number", "value", "study"]
     list_filter = ["value", "sort__study"]
     search_fields = ["sort__participant__code", "sort__study__title", "statement__text"]
-    list_select_related = ["sort__participant", "sort__study", "statement"]
+    list_select_related = ["sort__participant", "sort__condition", "sort__study", "statement"]
     raw_id_fields = ["sort", "statement"]
 
     @admin.display(description="statement", ordering="statement__number")
@@ -194,7 +207,7 @@ class SortCommentAdmin(CompletedSortPart, admin.ModelAdmin):
     list_display = ["text", "statement", "sort"]
     list_filter = ["sort__study"]
     search_fields = ["text", "sort__participant__code", "statement__text"]
-    list_select_related = ["sort__participant", "statement"]
+    list_select_related = ["sort__participant", "sort__condition", "statement"]
     raw_id_fields = ["sort", "statement"]
 
 
@@ -203,22 +216,31 @@ class AnswerAdmin(CompletedSortPart, admin.ModelAdmin):
     list_display = ["text", "question", "sort"]
     list_filter = ["question__study"]
     search_fields = ["text", "question__text", "sort__participant__code"]
-    list_select_related = ["question", "sort__participant"]
+    list_select_related = ["question", "sort__participant", "sort__condition"]
     raw_id_fields = ["sort", "question"]
 
 
 @admin.register(SortDraft)
 class SortDraftAdmin(admin.ModelAdmin):
-    list_display = ["participant", "updated_at"]
-    list_select_related = ["participant"]
+    list_display = ["participant", "condition", "updated_at"]
+    list_select_related = ["participant", "condition"]
     search_fields = ["participant__code"]
     readonly_fields = ["updated_at"]
 
 
+@admin.register(Condition)
+class ConditionAdmin(admin.ModelAdmin):
+    list_display = ["label", "study", "position", "question"]
+    list_filter = ["study"]
+    search_fields = ["label", "question", "study__title", "study__slug"]
+    list_select_related = ["study"]
+    ordering = ["study", "position"]
+
+
 @admin.register(PostSortQuestion)
 class PostSortQuestionAdmin(admin.ModelAdmin):
-    list_display = ["text", "study", "position", "required"]
-    list_filter = ["required", "study"]
+    list_display = ["text", "study", "position", "required", "each_condition"]
+    list_filter = ["required", "each_condition", "study"]
     search_fields = ["text", "study__title"]
     list_select_related = ["study"]
 

@@ -12,6 +12,11 @@ DEMO_PASSWORD = "qsort-demo-2026"  # noqa: S105 - the documented demo login, pri
 DEMO_SORTS = 40
 
 CONDITION = "What helps a person sustain recovery from Class A drugs, and what puts it at risk?"
+# The seed study's two questions (shared/seed/): the demo's two conditions of instruction.
+CONDITIONS = [
+    ("Relapse", "What do you think might cause someone to relapse from Class A drugs?"),
+    ("Recovery", "What do you think is helpful in sustaining a person's recovery from Class A drugs?"),
+]
 CONSENT = (
     "This study asks how you see recovery from drug use. You will sort cards with short statements "
     "from 'most disagree' to 'most agree'. It takes about 20 minutes. We do not ask for your name: "
@@ -97,6 +102,40 @@ def synthetic_sorts(n_sorts: int = DEMO_SORTS, seed: int = 20261125) -> list[lis
     sorts = []
     for i in range(n_sorts):
         latent = views[:, i % 3] + rng.normal(0, 1.0, size=len(STATEMENTS))
+        order = np.argsort(latent, kind="stable")
+        values = np.empty(len(STATEMENTS), dtype=int)
+        values[order] = grid_values
+        sorts.append(values.tolist())
+    return sorts
+
+
+# The known truth behind the Recovery sorts, for tests and for anyone reading the demo's results.
+# Every participant's view of these statements moves between the questions (latent score, up
+# or down): structure, routine, peer support, housing and asking for help rise when asked what
+# helps; trauma, depression, living around users, boredom and dodgy thoughts fall.
+PLANTED_SHIFTS = {10: 4.0, 16: 4.0, 17: 4.0, 18: 4.0, 27: 4.0, 4: -4.0, 7: -4.0, 21: -4.0, 28: -4.0, 33: -4.0}
+# Participants whose viewpoint changes between the questions: those holding the 'past and
+# trauma' view (every third, from the first) sort Recovery from the 'structure' view.
+SWITCHED_VIEW = {0: 1}
+
+
+def switches_view(index: int) -> bool:
+    return index % 3 in SWITCHED_VIEW
+
+
+def recovery_sorts(n_sorts: int = DEMO_SORTS, seed: int = 20261130) -> list[list[int]]:
+    """The same participants' sorts for the Recovery question: their Relapse viewpoint (or the
+    one they switch to), plus PLANTED_SHIFTS, plus fresh noise; forced into GRID."""
+    rng = np.random.default_rng(seed)
+    views = viewpoint_scores()
+    shift = np.zeros(len(STATEMENTS))
+    for number, amount in PLANTED_SHIFTS.items():
+        shift[number - 1] = amount
+    grid_values = np.repeat(list(GRID), list(GRID.values()))
+    sorts = []
+    for i in range(n_sorts):
+        view = SWITCHED_VIEW.get(i % 3, i % 3)
+        latent = views[:, view] + shift + rng.normal(0, 1.0, size=len(STATEMENTS))
         order = np.argsort(latent, kind="stable")
         values = np.empty(len(STATEMENTS), dtype=int)
         values[order] = grid_values

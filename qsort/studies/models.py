@@ -10,6 +10,7 @@ import secrets
 from collections.abc import Iterable
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models, transaction
 from django.db.models import Count, Max, Q
 from django.urls import reverse
@@ -36,6 +37,16 @@ class DeckLocked(Exception):
 
     def __init__(self, message: str | None = None) -> None:
         super().__init__(str(message or self.message))
+
+
+class ConditionsLocked(DeckLocked):
+    """Raised when conditions would be added, renamed, removed or reordered after sorts exist:
+    the same lock as the deck's (sorts are named by them), with its own words."""
+
+    message = _(
+        "Participants have already sorted under these conditions: they can no longer be added, renamed, "
+        "removed or reordered (fixing a typo in a question is still possible)."
+    )
 
 
 class StudyNotReady(Exception):
@@ -83,16 +94,23 @@ class Study(models.Model):
 
     # A Q-set has 20-80 statements; 500 leaves room for piloting without letting a paste run away.
     MAX_STATEMENTS = 500
-    # Personal links created at once, from the Participants page or the API.
+    # Personal links one request may create (Participants page, API, invite command); code that
+    # builds studies (imports, benchmarks) may create more through `invite`.
     MAX_INVITES = 500
 
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=80, unique=True)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_studies")
+
+    class ConditionOrder(models.TextChoices):
+        FIXED = "fixed", _("Fixed: every participant sorts the conditions in the order listed")
+        COUNTERBALANCED = "counterbalanced", _("Counterbalanced: the order rotates from one participant to the next")
+
+    class SecondSortStart(models.TextChoices):
+        FRESH = "fresh", _("Fresh: a new pre-sort, with an empty grid")
+        PREVIOUS = "previous", _("From the previous sort: the cards start where the participant placed them last")
+
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
-    condition_of_instruction = models.TextField(
-        help_text=_("The question participants sort by, e.g. 'What helps a person sustain recovery?'")
-    )
     consent_text = models.TextField(blank=True)
     welcome_text = models.TextField(blank=True)
     thank_you_text = models.TextField(blank=True)
@@ -116,6 +134,24 @@ class Study(models.Model):
         default=False, help_text=_("Re-run the latest analysis when a new sort is completed.")
     )
     language = models.CharField(max_length=10, default="en", choices=settings.LANGUAGES)
+    # How a study with several conditions of instruction is taken (no effect with one condition).
+    condition_order = models.CharField(
+        max_length=16,
+        choices=ConditionOrder.choices,
+        default=ConditionOrder.FIXED,
+        verbose_name=_("Order of conditions"),
+    )
+    later_sorts_start = models.CharField(
+        max_length=10,
+        choices=SecondSortStart.choices,
+        default=SecondSortStart.FRESH,
+        verbose_name=_("Second and later sorts start"),
+    )
+    allow_partial = models.BooleanField(
+        default=False,
+        verbose_name=_("Participants may stop after any completed condition"),
+        help_text=_("Their completed sorts count; the conditions they did not reach stay empty."),
+    )
     room_shows_comments = models.BooleanField(
         default=False,
         help_text=_(
@@ -131,8 +167,8 @@ class Study(models.Model):
 
     # What a facilitator sets up (texts and options), besides the title: edited in the
     # workspace and the API, and carried over when a study is duplicated.
+    # The conditions themselves (questions) are rows of Condition, copied separately.
     SETTINGS_FIELDS = (
-        "condition_of_instruction",
         "consent_text",
         "welcome_text",
         "thank_you_text",
@@ -145,6 +181,9 @@ class Study(models.Model):
         "comments_required",
         "auto_reanalyse",
         "language",
+        "condition_order",
+        "later_sorts_start",
+        "allow_partial",
         "room_shows_comments",
     )
 
@@ -155,13 +194,135 @@ class Study(models.Model):
             models.CheckConstraint(condition=Q(status__in=["draft", "open", "closed"]), name="study_status_valid"),
             models.CheckConstraint(condition=Q(distribution__in=["forced", "free"]), name="study_distribution_valid"),
             models.CheckConstraint(condition=~Q(slug=""), name="study_slug_not_empty"),
+            models.CheckConstraint(
+                condition=Q(condition_order__in=["fixed", "counterbalanced"]), name="study_condition_order_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(later_sorts_start__in=["fresh", "previous"]), name="study_later_sorts_start_valid"
+            ),
         ]
+
+    def __init__(self, *args, **kwargs) -> None:
+        self._pending_question: str | None = None
+        self._first_question: str | None = None
+        super().__init__(*args, **kwargs)
 
     def __str__(self) -> str:
         return self.title
 
+    def save(self, *args, **kwargs) -> None:
+        super().save(*args, **kwargs)
+        if self._pending_question is not None:
+            question, self._pending_question = self._pending_question, None
+            self._first_question = None
+            first = self.conditions.first()
+            if first is None:
+                Condition.objects.create(study=self, position=1, label=DEFAULT_CONDITION_LABEL, question=question)
+            elif first.question != question:
+                first.question = question
+                first.save(update_fields=["question"])
+
     def get_absolute_url(self) -> str:
         return reverse("workspace:overview", args=[self.slug])
+
+    def refresh_from_db(self, *args, **kwargs) -> None:
+        super().refresh_from_db(*args, **kwargs)
+        self._first_question = None
+
+    # --- conditions of instruction ---------------------------------------------------
+    @property
+    def condition_of_instruction(self) -> str:
+        """The first condition's question: the whole story in a single-condition study.
+
+        Settable (also as a create() keyword), so studies made with one question, the settings
+        form and the API keep one field; several conditions are edited as Condition rows.
+        """
+        if self._pending_question is not None:
+            return self._pending_question
+        if self.pk is None:
+            return ""
+        if self._first_question is None:  # one query per instance, however often a page asks
+            self._first_question = self.conditions.values_list("question", flat=True).first() or ""
+        return self._first_question
+
+    @condition_of_instruction.setter
+    def condition_of_instruction(self, question: str) -> None:
+        self._pending_question = question
+
+    @property
+    def has_several_conditions(self) -> bool:
+        return self.conditions.count() > 1
+
+    def conditions_in_order(self, participant: Participant, conditions=None) -> list[Condition]:
+        """The conditions (or the given queryset of them) in the order this participant sorts them.
+
+        Counterbalanced studies rotate the list by the participant's number, so consecutive
+        participants start with different conditions (AB, BA, AB, ... with two).
+        """
+        conditions = list(self.conditions.all() if conditions is None else conditions)
+        if self.condition_order == self.ConditionOrder.COUNTERBALANCED and len(conditions) > 1:
+            shift = participant.pk % len(conditions)
+            conditions = conditions[shift:] + conditions[:shift]
+        return conditions
+
+    def ensure_conditions_unlocked(self) -> None:
+        """Conditions are added, renamed, removed and reordered only while nobody has sorted:
+        sorts, runs and exports are named by them. Their question texts may always be fixed."""
+        if self.sorts.exists():
+            raise ConditionsLocked()
+
+    def add_condition(self, label: str, question: str, instructions: str = "") -> Condition:
+        with transaction.atomic():
+            Study.objects.select_for_update().filter(pk=self.pk).first()
+            self.ensure_conditions_unlocked()
+            position = (self.conditions.aggregate(m=Max("position"))["m"] or 0) + 1
+            return Condition.objects.create(
+                study=self, position=position, label=label, question=question, instructions=instructions
+            )
+
+    def set_conditions(self, items: list[dict[str, str]]) -> None:
+        """Replace the conditions by `items` ({label, question, instructions}, in order). Once
+        sorts exist only the texts may change: the labels must stay as they are, in order."""
+        with transaction.atomic():
+            Study.objects.select_for_update().filter(pk=self.pk).first()
+            current = list(self.conditions.all())
+            if self.sorts.exists():
+                if [c.label for c in current] != [item["label"] for item in items]:
+                    raise ConditionsLocked()
+                for condition, item in zip(current, items, strict=True):
+                    condition.question = item["question"]
+                    condition.instructions = item.get("instructions", "")
+                    condition.save(update_fields=["question", "instructions"])
+                return
+            self.conditions.all().delete()
+            Condition.objects.bulk_create(
+                Condition(
+                    study=self,
+                    position=position,
+                    label=item["label"],
+                    question=item["question"],
+                    instructions=item.get("instructions", ""),
+                )
+                for position, item in enumerate(items, start=1)
+            )
+            self._first_question = None
+
+    def reorder_conditions(self, ordered: list[Condition]) -> None:
+        """Store `ordered` (all of the study's conditions) as positions 1..n."""
+        with transaction.atomic():
+            self.ensure_conditions_unlocked()
+            # Two steps, so the unique (study, position) never sees two rows on one position.
+            self.conditions.update(position=models.F("position") + 1000)
+            for position, condition in enumerate(ordered, start=1):
+                Condition.objects.filter(pk=condition.pk, study=self).update(position=position)
+
+    def remove_condition(self, condition: Condition) -> None:
+        with transaction.atomic():
+            self.ensure_conditions_unlocked()
+            if self.conditions.count() < 2:
+                raise ConditionsLocked(gettext("A study needs at least one condition."))
+            condition.delete()
+            self.reorder_conditions(list(self.conditions.all()))
 
     # --- roles -----------------------------------------------------------------------
     def role_of(self, user) -> str | None:
@@ -284,7 +445,8 @@ class Study(models.Model):
                 gettext("The grid has room for %(cards)d cards but the deck has %(statements)d statements.")
                 % {"cards": sum(grid.values()), "statements": n_statements}
             )
-        if not self.condition_of_instruction.strip():
+        questions = [c.question for c in self.conditions.all()]
+        if not questions or not all(q.strip() for q in questions):
             problems.append(gettext("The condition of instruction (the question participants sort by) is empty."))
         if not self.consent_text.strip():
             problems.append(gettext("The consent text is empty: participants must see what they agree to."))
@@ -341,6 +503,60 @@ class Study(models.Model):
             completed=Count("id", filter=Q(completed_at__isnull=False)),
         )
         return counts
+
+    def condition_progress(self) -> list[tuple[Condition, int]]:
+        """Each condition with its number of completed sorts, in the study's order (one query)."""
+        return [(c, c.n_sorts) for c in self.conditions.annotate(n_sorts=Count("sorts"))]
+
+
+DEFAULT_CONDITION_LABEL = "Q1"
+# Labels name sorts in exports (P0007_Relapse) and results (P0007·Relapse): short, no separators.
+CONDITION_LABEL_MAX_LENGTH = 30
+
+
+class Condition(models.Model):
+    """One condition of instruction: a question the whole deck is sorted by.
+
+    A study has one or more, in order; every participant sorts the same deck and grid once per
+    condition, and the analysis can compare a person's sorts across conditions.
+    """
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="conditions")
+    position = models.PositiveSmallIntegerField()
+    label = models.CharField(
+        max_length=CONDITION_LABEL_MAX_LENGTH,
+        validators=[
+            RegexValidator(
+                r"^[^_·/\\]+$", _("A condition's label cannot contain '_', '·', '/' or '\\' (sort names use them).")
+            )
+        ],
+        help_text=_("A short name for results and exports, e.g. 'Relapse'."),
+    )
+    question = models.TextField(
+        help_text=_("The question participants sort by, e.g. 'What helps a person sustain recovery?'")
+    )
+    instructions = models.TextField(blank=True, help_text=_("Optional words shown with this question only."))
+
+    class Meta:
+        ordering = ["study", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["study", "position"], name="condition_unique_position_per_study"),
+            models.UniqueConstraint(fields=["study", "label"], name="condition_unique_label_per_study"),
+            models.CheckConstraint(condition=~Q(label=""), name="condition_label_not_empty"),
+            # Exports name a sort <participant>_<label>, split again at the last "_" on import.
+            models.CheckConstraint(condition=~Q(label__contains="_"), name="condition_label_no_underscore"),
+            models.CheckConstraint(condition=Q(position__gte=1), name="condition_position_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            stored = Condition.objects.filter(pk=self.pk).values_list("label", "position").first()
+            if stored is not None and stored != (self.label, self.position):
+                self.study.ensure_conditions_unlocked()
+        super().save(*args, **kwargs)
 
 
 class GridColumn(models.Model):
@@ -407,6 +623,12 @@ class PostSortQuestion(models.Model):
     text = models.TextField()
     position = models.PositiveIntegerField(default=0)
     required = models.BooleanField(default=False)
+    # With several conditions: asked after every sort, or only after the participant's first.
+    each_condition = models.BooleanField(
+        default=False,
+        verbose_name=_("Ask after every condition"),
+        help_text=_("Otherwise it is asked once, after the participant's first sort."),
+    )
 
     class Meta:
         ordering = ["study", "position", "id"]
@@ -443,6 +665,13 @@ def participant_label(code: str, pk: int) -> str:
 
     A plain function so exports can label rows fetched with values_list, without the model."""
     return code or f"P{pk:04d}"
+
+
+def sort_name(participant: str, condition: str) -> str:
+    """A sort's name in results and plots when a run covers several conditions: "P0007·Relapse".
+
+    Exports that need a plain name use "<participant>_<condition>" (see exchange)."""
+    return f"{participant}·{condition}"
 
 
 def new_participant_token() -> str:
@@ -512,6 +741,30 @@ class Participant(models.Model):
     def link(self) -> str:
         return settings.SITE_URL + self.get_absolute_url()
 
+    def conditions_in_order(self) -> list[tuple[Condition, bool]]:
+        """The study's conditions in this participant's order, each with whether they have sorted
+        it: one query."""
+        sorted_ = Sort.objects.filter(participant=self, condition=models.OuterRef("pk"))
+        annotated = self.study.conditions.annotate(done=models.Exists(sorted_))
+        return [(c, bool(getattr(c, "done", False))) for c in self.study.conditions_in_order(self, annotated)]
+
+    def conditions_left(self) -> list[Condition]:
+        """The conditions this participant has not sorted yet, in their order (one query)."""
+        return [c for c, done in self.conditions_in_order() if not done]
+
+    def current_condition(self) -> Condition | None:
+        """The condition the participant is sorting now (or next); None once none is left."""
+        left = self.conditions_left()
+        return left[0] if left else None
+
+    def stop_early(self) -> None:
+        """Finish after a completed condition, when the study allows it: what is done counts."""
+        if not self.study.allow_partial or not self.sorts.exists():
+            raise ValueError("This participant cannot stop early.")
+        self.stage = self.Stage.COMPLETED
+        self.completed_at = self.last_saved_at = timezone.now()
+        self.save(update_fields=["stage", "completed_at", "last_saved_at"])
+
     def withdraw(self) -> None:
         """The right to withdraw: the participant and every answer they gave are deleted."""
         self.delete()
@@ -524,19 +777,28 @@ class SortDraft(models.Model):
     it is kept apart from the final Sort, which only exists once it validates.
     """
 
-    participant = models.OneToOneField(Participant, on_delete=models.CASCADE, related_name="draft")
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="drafts")
+    condition = models.ForeignKey("Condition", on_delete=models.CASCADE, related_name="drafts")
     state = models.JSONField(default=dict)
     updated_at = models.DateTimeField(auto_now=True)
 
+    class Meta:
+        constraints = [
+            # One draft per condition: the autosave's conditional UPDATE relies on it.
+            models.UniqueConstraint(fields=["participant", "condition"], name="sortdraft_once_per_condition"),
+        ]
+
     def __str__(self) -> str:
-        return f"Draft of {self.participant}"
+        return f"Draft of {self.participant} ({self.condition})"
 
 
 class Sort(models.Model):
     """A completed Q-sort: the value of every statement of the study, exactly once."""
 
-    participant = models.OneToOneField(Participant, on_delete=models.CASCADE, related_name="sort")
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="sorts")
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="sorts")
+    # RESTRICT: a condition with sorts cannot be deleted alone, only with its whole study.
+    condition = models.ForeignKey("Condition", on_delete=models.RESTRICT, related_name="sorts")
     submitted_at = models.DateTimeField(default=timezone.now)
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -549,13 +811,16 @@ class Sort(models.Model):
 
     class Meta:
         ordering = ["study", "submitted_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["participant", "condition"], name="sort_once_per_condition"),
+        ]
         indexes = [
             # Analysis and exports load a study's sorts in submission order.
             models.Index(fields=["study", "submitted_at"], name="sort_study_submitted"),
         ]
 
     def __str__(self) -> str:
-        return f"Sort of {self.participant}"
+        return f"Sort of {self.participant} ({self.condition})"
 
     @property
     def entered_by_facilitator(self) -> bool:

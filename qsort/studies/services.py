@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from qsort.studies.models import Answer, Participant, Sort, SortComment, SortValue, Study
+from qsort.studies.models import Answer, Condition, Participant, Sort, SortComment, SortValue, Study
 from qsort.studies.signals import sort_completed
 from qsort.studies.validation import SortInvalid, SortRules, check_sort, signed
 
@@ -22,6 +22,36 @@ class SortAlreadySubmitted(Exception):
 
     def __init__(self) -> None:
         super().__init__("This participant has already completed a different sort; it cannot be replaced.")
+
+
+def resolve_condition(study: Study, condition: Condition | str | None) -> Condition:
+    """The condition a sort is made under: given, named by its label, or the study's only one.
+
+    Raises SortInvalid with a message for people when it is missing or unknown."""
+    if isinstance(condition, Condition):
+        if condition.study_id != study.pk:
+            raise SortInvalid([_("That condition belongs to another study.")])
+        return condition
+    conditions = list(study.conditions.all())
+    if condition is None or not str(condition).strip():
+        if len(conditions) == 1:
+            return conditions[0]
+        raise SortInvalid(
+            [
+                _("This study has several conditions: say which one the sort is for (%(labels)s).")
+                % {"labels": ", ".join(c.label for c in conditions)}
+            ]
+        )
+    wanted = str(condition).strip().casefold()
+    found = next((c for c in conditions if c.label.casefold() == wanted), None)
+    if found is None:
+        raise SortInvalid(
+            [
+                _("'%(label)s' is not a condition of this study (%(labels)s).")
+                % {"label": str(condition)[:40], "labels": ", ".join(c.label for c in conditions)}
+            ]
+        )
+    return found
 
 
 class StudyNotAcceptingSorts(Exception):
@@ -73,8 +103,17 @@ def extreme_statements(study: Study, values: Mapping[int, int]) -> list[int]:
     return sorted(number for number, value in values.items() if value in ends)
 
 
-def _clean_answers(study: Study, answers: Mapping[Any, Any], *, enforce_required: bool) -> dict[int, str]:
-    questions = {q.pk: q for q in study.questions.all()}
+def questions_for_sort(study: Study, participant: Participant) -> list:
+    """The post-sort questions asked after this participant's next sort: every-condition ones
+    always, once-per-participant ones only after their first sort."""
+    questions = study.questions.all()
+    if Sort.objects.filter(participant=participant).exists():
+        questions = questions.filter(each_condition=True)
+    return list(questions)
+
+
+def _clean_answers(questions: list, answers: Mapping[Any, Any], *, enforce_required: bool) -> dict[int, str]:
+    questions = {q.pk: q for q in questions}
     problems: list[str] = []
     cleaned: dict[int, str] = {}
     for raw_id, raw_text in answers.items():
@@ -104,14 +143,18 @@ def submit_sort(
     participant: Participant,
     placements: Iterable[tuple[object, object]],
     *,
+    condition: Condition | str | None = None,
     comments: Mapping[Any, Any] | None = None,
     answers: Mapping[Any, Any] | None = None,
     entered_by=None,
 ) -> tuple[Sort, bool]:
-    """Validate and store a participant's completed sort. Returns (sort, created).
+    """Validate and store a participant's completed sort under `condition`. Returns (sort, created).
 
-    Idempotent: the same values submitted again return the stored sort (double clicks,
-    refreshes, second tabs); different values after completion raise SortAlreadySubmitted.
+    `condition` is a Condition, its label, or None for a study's only condition. Idempotent per
+    (participant, condition): the same values submitted again return the stored sort (double
+    clicks, refreshes, second tabs); different values raise SortAlreadySubmitted. The
+    participant is completed once every condition has its sort; until then they go on to the
+    next condition (stage "consented", its instructions).
     The participant row is locked so two concurrent submits cannot both create a sort.
     A facilitator entering a paper sort (`entered_by`) may do so while the study is closed,
     and is not held to the participant-facing required comments and questions.
@@ -120,18 +163,23 @@ def submit_sort(
     with transaction.atomic():
         participant = Participant.objects.select_for_update().select_related("study").get(pk=participant.pk)
         study = participant.study
+        condition = resolve_condition(study, condition)
         rules = SortRules.for_study(study)
         values = check_sort(rules, placements)
-        existing = Sort.objects.filter(participant=participant).first()
+        existing = Sort.objects.filter(participant=participant, condition=condition).first()
         if existing is not None:
             if existing.values_by_number() == values:
                 return existing, False
             raise SortAlreadySubmitted()
         if entered_by is None and not study.accepts_sorts:
             raise StudyNotAcceptingSorts(study)
+        if entered_by is None and participant.is_completed:
+            # Stopped early (Study.allow_partial): the conditions not reached stay empty.
+            raise SortAlreadySubmitted()
 
         clean_comments = _clean_comments(study, comments or {}, values)
-        clean_answers = _clean_answers(study, answers or {}, enforce_required=entered_by is None)
+        questions = questions_for_sort(study, participant)
+        clean_answers = _clean_answers(questions, answers or {}, enforce_required=entered_by is None)
         if study.comments_required and entered_by is None:
             uncommented = [n for n in extreme_statements(study, values) if n not in clean_comments]
             if uncommented:
@@ -144,7 +192,9 @@ def submit_sort(
                 )
 
         now = timezone.now()
-        sort = Sort.objects.create(participant=participant, study=study, submitted_at=now, entered_by=entered_by)
+        sort = Sort.objects.create(
+            participant=participant, study=study, condition=condition, submitted_at=now, entered_by=entered_by
+        )
         statement_ids = dict(study.statements.values_list("number", "id"))
         SortValue.objects.bulk_create(
             SortValue(sort=sort, statement_id=statement_ids[number], value=value) for number, value in values.items()
@@ -156,8 +206,13 @@ def submit_sort(
         Answer.objects.bulk_create(
             Answer(sort=sort, question_id=question_id, text=text) for question_id, text in clean_answers.items()
         )
-        participant.stage = Participant.Stage.COMPLETED
-        participant.completed_at = now
+        if participant.is_completed:
+            pass  # stopped early; a facilitator added a paper sort for a condition left out
+        elif participant.conditions_left():
+            participant.stage = Participant.Stage.CONSENTED  # the next condition's instructions
+        else:
+            participant.stage = Participant.Stage.COMPLETED
+            participant.completed_at = now
         participant.last_saved_at = now
         participant.consented_at = participant.consented_at or now
         participant.started_at = participant.started_at or now

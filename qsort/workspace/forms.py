@@ -9,23 +9,65 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from qsort.studies.deck import tidy
-from qsort.studies.models import GRID_MIN_VALUE, Collaborator, GridColumn, PostSortQuestion, Statement, Study
+from qsort.studies.models import (
+    GRID_MIN_VALUE,
+    Collaborator,
+    Condition,
+    GridColumn,
+    PostSortQuestion,
+    Statement,
+    Study,
+)
 from qsort.workspace.grids import MAX_HALF_RANGE, MIN_HALF_RANGE
 
 
-class StudyCreateForm(forms.ModelForm):
+class FirstQuestionMixin(forms.ModelForm):
+    """The question participants sort by, stored on the study's first condition.
+
+    A study with several conditions edits its questions in the conditions editor instead, so
+    the field is left out there."""
+
+    condition_of_instruction = forms.CharField(
+        label=_("Condition of instruction"),
+        help_text=_("The question participants sort by, e.g. 'What helps a person sustain recovery?'"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and self.instance.has_several_conditions:
+            del self.fields["condition_of_instruction"]
+        else:
+            self.initial.setdefault("condition_of_instruction", self.instance.condition_of_instruction)
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if "condition_of_instruction" in cleaned:
+            self.instance.condition_of_instruction = cleaned["condition_of_instruction"]
+        return cleaned
+
+
+class StudyCreateForm(FirstQuestionMixin):
     class Meta:
         model = Study
-        fields = ["title", "condition_of_instruction"]
-        widgets = {"condition_of_instruction": forms.Textarea(attrs={"rows": 3})}
+        fields = ["title"]
 
 
-class StudySettingsForm(forms.ModelForm):
+class StudySettingsForm(FirstQuestionMixin):
+    field_order = ["title", "condition_of_instruction"]
+    # How several conditions are taken: shown once a study has more than one.
+    CONDITION_FIELDS = ("condition_order", "later_sorts_start", "allow_partial")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if not (self.instance.pk and self.instance.has_several_conditions):
+            for name in self.CONDITION_FIELDS:
+                del self.fields[name]
+
     class Meta:
         model = Study
         fields = [
             "title",
-            "condition_of_instruction",
             "label_disagree",
             "label_agree",
             "consent_text",
@@ -36,6 +78,9 @@ class StudySettingsForm(forms.ModelForm):
             "show_statement_numbers",
             "open_link_enabled",
             "comments_required",
+            "condition_order",
+            "later_sorts_start",
+            "allow_partial",
             "room_shows_comments",
         ]
         labels = {
@@ -48,7 +93,6 @@ class StudySettingsForm(forms.ModelForm):
             "room_shows_comments": _("Show comments on a session's discussion board (anonymously)"),
         }
         widgets = {
-            "condition_of_instruction": forms.Textarea(attrs={"rows": 2}),
             "consent_text": forms.Textarea(attrs={"rows": 5}),
             "welcome_text": forms.Textarea(attrs={"rows": 3}),
             "thank_you_text": forms.Textarea(attrs={"rows": 3}),
@@ -57,10 +101,31 @@ class StudySettingsForm(forms.ModelForm):
         help_texts = {"thank_you_text": _("Shown under the heading “Thank you” once a sort is sent.")}
 
 
+class ConditionForm(forms.ModelForm):
+    """A condition of instruction; once sorts exist only its texts can change (the label names sorts)."""
+
+    class Meta:
+        model = Condition
+        fields = ["label", "question", "instructions"]
+        widgets = {"question": forms.Textarea(attrs={"rows": 2}), "instructions": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, locked: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if locked:
+            self.fields["label"].disabled = True
+
+    def validate_unique(self) -> None:
+        # The study is set by the view after validation; check the label against its siblings here.
+        study = self.instance.study if self.instance.study_id else None
+        label = self.cleaned_data.get("label")
+        if study and label and study.conditions.filter(label__iexact=label).exclude(pk=self.instance.pk).exists():
+            self.add_error("label", _("Another condition of this study has this label."))
+
+
 class QuestionForm(forms.ModelForm):
     class Meta:
         model = PostSortQuestion
-        fields = ["text", "required"]
+        fields = ["text", "required", "each_condition"]
         labels = {"text": _("Question"), "required": _("Participants must answer it")}
         widgets = {"text": forms.TextInput()}
 
@@ -169,3 +234,13 @@ class PaperSortForm(forms.Form):
         max_length=40,
         help_text=_("An existing participant's code, or a new code; leave empty for a new unnamed participant."),
     )
+
+    def __init__(self, *args, conditions: list[str], for_chosen: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if for_chosen:  # the participant was picked from the list
+            del self.fields["code"]
+        if len(conditions) > 1:
+            self.fields["condition"] = forms.ChoiceField(
+                label=_("Condition (the question this paper sort answered)"),
+                choices=[(label, label) for label in conditions],
+            )

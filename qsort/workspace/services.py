@@ -10,7 +10,7 @@ from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Greatest
 from django.utils.translation import gettext as _
 
-from qsort.studies.models import Collaborator, GridColumn, Participant, PostSortQuestion, Statement, Study
+from qsort.studies.models import Collaborator, Condition, GridColumn, Participant, PostSortQuestion, Statement, Study
 from qsort.studies.services import submit_sort
 
 
@@ -45,12 +45,16 @@ def studies_for_list(user, *, archived: bool = False) -> QuerySet[Study]:
 
 @transaction.atomic
 def duplicate_study(study: Study, owner) -> Study:
-    """A new draft study with the same texts, deck, grid and questions; no participants, no team."""
+    """A new draft study with the same texts, conditions, deck, grid and questions; no participants, no team."""
     copy = Study.objects.create(
         title=(_("Copy of %(title)s") % {"title": study.title})[:200],
         slug=Study.objects.unique_slug(f"copy of {study.title}"),
         owner=owner,
         **{field: getattr(study, field) for field in Study.SETTINGS_FIELDS},
+    )
+    Condition.objects.bulk_create(
+        Condition(study=copy, position=c.position, label=c.label, question=c.question, instructions=c.instructions)
+        for c in study.conditions.all()
     )
     Statement.objects.bulk_create(
         Statement(study=copy, number=s.number, text=s.text, position=s.position) for s in study.statements.all()
@@ -59,7 +63,9 @@ def duplicate_study(study: Study, owner) -> Study:
         GridColumn(study=copy, value=c.value, capacity=c.capacity) for c in study.columns.all()
     )
     PostSortQuestion.objects.bulk_create(
-        PostSortQuestion(study=copy, text=q.text, position=q.position, required=q.required)
+        PostSortQuestion(
+            study=copy, text=q.text, position=q.position, required=q.required, each_condition=q.each_condition
+        )
         for q in study.questions.all()
     )
     return copy
@@ -89,10 +95,11 @@ def reorder(items: list, pks: Iterable[int]) -> list:
 
 
 @transaction.atomic
-def enter_paper_sort(study: Study, participant: Participant | None, code: str, placements, user):
+def enter_paper_sort(study: Study, participant: Participant | None, code: str, placements, user, *, condition=None):
     """Store a paper sort for `participant`, or for a new one (with `code`) created with it:
-    if the sort is refused, the new participant is rolled back too."""
+    if the sort is refused, the new participant is rolled back too. `condition` is a label
+    (needed when the study has several conditions)."""
     if participant is None:
         participant = Participant.objects.create(study=study, code=code)
-    sort, _created = submit_sort(participant, placements, entered_by=user)
+    sort, _created = submit_sort(participant, placements, condition=condition, entered_by=user)
     return sort

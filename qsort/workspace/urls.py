@@ -1,6 +1,6 @@
 from django.urls import path
 
-from qsort.workspace import views, views_deck, views_people
+from qsort.workspace import views, views_conditions, views_deck, views_people
 
 app_name = "workspace"
 study = "studies/<slug:slug>/"
@@ -19,6 +19,10 @@ urlpatterns = [
     path(study + "questions/<int:pk>/edit/", views.question_edit, name="question_edit"),
     path(study + "questions/<int:pk>/move/", views.question_move, name="question_move"),
     path(study + "questions/<int:pk>/delete/", views.question_delete, name="question_delete"),
+    path(study + "conditions/", views_conditions.conditions, name="conditions"),
+    path(study + "conditions/<int:pk>/edit/", views_conditions.condition_edit, name="condition_edit"),
+    path(study + "conditions/<int:pk>/move/", views_conditions.condition_move, name="condition_move"),
+    path(study + "conditions/<int:pk>/delete/", views_conditions.condition_delete, name="condition_delete"),
     path(study + "team/", views.team, name="team"),
     path(study + "team/<int:pk>/", views.team_change, name="team_change"),
     path(study + "deck/", views_deck.deck, name="deck"),

@@ -73,6 +73,7 @@ def overview(request: HttpRequest, slug: str) -> HttpResponse:
         "tab": "overview",
         "stages": stages,
         "counts": study.participant_counts(),
+        "condition_progress": study.condition_progress(),
         "n_statements": study.statements.count(),
         "grid": grid,
         "grid_low": min(grid, default=0),

@@ -8,7 +8,7 @@ import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count
+from django.db.models import Count, Exists, OuterRef
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -18,7 +18,7 @@ from qsort.exchange.services import Export
 from qsort.exchange.tables import Table
 from qsort.exchange.writers import CSV_TYPE, csv_bytes
 from qsort.studies.access import Can, access_for, study_for
-from qsort.studies.models import Participant, Study
+from qsort.studies.models import Participant, Sort, Study
 from qsort.studies.services import SortAlreadySubmitted
 from qsort.studies.validation import SortInvalid, SortRules, signed, validate_sort
 from qsort.workspace.forms import InviteForm, PaperSortForm
@@ -36,7 +36,9 @@ def participants(request: HttpRequest, slug: str) -> HttpResponse:
     access = access_for(request.user, slug, Can.VIEW)
     study, can_edit = access.study, access.can_edit
     stage = request.GET.get("stage", "")
-    queryset = study.participants.select_related("sort").order_by("created_at", "id")
+    queryset = study.participants.annotate(
+        n_sorts=Count("sorts"), paper=Exists(Sort.objects.filter(participant=OuterRef("pk"), entered_by__isnull=False))
+    ).order_by("created_at", "id")
     if stage in Participant.Stage.values:
         queryset = queryset.filter(stage=stage)
     page = Paginator(queryset, PARTICIPANTS_PER_PAGE).get_page(request.GET.get("page"))
@@ -52,6 +54,7 @@ def participants(request: HttpRequest, slug: str) -> HttpResponse:
         "stage": stage,
         "stages": [(value, label, by_stage.get(value, 0)) for value, label in Participant.Stage.choices],
         "total": sum(by_stage.values()),
+        "condition_progress": study.condition_progress(),
         "can_edit": can_edit,
         "invite_form": InviteForm(),
         "new_links": new_links,
@@ -117,7 +120,7 @@ def participant_withdraw(request: HttpRequest, slug: str, pk: int) -> HttpRespon
     """The right to withdraw: after a confirmation, the participant and all they gave are deleted."""
     access = access_for(request.user, slug, Can.EDIT)
     study = access.study
-    participant = get_object_or_404(Participant.objects.select_related("sort"), study=study, pk=pk)
+    participant = get_object_or_404(Participant, study=study, pk=pk)
     if request.method == "POST":
         label = participant.label
         participant.withdraw()
@@ -130,7 +133,7 @@ def participant_withdraw(request: HttpRequest, slug: str, pk: int) -> HttpRespon
             % {"label": label},
         )
         return redirect("workspace:participants", slug=study.slug)
-    has_sort = hasattr(participant, "sort")
+    has_sort = participant.sorts.exists()
     return render(
         request,
         "workspace/participant_withdraw.html",
@@ -169,7 +172,11 @@ def paper_sort(request: HttpRequest, slug: str) -> HttpResponse:
     chosen_pk = (request.POST or request.GET).get("participant", "")
     if chosen_pk.isdigit():
         chosen = get_object_or_404(Participant, study=study, pk=int(chosen_pk), completed_at__isnull=True)
-    form = PaperSortForm(request.POST or None)
+    form = PaperSortForm(
+        request.POST or None,
+        conditions=list(study.conditions.values_list("label", flat=True)),
+        for_chosen=chosen is not None,
+    )
     problems: list[str] = []
     placed = 0
 
@@ -178,7 +185,14 @@ def paper_sort(request: HttpRequest, slug: str) -> HttpResponse:
         placed = len(placements)
         _values, problems = validate_sort(SortRules.for_study(study), placements)
         if not request.htmx and form.is_valid():
-            problems = problems or _store_paper_sort(request, study, chosen, form.cleaned_data["code"], placements)
+            problems = problems or _store_paper_sort(
+                request,
+                study,
+                chosen,
+                form.cleaned_data.get("code", ""),
+                placements,
+                form.cleaned_data.get("condition"),
+            )
             if not problems:
                 return redirect("workspace:paper_sort", slug=study.slug)
         if request.htmx:
@@ -205,7 +219,7 @@ def paper_sort(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "workspace/paper_sort.html", context, status=422 if problems else 200)
 
 
-def _store_paper_sort(request, study: Study, participant, code: str, placements) -> list[str]:
+def _store_paper_sort(request, study: Study, participant, code: str, placements, condition: str | None) -> list[str]:
     """Store it, or return what is wrong (nothing is stored then)."""
     code = code.strip()
     if participant is None and code:
@@ -214,7 +228,7 @@ def _store_paper_sort(request, study: Study, participant, code: str, placements)
             return [_("Participant %(code)s has already completed a sort.") % {"code": code}]
         participant = existing
     try:
-        sort = enter_paper_sort(study, participant, code, placements, request.user)
+        sort = enter_paper_sort(study, participant, code, placements, request.user, condition=condition)
     except SortInvalid as invalid:
         return invalid.messages
     except SortAlreadySubmitted as already:
@@ -242,5 +256,11 @@ def print_deck(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "workspace/print.html",
-        {"study": study, "pages": pages, "columns": columns, "tallest": max(grid.values(), default=0)},
+        {
+            "study": study,
+            "pages": pages,
+            "columns": columns,
+            "tallest": max(grid.values(), default=0),
+            "conditions": list(study.conditions.all()),  # one score sheet per condition
+        },
     )

@@ -152,3 +152,38 @@ def test_a_glossary_word_explains_itself_on_focus_and_marks_stand_apart(page, de
     value = mark.locator("xpath=preceding-sibling::span[@class='q-value']")
     gap = mark.bounding_box()["x"] - (value.bounding_box()["x"] + value.bounding_box()["width"])
     assert gap >= 4  # "+4 6*" never reads as "+46*"
+
+
+def test_a_researcher_bootstraps_the_run_cancels_one_and_reads_the_stability_plot(page, demo_study, worker):
+    from qsort.runs.models import Bootstrap
+
+    start_a_run(page, demo_study)
+    expect(page.locator("#run-body progress")).to_have_attribute("value", "100", timeout=30_000)
+    page.get_by_role("navigation", name="Pages of this run").get_by_role("link", name="Stability").click()
+    expect(page.get_by_text("No bootstrap of this run yet.")).to_be_visible()
+    page.get_by_label("Steps").fill("5000")
+    page.get_by_role("button", name="Run a bootstrap").click()
+    status = page.locator("#bootstrap-status")
+    expect(status.locator("progress")).to_be_visible()
+    page.get_by_role("button", name="Cancel the bootstrap").click()
+    expect(page.get_by_text("The last bootstrap was cancelled.")).to_be_visible(timeout=30_000)
+    assert Bootstrap.objects.get().status == "cancelled"
+    page.get_by_label("Steps").fill("100")
+    page.get_by_label("Seed (optional)").fill("11")
+    page.get_by_role("button", name="Run a bootstrap").click()
+    expect(page.get_by_role("link", name="The bootstrap is done: show its results")).to_be_visible(timeout=60_000)
+    page.get_by_role("link", name="The bootstrap is done: show its results").click()
+    forests = page.locator(".chart-box.forest svg")
+    expect(forests).to_have_count(3)
+    job = Bootstrap.objects.filter(status="done").get()
+    expect(forests.first.locator("g.forest-row")).to_have_count(len(job.result["statements"]))
+    assert axe_violations(page) == []
+    screenshot(page, "runs-stability-desktop")
+    page.get_by_role("link", name="Report").click()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Run report (DOCX)").click()
+    from docx import Document
+
+    document = Document(download.value.path())
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert "bootstrap" in text.lower()

@@ -17,7 +17,7 @@ class Command(BaseCommand):
         study = Study.objects.filter(slug=slug).first()
         if study is None:
             raise CommandError(f"No study with the slug '{slug}'.")
-        if count < 1 or count > 10_000:
-            raise CommandError("--count must be between 1 and 10000.")
+        if not 1 <= count <= Study.MAX_INVITES:
+            raise CommandError(f"--count must be between 1 and {Study.MAX_INVITES}.")
         for participant in study.invite(count=count, codes=codes.split(",")):
             self.stdout.write(participant.link)

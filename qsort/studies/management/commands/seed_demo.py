@@ -1,6 +1,9 @@
 """Create the demo facilitator and the "Relapse and recovery" study with synthetic sorts.
 
-Idempotent: running it again creates nothing new and prints the same login.
+The study has the seed's design: two conditions of instruction (Relapse, Recovery), each of the
+40 synthetic participants sorting under both, with the shifts planted in `demo.recovery_sorts`.
+`--one-condition` makes the earlier single-question form (one sort per participant), which the
+tests of single-condition behaviour use. Idempotent: running it again creates nothing new.
 """
 
 from django.contrib.auth import get_user_model
@@ -8,15 +11,23 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from qsort.studies import demo
-from qsort.studies.models import PostSortQuestion, Study
+from qsort.studies.models import Condition, PostSortQuestion, Study
 from qsort.studies.services import submit_sort
 
 
 class Command(BaseCommand):
     help = "Create the demo facilitator account and the demo study (safe to run twice)."
 
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--one-condition",
+            action="store_true",
+            help="One question and one sort per participant (the demo before conditions of instruction).",
+        )
+
     @transaction.atomic
     def handle(self, *args, **options) -> None:
+        one_condition = options["one_condition"]
         user_model = get_user_model()
         user, created_user = user_model.objects.get_or_create(username=demo.DEMO_USERNAME)
         if created_user:
@@ -30,7 +41,7 @@ class Command(BaseCommand):
             defaults={
                 "title": "Relapse and recovery",
                 "owner": user,
-                "condition_of_instruction": demo.CONDITION,
+                "condition_of_instruction": demo.CONDITION if one_condition else demo.CONDITIONS[0][1],
                 "consent_text": demo.CONSENT,
                 "welcome_text": demo.WELCOME,
                 "thank_you_text": demo.THANK_YOU,
@@ -39,6 +50,14 @@ class Command(BaseCommand):
             },
         )
         if created_study:
+            if not one_condition:
+                first = study.conditions.get()
+                first.label = demo.CONDITIONS[0][0]
+                first.save(update_fields=["label"])
+                Condition.objects.bulk_create(
+                    Condition(study=study, position=position, label=label, question=question)
+                    for position, (label, question) in enumerate(demo.CONDITIONS[1:], start=2)
+                )
             for text in demo.STATEMENTS:
                 study.add_statement(text)
             study.set_grid(demo.GRID)
@@ -48,7 +67,10 @@ class Command(BaseCommand):
             study.open()
             participants = study.invite(codes=[f"D{i + 1:02d}" for i in range(demo.DEMO_SORTS)])
             for participant, values in zip(participants, demo.synthetic_sorts(), strict=True):
-                submit_sort(participant, enumerate(values, start=1))
+                submit_sort(participant, enumerate(values, start=1), condition=study.conditions.first())
+            if not one_condition:
+                for participant, values in zip(participants, demo.recovery_sorts(), strict=True):
+                    submit_sort(participant, enumerate(values, start=1), condition=demo.CONDITIONS[1][0])
 
         self.stdout.write(
             f"Demo study: {study.title} ({study.slug}), {study.sorts.count()} completed sorts"
