@@ -79,7 +79,7 @@ check-deploy: install
 # Each script prints its figures; the Django ones work in a throw-away database.
 benchmarks: install-dev services
 	$(BIN)/python benchmarks/analysis.py
-	@for script in participate workspace runs exchange; do \
+	@for script in participate phone workspace runs exchange; do \
 		echo "== benchmarks/$$script.py"; \
 		DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$(TEST_BROKER_URL)} \
 		$(BIN)/python benchmarks/$$script.py || exit 1; \
