@@ -9,4 +9,6 @@ RUN SECRET_KEY=build-only DEBUG=0 python manage.py collectstatic --noinput
 RUN useradd --system --uid 1000 qsort && mkdir -p /app/var && chown qsort /app/var
 USER qsort
 EXPOSE 8000
-CMD ["gunicorn", "qsort.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# gunicorn.conf.py: token-free access and error logs; the app refuses to start without a real
+# SECRET_KEY and a real mail backend (qsort/security/checks.py).
+CMD ["gunicorn", "-c", "gunicorn.conf.py"]

@@ -35,7 +35,8 @@ install-dev: $(BIN)/.installed-dev
 run: install
 	$(BIN)/python scripts/ensure_database.py
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
-	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py seed_demo
+	@# The demo account exists in development only; seed_demo prints its password when it creates it.
+	@if [ "$${DEBUG:-1}" != 0 ]; then DEBUG=$${DEBUG:-1} $(BIN)/python manage.py seed_demo; fi
 	@if [ -n "$$CELERY_BROKER_URL" ]; then \
 		echo "Starting a Celery worker on $$CELERY_BROKER_URL"; \
 		DEBUG=$${DEBUG:-1} OPENBLAS_NUM_THREADS=1 $(BIN)/celery -A qsort worker -B -s var/celerybeat-schedule --loglevel=INFO --concurrency=2 & \
@@ -71,13 +72,14 @@ format: install-dev
 # `check --deploy` with production-like values: must report nothing.
 check-deploy: install
 	DEBUG=0 SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))') \
+	EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend CELERY_BROKER_URL=redis://127.0.0.1:6379/0 \
 	ALLOWED_HOSTS=qsort.example.org SITE_URL=https://qsort.example.org \
 	$(BIN)/python manage.py check --deploy --fail-level WARNING
 
 # Each script prints its figures; the Django ones work in a throw-away database.
 benchmarks: install-dev services
 	$(BIN)/python benchmarks/analysis.py
-	@for script in participate workspace runs exchange; do \
+	@for script in participate phone workspace runs exchange; do \
 		echo "== benchmarks/$$script.py"; \
 		DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$(TEST_BROKER_URL)} \
 		$(BIN)/python benchmarks/$$script.py || exit 1; \

@@ -30,7 +30,7 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.contrib.staticfiles import finders  # noqa: E402
 from django.core.management import call_command  # noqa: E402
-from django.test import Client  # noqa: E402
+from django.test import Client, override_settings  # noqa: E402
 
 from qsort.participate import services  # noqa: E402
 from qsort.studies.demo import DEMO_SLUG, GRID  # noqa: E402
@@ -129,7 +129,8 @@ def page_weight(html: str) -> tuple[int, int, list[str]]:
 
 
 def main() -> None:
-    call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    with override_settings(DEBUG=True):  # seed_demo is for development only
+        call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
     study = Study.objects.get(slug=DEMO_SLUG)
     participant = study.invite(1)[0]
     client = Client(HTTP_HOST="localhost")

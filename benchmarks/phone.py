@@ -2,8 +2,9 @@
 emulated 360 x 740 touch phone with the CPU 4x slower (Chrome DevTools CPU throttling), and the
 weight of the JavaScript and CSS the participant pages load.
 
-Each placement is timed in the page, from the finger touching a place on the scale to the grid's
-DOM holding the card (performance.now(), so the figure is the page's own work, not Playwright's).
+Each placement is timed in the page (taps 0.8 s apart, as a person reads the next card), from the
+finger touching a place on the scale to the grid's DOM holding the card (performance.now(), so the
+figure is the page's own work, not Playwright's).
 Runs Django's live server in-process against the PostgreSQL in DATABASE_URL; uses one fresh
 participant of the demo study and deletes it afterwards.
 
@@ -40,6 +41,7 @@ from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from tests.browser.phone import phone_context, timed_tap  # noqa: E402
 
 BUDGET_MS = 100
+READ_MS = 800  # between taps, as a person reading the next card (and the last save has gone out)
 PLAN = [value for value, capacity in GRID.items() for _ in range(capacity)]
 
 
@@ -79,9 +81,10 @@ def main() -> None:
                     context, page = phone_context(browser, base, "360")
                     page.goto(f"/p/{participant.token}/")
                     page.wait_for_selector("[data-qsort][data-ready]")
-                    these = [timed_tap(page, page.locator(f"[data-place='{value}']")) for value in PLAN]
+                    these = [timed_tap(page, page.locator(f"[data-place='{value}']"), READ_MS) for value in PLAN]
                     if round_ == 0:
                         weight = page_weight(page.content())
+                    page.wait_for_function("document.getElementById('save-status').textContent === 'Saved'")
                     context.close()
                 finally:
                     participant.delete()

@@ -28,14 +28,13 @@ from celery.contrib.testing.worker import start_worker  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
-from django.test import Client  # noqa: E402
+from django.test import Client, override_settings  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 
 from qsort.analysis import analyse  # noqa: E402
 from qsort.celery import app  # noqa: E402
 from qsort.runs.models import AnalysisRun  # noqa: E402
 from qsort.runs.services import load_sorts  # noqa: E402
-from qsort.studies.demo import DEMO_PASSWORD, DEMO_USERNAME  # noqa: E402
 from qsort.studies.models import Participant, Sort, SortValue, Study  # noqa: E402
 
 LARGE_SORTS, LARGE_STATEMENTS = 2000, 60
@@ -112,10 +111,11 @@ def main() -> None:
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
         app.control.purge()
-        call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
-        demo = Study.objects.get(slug="relapse-and-recovery")
+        with override_settings(DEBUG=True):  # seed_demo is for development only
+            call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+        demo = Study.objects.select_related("owner").get(slug="relapse-and-recovery")
         client = Client()
-        client.login(username=DEMO_USERNAME, password=DEMO_PASSWORD)
+        client.force_login(demo.owner)
         with start_worker(app, perform_ping_check=False, pool="solo", loglevel="WARNING"):
             print("Demo study (40 sorts x 38 statements, 3 factors PCA + varimax), real worker on Redis")
             times = []

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import requests
 import schemathesis
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from qsort.rooms.models import Session
@@ -42,8 +42,8 @@ def stored_run(one_sort_study):
 def token_client(user) -> APIClient:
     client = APIClient()
     if user is not None:
-        token, _created = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        _instance, token = AuthToken.objects.create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     return client
 
 
@@ -74,7 +74,7 @@ def live_api(live_server, owner, researcher, facilitator, stranger):
         "session_id": session.pk,
     }
     api.base_url = live_server.url
-    api.token = Token.objects.get_or_create(user=owner)[0].key
+    api.token = AuthToken.objects.create(user=owner)[1]
     return api
 
 

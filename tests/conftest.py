@@ -37,6 +37,14 @@ def pytest_configure(config: pytest.Config) -> None:
         app.conf.task_default_queue = f"qsort-tests-{xdist_worker}"
 
 
+@pytest.fixture(autouse=True)
+def no_rate_limits(settings):
+    """The suite posts faster than any person: rate limits and sign-in lockouts are off, except in
+    tests/test_security_limits.py, which switches them on to prove them."""
+    settings.RATELIMIT_ENABLE = False
+    settings.AXES_ENABLED = False
+
+
 @pytest.fixture
 def owner(django_user_model):
     return django_user_model.objects.create_user("owner", password="owner-pass-123")
@@ -91,6 +99,10 @@ def study(owner, facilitator, researcher):
     return study
 
 
+# seed_demo prints a random password; tests give the demo facilitator this one to sign in.
+DEMO_PASSWORD = "qsort-demo-2026"
+
+
 @pytest.fixture
 def sorted_study(study):
     """The `study` fixture with nine completed sorts near three viewpoints (see runs_support.add_sorts)."""
@@ -100,24 +112,29 @@ def sorted_study(study):
     return study
 
 
+def _seeded_demo(*args: str):
+    """`seed_demo` (development only, so DEBUG is on for it); its facilitator signs in with DEMO_PASSWORD."""
+    from django.core.management import call_command
+    from django.test import override_settings
+
+    from qsort.studies.models import Study
+
+    with override_settings(DEBUG=True):
+        call_command("seed_demo", *args, stdout=open(os.devnull, "w"))  # noqa: SIM115
+    study = Study.objects.select_related("owner").get(slug="relapse-and-recovery")
+    study.owner.set_password(DEMO_PASSWORD)
+    study.owner.save(update_fields=["password"])
+    return study
+
+
 @pytest.fixture
 def demo_study(db):
     """The seeded demo study in its one-question form (38 statements, 40 completed sorts): what
     the single-condition tests were written against (`seed_demo --one-condition`)."""
-    from django.core.management import call_command
-
-    from qsort.studies.models import Study
-
-    call_command("seed_demo", "--one-condition", stdout=open(os.devnull, "w"))  # noqa: SIM115
-    return Study.objects.get(slug="relapse-and-recovery")
+    return _seeded_demo("--one-condition")
 
 
 @pytest.fixture
 def demo_two_conditions(db):
     """The seeded demo study as `seed_demo` makes it: Relapse and Recovery, 40 people sorting both."""
-    from django.core.management import call_command
-
-    from qsort.studies.models import Study
-
-    call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
-    return Study.objects.get(slug="relapse-and-recovery")
+    return _seeded_demo()

@@ -27,7 +27,8 @@ def test_migrations_apply_from_scratch_and_none_are_missing():
 
 
 @pytest.mark.django_db
-def test_seed_demo_twice_creates_no_duplicates(demo_study):
+def test_seed_demo_twice_creates_no_duplicates(demo_study, settings):
+    settings.DEBUG = True
     out = io.StringIO()
     call_command("seed_demo", stdout=out)
     assert "already there" in out.getvalue()
@@ -86,6 +87,8 @@ def test_check_deploy_is_clean_with_production_values():
         SECRET_KEY="a-production-secret-of-enough-length-and-variety-0123456789-xyz",
         ALLOWED_HOSTS="qsort.example.org",
         SITE_URL="https://qsort.example.org",
+        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+        CELERY_BROKER_URL="redis://127.0.0.1:6379/0",
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout

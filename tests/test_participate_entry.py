@@ -115,9 +115,11 @@ def test_the_open_link_creates_a_participant_only_on_agree_and_only_once(client,
     assert response["Location"] == f"/p/{participant.token}/"
     assert participant.stage == "consented" and participant.consented_at is not None
 
-    # A reload or a second visit from the same browser resumes, it does not start again.
-    assert client.get("/s/open/")["Location"] == f"/p/{participant.token}/"
-    client.post("/s/open/", {"choice": "agree"})
+    # A second visit from the same browser offers to continue (or to start anew: shared devices);
+    # the consent form sent twice does not start again.
+    resume = client.get("/s/open/").content.decode()
+    assert f'href="/p/{participant.token}/"' in resume and "Not you? Start a new sort" in resume
+    assert client.post("/s/open/", {"choice": "agree"})["Location"] == f"/p/{participant.token}/"
     assert study.participants.count() == 1
 
     # Another browser is another participant.

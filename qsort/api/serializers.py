@@ -204,6 +204,13 @@ class SubmitSortSerializer(serializers.Serializer):
     )
 
 
+class ConsentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Participant
+        fields = ["stage", "consented_at"]
+        read_only_fields = fields
+
+
 class SubmittedSortSerializer(serializers.Serializer):
     status = serializers.CharField()
     created = serializers.BooleanField()
@@ -226,6 +233,16 @@ class AnalysisRequestSerializer(serializers.Serializer):
         help_text='Labels of the conditions whose sorts enter the run, e.g. ["Relapse", "Recovery"]; all when empty.',
     )
 
+    exclude_open_link = serializers.BooleanField(
+        default=False, help_text="Leave out the sorts made through the study's open link."
+    )
+    excluded_sorts = serializers.ListField(
+        child=serializers.CharField(max_length=40),
+        default=list,
+        max_length=10_000,
+        help_text='Participant labels of sorts to leave out, e.g. ["D07", "P0012"].',
+    )
+
     def validate_flags(self, flags: list[list]) -> list[list]:
         for sort_id, factor, flagged in flags:
             if not isinstance(sort_id, str) or type(factor) is not int or not isinstance(flagged, bool):
@@ -245,7 +262,9 @@ class AnalysisRunSerializer(serializers.ModelSerializer):
         read_only=True,
         help_text="Queued or running without progress for too long (its worker is gone): POST retry/ to re-queue.",
     )
-    result = serializers.SerializerMethodField()
+    result = serializers.SerializerMethodField(
+        help_text="In GET /api/analyses/<id>/ of a finished run, for roles that may download results; else null."
+    )
 
     class Meta:
         model = AnalysisRun
@@ -266,9 +285,10 @@ class AnalysisRunSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_result(self, run: AnalysisRun) -> dict | None:
-        """The analysis JSON (shared/analysis-json.md) once the run is done; `stored_result` when
-        the view loaded it without the correlation matrix (AnalysisRun.objects.without_correlations)."""
-        if run.status != AnalysisRun.Status.DONE:
+        """The analysis JSON (shared/analysis-json.md) once the run is done: only in one run's detail,
+        only for roles that may download results, and each such read is logged (the view decides);
+        `stored_result` when the view loaded it without the correlation matrix."""
+        if not self.context.get("with_result") or run.status != AnalysisRun.Status.DONE:
             return None
         return run.stored_result if hasattr(run, "stored_result") else run.result
 

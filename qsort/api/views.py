@@ -17,9 +17,10 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from knox.auth import TokenAuthentication
 from rest_framework import generics, serializers, status
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
-from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
 from rest_framework.permissions import SAFE_METHODS, AllowAny, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -29,9 +30,11 @@ from rest_framework.views import APIView
 
 from qsort.api import serializers as s
 from qsort.exchange import services as exchange
+from qsort.participate import services as participate
 from qsort.runs.models import AnalysisRun, Bootstrap
 from qsort.runs.services import correlations_of
-from qsort.studies.access import Access, Can, access_for, study_for
+from qsort.security.limits import ParticipantThrottle
+from qsort.studies.access import Access, Can, access_for, role_allows, study_for
 from qsort.studies.models import (
     Collaborator,
     ConditionsLocked,
@@ -138,8 +141,17 @@ class StudyDetail(Endpoint, generics.RetrieveUpdateAPIView):
         return {**super().get_serializer_context(), "role": getattr(self, "role", None)}
 
     def perform_update(self, serializer: s.StudySerializer) -> None:
+        study, data = serializer.instance, serializer.validated_data
+        changed = [
+            name for name in Study.ANALYSIS_SETTINGS_FIELDS if name in data and data[name] != getattr(study, name)
+        ]
+        if changed and not role_allows(self.role, Can.ANALYSE):
+            raise PermissionDenied(
+                _("Your role on this study (%(role)s) cannot change analysis settings: %(fields)s.")
+                % {"role": self.role, "fields": ", ".join(changed)}
+            )
         with transaction.atomic():
-            _apply_study_changes(serializer.instance, serializer.validated_data)
+            _apply_study_changes(study, data)
 
 
 class StatementList(Endpoint, generics.ListCreateAPIView):
@@ -246,6 +258,34 @@ class SortList(Endpoint, generics.ListAPIView):
         return self.get_paginated_response(s.SortSerializer(body, many=True).data)
 
 
+def participant_for(token: str) -> Participant:
+    participant = Participant.objects.select_related("study").filter(token=token).first()
+    if participant is None:
+        raise NotFound(_("No such participant link."))
+    return participant
+
+
+class ParticipantConsent(APIView):
+    """A participant's client records that they agreed to the study's consent text (the same
+    step as "I agree" on the web). Idempotent: the first consent time is kept. Like the submit,
+    the token in the URL is the credential (see SubmitSort on CSRF)."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [ParticipantThrottle]
+
+    @extend_schema(request=None, responses={200: s.ConsentSerializer, 409: OpenApiTypes.OBJECT})
+    def post(self, request: Request, token: str) -> Response:
+        participant = participant_for(token)
+        if participant.consented_at is None:
+            if participant.is_completed:
+                raise Conflict({"detail": _("This sort was entered on paper; there is no online consent to record.")})
+            if not participant.study.accepts_sorts:
+                raise Conflict({"detail": str(StudyNotAcceptingSorts(participant.study))})
+            participate.consent(participant)
+        return Response(s.ConsentSerializer(participant).data)
+
+
 class SubmitSort(APIView):
     """A participant's client submits a whole sort; the personal token in the URL is the credential.
 
@@ -258,15 +298,23 @@ class SubmitSort(APIView):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
+    throttle_classes = [ParticipantThrottle]
 
     @extend_schema(
         request=s.SubmitSortSerializer,
         responses={201: s.SubmittedSortSerializer, 200: s.SubmittedSortSerializer, 409: OpenApiTypes.OBJECT},
     )
     def post(self, request: Request, token: str) -> Response:
-        participant = Participant.objects.filter(token=token).first()
-        if participant is None:
-            raise NotFound(_("No such participant link."))
+        participant = participant_for(token)
+        if participant.consented_at is None and not participant.is_completed:
+            raise Conflict(
+                {
+                    "detail": _(
+                        "This participant has not consented yet: record their consent with "
+                        "POST /api/participate/<token>/consent/ first."
+                    )
+                }
+            )
         form = s.SubmitSortSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
@@ -326,6 +374,8 @@ class AnalysisList(Endpoint, generics.ListCreateAPIView):
             "extraction": data["extraction"],
             "rotation": data["rotation"],
             "flag_overrides": data["flags"],
+            "exclude_open_link": data["exclude_open_link"],
+            "excluded_sorts": data["excluded_sorts"],
             "conditions": data["conditions"],
         }
         try:
@@ -362,7 +412,8 @@ class AnalysisJSONRenderer(JSONRenderer):
 class AnalysisDetail(Endpoint, generics.RetrieveAPIView):
     """Status and progress; when done, the result in the analysis JSON (shared/analysis-json.md)
     without the sorts x sorts `correlations` (a million numbers at 1,000 sorts) unless asked for
-    with `?include=correlations`."""
+    with `?include=correlations`. The result only for the owner and researchers (who may download
+    results), logged like a download; facilitators see the status only."""
 
     serializer_class = s.AnalysisRunSerializer
     renderer_classes = [AnalysisJSONRenderer]
@@ -392,10 +443,19 @@ class AnalysisDetail(Endpoint, generics.RetrieveAPIView):
                 }
             )
         run = _run_for(self.request, self.kwargs["run_id"], Can.VIEW, AnalysisRun.objects.without_correlations())
-        if "correlations" in wanted and run.stored_result is not None:
+        role = run.study.role_of(self.request.user)
+        self.with_result = run.status == AnalysisRun.Status.DONE and role_allows(role, Can.DOWNLOAD)
+        if self.with_result and "correlations" in wanted and run.stored_result is not None:
             full = AnalysisRun.objects.filter(pk=run.pk).values_list("result", flat=True).get()
             run.stored_result = {**run.stored_result, "correlations": correlations_of(run.study, full)}
         return run
+
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        run = self.get_object()
+        if self.with_result:
+            exchange.log_download(run.study, request.user, "result.json", run=run, via_api=True)
+        context = {**self.get_serializer_context(), "with_result": self.with_result}
+        return Response(self.get_serializer(run, context=context).data)
 
 
 class AnalysisRetry(Endpoint, APIView):

@@ -12,18 +12,37 @@ import re
 import unicodedata
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# The control characters XML 1.0 (so XLSX) cannot hold: openpyxl's ILLEGAL_CHARACTERS_RE, here
+# so that CSV exports need not import openpyxl.
+ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
+# Whitespace a spreadsheet may skip before it decides a cell is a formula.
+LEADING_BLANKS = " \t\r\n"
+
+
+def printable(text: str) -> str:
+    """Without the control characters an XLSX file cannot hold (and no spreadsheet shows)."""
+    return ILLEGAL_CHARACTERS_RE.sub("", text)
+
+
+def _could_run(text: str) -> bool:
+    return text.startswith(FORMULA_STARTS) or text.lstrip(LEADING_BLANKS).startswith(FORMULA_STARTS)
 
 
 def neutralise(value: object) -> object:
-    """The value to write in a spreadsheet cell: text that could run as a formula is quoted."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+    """The value to write in a spreadsheet cell: text that could run as a formula is quoted.
+
+    Control characters are removed first: removed after, "\x01=HYPERLINK(...)" would become a
+    live formula once the writer dropped the "\x01" (the order is the whole point).
+    """
+    if not isinstance(value, str):
+        return value
+    text = printable(value)
+    return "'" + text if _could_run(text) else text
 
 
 def restore(text: str) -> str:
     """Undo `neutralise` on text read back from one of our own files, so round trips are exact."""
-    if text.startswith("'") and text[1:].startswith(FORMULA_STARTS):
+    if text.startswith("'") and _could_run(text[1:]):
         return text[1:]
     return text
 

@@ -235,11 +235,16 @@ def _download_name(slug: str, name: str) -> str:
     return safe_filename(f"{slug}-{stem}", extension)
 
 
+def log_download(study: Study, user, name: str, *, run: AnalysisRun | None = None, via_api: bool = False) -> None:
+    """Every read of study data or results by a person is recorded (the Data page lists them)."""
+    DownloadLog.objects.create(study=study, run=run, user=user, file=name, via_api=via_api)
+
+
 def export_study_file(study: Study, name: str, user, *, via_api: bool = False) -> Export:
     """Build a study export (raises KeyError for an unknown name) and log the download."""
     content_type, build = STUDY_FILES[name]
     body = build(load_study_data(study))
-    DownloadLog.objects.create(study=study, user=user, file=name, via_api=via_api)
+    log_download(study, user, name, via_api=via_api)
     return Export(_download_name(study.slug, name), content_type, body)
 
 
@@ -257,7 +262,7 @@ def export_run_file(run: AnalysisRun, name: str, user, *, via_api: bool = False)
     else:
         content_type, build = RUN_FILES[name]
         body = build(RunSource(run))
-    DownloadLog.objects.create(study_id=run.study_id, run=run, user=user, file=name, via_api=via_api)
+    log_download(run.study, user, name, run=run, via_api=via_api)
     return Export(_download_name(f"{run.study.slug}-run{run.pk}", name), content_type, body)
 
 

@@ -1,18 +1,21 @@
 """The Data page: downloads (owner, researchers) and imports (owner, facilitators).
 
-An import is two steps: the upload is previewed (every problem, nothing saved) and kept in the
-session; "Import" re-reads it and applies it in one transaction. Nothing is written before that.
+An import is two steps: the upload is previewed (every problem, nothing saved) and kept for a while in
+temporary storage (the cache: Redis in production, with an expiry; the session holds only a
+random reference); "Import" re-reads it and applies it in one transaction. Nothing is written
+before that.
 """
 
 from __future__ import annotations
 
-import base64
+import secrets
 from collections.abc import Callable
 from typing import TypeVar
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -112,13 +115,29 @@ def download_run_file(request: HttpRequest, slug: str, run_id: int, file: str) -
 PlanT = TypeVar("PlanT")
 
 
+# An unconfirmed preview is dropped after this long (the person is asked to choose the file again).
+PREVIEW_SECONDS = 30 * 60
+
+
+def _preview_key(request: HttpRequest, reference: str) -> str:
+    return f"qsort:import-preview:{request.user.pk}:{reference}"
+
+
 def _stash(request: HttpRequest, key: str, files: dict[str, bytes]) -> None:
-    request.session[key] = {name: base64.b64encode(data).decode() for name, data in files.items()}
+    reference = secrets.token_urlsafe(16)
+    cache.set(_preview_key(request, reference), files, timeout=PREVIEW_SECONDS)
+    request.session[key] = reference
 
 
 def _unstash(request: HttpRequest, key: str) -> dict[str, bytes] | None:
-    stored = request.session.get(key)
-    return {name: base64.b64decode(data) for name, data in stored.items()} if stored else None
+    reference = request.session.get(key)
+    return cache.get(_preview_key(request, reference)) if isinstance(reference, str) else None
+
+
+def _forget(request: HttpRequest, key: str) -> None:
+    reference = request.session.pop(key, None)
+    if isinstance(reference, str):
+        cache.delete(_preview_key(request, reference))
 
 
 def _stashed_plan(request: HttpRequest, key: str, preview: Callable[[dict[str, bytes]], PlanT]) -> PlanT | str:
@@ -167,10 +186,10 @@ def import_statements_confirm(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_POST
 def import_sorts(request: HttpRequest, slug: str) -> HttpResponse:
-    """Preview a sorts CSV (kept in the session until it is confirmed or replaced)."""
+    """Preview a sorts CSV (kept in temporary storage until it is confirmed, replaced or expired)."""
     access = access_for(request.user, slug, Can.EDIT)
     key = _sorts_key(access.study)
-    request.session.pop(key, None)  # a new upload replaces any earlier preview, even if refused
+    _forget(request, key)  # a new upload replaces any earlier preview, even if refused
     try:
         data = read_upload(request.FILES.get("file"))
     except UploadRefused as refused:
@@ -196,7 +215,7 @@ def import_sorts_confirm(request: HttpRequest, slug: str) -> HttpResponse:
         stored = services.apply_sorts(study, plan, request.user)
     except services.ImportFailed as changed:
         return _page(request, access, sorts_error=_changed_since_preview(changed))
-    del request.session[key]
+    _forget(request, key)
     messages.success(request, _("%(count)d sorts imported.") % {"count": stored})
     return redirect("exchange:data", slug=slug)
 
@@ -222,8 +241,8 @@ def _study_import_page(request: HttpRequest, plan: services.StudyImport | None =
 @require_http_methods(["GET", "POST"])
 def import_study(request: HttpRequest) -> HttpResponse:
     """A new study from PQMethod .STA and .DAT files, owned by the person importing it: the form,
-    and the preview of the files chosen (kept in the session until confirmed or replaced)."""
-    request.session.pop(PQMETHOD_KEY, None)
+    and the preview of the files chosen (kept in temporary storage until confirmed or replaced)."""
+    _forget(request, PQMETHOD_KEY)
     if request.method == "GET":
         return _study_import_page(request)
     sta, dat = request.FILES.get("sta"), request.FILES.get("dat")
@@ -247,7 +266,7 @@ def import_study_confirm(request: HttpRequest) -> HttpResponse:
     if plan.problems:
         return _study_import_page(request, plan)
     study = services.create_study_from_pqmethod(plan, request.user, request.POST.get("title", ""))
-    del request.session[PQMETHOD_KEY]
+    _forget(request, PQMETHOD_KEY)
     messages.success(
         request,
         _("Study “%(title)s” created with %(statements)d statements and %(sorts)d sorts.")

@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 
-from qsort.exchange.safety import neutralise
+from qsort.exchange.safety import neutralise, printable
 from qsort.exchange.tables import Cell, Table
 
 CSV_TYPE = "text/csv; charset=utf-8"
@@ -38,28 +38,27 @@ def xlsx_bytes(tables: Sequence[Table]) -> bytes:
     # Imported here: openpyxl takes a third of a second to import, and only downloads need it.
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Font
 
-    def _xlsx_cell(value: Cell) -> Cell:
-        """Control characters are not allowed in an XLSX file; they carry no meaning in our data."""
-        value = _cell(value)
-        return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+    def _xlsx_cell(sheet, value: Cell, font: Font | None = None) -> WriteOnlyCell:
+        """Text is written as a string cell, never a formula, whatever it starts with (and it is
+        neutralised too, for whoever saves the sheet as CSV)."""
+        cell = WriteOnlyCell(sheet, value=_cell(value))
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
+        if font is not None:
+            cell.font = font
+        return cell
 
     workbook = Workbook(write_only=True)
     bold = Font(bold=True)
     for table in tables:
-        sheet = workbook.create_sheet(title=table.title[:31])
+        sheet = workbook.create_sheet(title=printable(table.title)[:31])
         if table.note:
-            sheet.append([_xlsx_cell(table.note)])
-        header = []
-        for name in table.header:
-            cell = WriteOnlyCell(sheet, value=_xlsx_cell(name))
-            cell.font = bold
-            header.append(cell)
-        sheet.append(header)
+            sheet.append([_xlsx_cell(sheet, table.note)])
+        sheet.append([_xlsx_cell(sheet, name, bold) for name in table.header])
         for row in table.rows:
-            sheet.append([_xlsx_cell(c) for c in row])
+            sheet.append([_xlsx_cell(sheet, c) for c in row])
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()

@@ -26,6 +26,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from qsort.security.parsing import storable, unstorable_message, whole_number
 from qsort.studies.models import Answer, Condition, Participant, Sort, SortComment, SortDraft, Study
 from qsort.studies.validation import SortRules, signed, validate_sort
 
@@ -67,13 +68,12 @@ class DraftRules:
 
 
 def _whole(raw: object) -> int | None:
-    return raw if isinstance(raw, int) and not isinstance(raw, bool) else None
+    return whole_number(raw) if isinstance(raw, int) else None
 
 
 def _key(raw: object) -> int | None:
     """JSON object keys are strings; accept "-4", "+2", "12"."""
-    text = str(raw).strip()
-    return int(text) if text.lstrip("+-").isdigit() else None
+    return whole_number(raw)
 
 
 def _texts(raw: object, valid: frozenset[int], limit: int, problems: list[str]) -> dict[str, str]:
@@ -88,6 +88,8 @@ def _texts(raw: object, valid: frozenset[int], limit: int, problems: list[str]) 
             problems.append(_("A comment or answer belongs to nothing in this study."))
         elif len(text) > limit:
             problems.append(_("A comment or answer is longer than %(limit)s characters.") % {"limit": limit})
+        elif not storable(text):
+            problems.append(unstorable_message())
         elif text.strip():
             cleaned[str(key)] = text
     return cleaned
@@ -106,8 +108,9 @@ def clean_state(rules: DraftRules, payload: object) -> dict[str, Any]:
     decided: set[int] = set()
     raw_presort = payload.get("presort", [])
     for item in raw_presort if isinstance(raw_presort, list) else [None]:
-        number = _whole(item[0]) if isinstance(item, list) and len(item) == 2 else None
-        pile = item[1] if number is not None else None
+        pair = item if isinstance(item, list) and len(item) == 2 else [None, None]
+        number = _whole(pair[0])
+        pile = pair[1] if number is not None else None
         if number not in rules.numbers or pile not in PILES:
             problems.append(_("A card of the first sort is not a statement of this study."))
         elif number in decided:
@@ -222,10 +225,18 @@ def consent(participant: Participant) -> None:
     )
 
 
+class OpenLinkFull(Exception):
+    """The open link has reached the study's cap: no one else can join through it."""
+
+
 def join_open_study(study: Study) -> Participant:
-    """A participant arriving by the open study link, created only once they agree."""
+    """A participant arriving by the open study link, created only once they agree, and only
+    while the study's cap allows (the study row is locked, so a burst cannot overshoot it)."""
     with transaction.atomic():
-        participant = Participant.objects.create(study=study)
+        locked = Study.objects.select_for_update().get(pk=study.pk)
+        if locked.open_link_joined() >= locked.open_link_cap:
+            raise OpenLinkFull()
+        participant = Participant.objects.create(study=study, via_open_link=True)
         consent(participant)
     return participant
 

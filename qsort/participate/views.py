@@ -7,7 +7,6 @@ and pages are never cached, so the back button shows the current step rather tha
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from functools import wraps
 
@@ -23,6 +22,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from qsort.participate import services
 from qsort.participate.services import PILES, DraftRejected, DraftRules, Stage, StepRefused
+from qsort.security.limits import OPEN_LINK, PARTICIPANT, rate_limited
+from qsort.security.middleware import declared_length
+from qsort.security.parsing import InputRejected, load_json
 from qsort.studies.models import Answer, Participant, SortComment, SortDraft, Statement, Study
 from qsort.studies.services import (
     SortAlreadySubmitted,
@@ -72,11 +74,16 @@ def _not_open(request: HttpRequest, study: Study) -> HttpResponse:
     return _message(request, study.title, text, study=study)
 
 
+def _full(request: HttpRequest, study: Study) -> HttpResponse:
+    text = _(
+        "This study already has all the participants it can take through this link. Thank you for "
+        "your interest. If you were invited, please ask the person who invited you for a personal link."
+    )
+    return _message(request, study.title, text, study=study)
+
+
 def _too_large(request: HttpRequest, limit: int) -> bool:
-    try:
-        return int(request.META.get("CONTENT_LENGTH") or 0) > limit
-    except ValueError:
-        return True
+    return declared_length(request) > limit
 
 
 def participant_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -278,6 +285,7 @@ def _review(
 
 # --- moving on --------------------------------------------------------------------------------
 @require_POST
+@rate_limited(PARTICIPANT)
 @participant_view
 def consent(request: HttpRequest, participant: Participant) -> HttpResponse:
     """'I agree' stores the consent; 'Leave' stores nothing at all."""
@@ -294,6 +302,7 @@ def _left(request: HttpRequest, study: Study, back_url: str) -> HttpResponse:
 
 
 @require_POST
+@rate_limited(PARTICIPANT)
 @participant_view
 def stop(request: HttpRequest, participant: Participant) -> HttpResponse:
     """Finish after a completed condition (when the study allows it): what is done counts."""
@@ -318,6 +327,7 @@ def step(request: HttpRequest, participant: Participant) -> HttpResponse:
 
 
 @require_POST
+@rate_limited(PARTICIPANT)
 @participant_view
 def autosave(request: HttpRequest, participant: Participant) -> JsonResponse:
     """Store the page's work so far. Small and fast: the page calls it after every change."""
@@ -334,10 +344,10 @@ def autosave(request: HttpRequest, participant: Participant) -> JsonResponse:
     if not participant.study.accepts_sorts or participant.stage == Stage.INVITED:
         return JsonResponse({"error": _("This study is not taking sorts at the moment.")}, status=409)
     try:
-        payload = json.loads(request.body)
+        payload = load_json(request.body)
         state = services.clean_state(DraftRules.for_study(participant.study), payload)
-    except (ValueError, UnicodeDecodeError) as error:
-        problems = error.messages if isinstance(error, DraftRejected) else [_("The saved work is not valid JSON.")]
+    except (InputRejected, DraftRejected) as error:
+        problems = error.messages if isinstance(error, DraftRejected) else [str(error)]
         return JsonResponse({"error": " ".join(problems), "messages": problems}, status=400)
     if not services.save_draft(participant, state):
         return JsonResponse({"error": _js_text()["stale"], "stale": True}, status=409)
@@ -345,6 +355,7 @@ def autosave(request: HttpRequest, participant: Participant) -> JsonResponse:
 
 
 @require_POST
+@rate_limited(PARTICIPANT)
 @participant_view
 def submit(request: HttpRequest, participant: Participant) -> HttpResponse:
     """The final sort, through the one validator. Any problem: the review again, nothing lost."""
@@ -385,13 +396,16 @@ def submit(request: HttpRequest, participant: Participant) -> HttpResponse:
         )
     except StudyNotAcceptingSorts:
         return _not_open(request, participant.study)
-    # The sort is stored; the unfinished copy of it has no purpose left (keep no more than needed).
+    # The sort is stored; the unfinished copy of it has no purpose left (keep no more than needed),
+    # and this browser forgets the participant, so the next person on it starts afresh.
     SortDraft.objects.filter(participant=participant, condition=condition).delete()
+    request.session.pop(OPEN_LINK_SESSION_KEY.format(participant.study_id), None)
     return redirect(participant)
 
 
 # --- the open study link ----------------------------------------------------------------------
 @require_http_methods(["GET", "POST"])
+@rate_limited(OPEN_LINK)
 def open_link(request: HttpRequest, slug: str) -> HttpResponse:
     """Anyone with the study's link may take part: a participant is created only on 'I agree',
     and remembered in the session so a reload does not make a second one."""
@@ -406,17 +420,43 @@ def open_link(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _open_link(request: HttpRequest, study: Study) -> HttpResponse:
+    """A browser that started a sort here is asked whether it is still the same person (shared
+    phones and computers): continue, or "Not you? Start a new sort", which forgets the other."""
     session_key = OPEN_LINK_SESSION_KEY.format(study.pk)
     known = request.session.get(session_key)
-    if known and Participant.objects.filter(token=known, study=study).exists():
-        return redirect("participate:personal_link", token=known)
+    if known and not Participant.objects.filter(token=known, study=study, completed_at__isnull=True).exists():
+        del request.session[session_key]  # completed or withdrawn: nothing to come back to
+        known = None
+    choice = request.POST.get("choice") if request.method == "POST" else None
+    if known and choice == "new":
+        del request.session[session_key]
+        known = choice = None
+    elif known and choice == "agree":
+        return redirect("participate:personal_link", token=known)  # consent sent twice (double click)
+    elif known:
+        return render(
+            request,
+            "participate/resume.html",
+            {
+                "study": study,
+                "resume_url": reverse("participate:personal_link", args=[known]),
+                "form_action": reverse("participate:open_link", args=[study.slug]),
+            },
+        )
     if not study.accepts_sorts:
         return _not_open(request, study)
-    if request.method == "POST":
-        if request.POST.get("choice") != "agree":
+    if study.open_link_full:
+        return _full(request, study)
+    if choice is not None and choice != "new":
+        if choice != "agree":
             return _left(request, study, reverse("participate:open_link", args=[study.slug]))
-        participant = services.join_open_study(study)
+        try:
+            participant = services.join_open_study(study)
+        except services.OpenLinkFull:
+            return _full(request, study)
         request.session[session_key] = participant.token
+        if not request.user.is_authenticated:
+            request.session.set_expiry(0)  # a participant's session ends when the browser closes
         return redirect(participant)
     steps = _steps(Stage.INVITED)
     return render(

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.contrib.postgres.aggregates import ArrayAgg
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Count, Max
+from django.db.models import Count, Max, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,7 +23,7 @@ from qsort.analysis import correlation, extraction
 from qsort.analysis.engine import CORRELATIONS_LIMIT
 from qsort.runs import background
 from qsort.runs.models import MAX_ATTEMPTS, AnalysisRun, Bootstrap
-from qsort.studies.models import Sort, SortValue, Study, participant_label, sort_name
+from qsort.studies.models import Participant, Sort, SortValue, Study, participant_label, sort_name
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +57,29 @@ class StudySorts:
     conditions: list[str] = field(default_factory=list)
 
 
+def leave_out(study: Study, sorts: QuerySet[Sort], parameters: dict[str, Any] | None) -> QuerySet[Sort]:
+    """`sorts` less those a run's parameters leave out: the open link's (`exclude_open_link`) and
+    any chosen by label (`excluded_sorts`)."""
+    parameters = parameters or {}
+    if parameters.get("exclude_open_link"):
+        sorts = sorts.exclude(participant__via_open_link=True)
+    excluded = parameters.get("excluded_sorts") or []
+    if excluded:
+        sorts = sorts.exclude(participant_id__in=_participants_labelled(study, excluded).values())
+    return sorts
+
+
+def _participants_labelled(study: Study, labels: list[str]) -> dict[str, int]:
+    """Participant ids of a study's completed sorts by their label (code, or P0012 without one)."""
+    wanted = set(labels)
+    found = {}
+    for pk, code in Participant.objects.filter(study=study, sorts__isnull=False).distinct().values_list("pk", "code"):
+        label = participant_label(code, pk)
+        if label in wanted:
+            found[label] = pk
+    return found
+
+
 @contextmanager
 def one_snapshot() -> Iterator[None]:
     """Reads that must agree see the database at one moment (PostgreSQL's REPEATABLE READ).
@@ -75,7 +98,9 @@ def one_snapshot() -> Iterator[None]:
         yield
 
 
-def load_sorts(study: Study, conditions: list[str] | None = None) -> StudySorts:
+def load_sorts(
+    study: Study, conditions: list[str] | None = None, selection: dict[str, Any] | None = None
+) -> StudySorts:
     """Three queries whatever the size: statements, sorts (for labels), values.
 
     Sorts are labelled by participant label (code or neutral number), never by token, and kept
@@ -83,19 +108,21 @@ def load_sorts(study: Study, conditions: list[str] | None = None) -> StudySorts:
     values come as one array (20,000 rows for 20,000 sorts, not 1.2 million tuples).
     `conditions` (labels) limits the sorts to those conditions; when it names more than one,
     each sort's name carries its condition ("P0007·Relapse"), since a participant then has
-    several sorts.
+    several sorts. `selection` (a run's parameters) may leave some sorts out (see `leave_out`).
     """
     with one_snapshot():
         statements = list(study.statements.order_by("id").values_list("id", "number", "text"))
         chosen = Sort.objects.filter(study=study)
         if conditions:
             chosen = chosen.filter(condition__label__in=conditions)
+        chosen = leave_out(study, chosen, selection)
         sorts = list(
             chosen.order_by("submitted_at", "id").values_list(
                 "id", "participant_id", "participant__code", "condition__label"
             )
         )
-        values_by_sort = list(_values_by_sort(study, conditions))
+        kept = {sort_pk for sort_pk, *_rest in sorts}
+        values_by_sort = [row for row in _values_by_sort(study, conditions) if row[0] in kept]
     by_number = sorted(range(len(statements)), key=lambda i: statements[i][1])
     row_of = {statements[i][0]: row for row, i in enumerate(by_number)}
     column_of = {sort_pk: column for column, (sort_pk, *_rest) in enumerate(sorts)}
@@ -213,8 +240,21 @@ def clean_parameters(study: Study, parameters: dict[str, Any], *, n_sorts: int |
     A study with several conditions records which conditions the run covers ("conditions");
     a single-condition study's parameters stay as they always were."""
     conditions = clean_conditions(study, parameters.get("conditions"))
+    excluded = sorted({str(label).strip() for label in parameters.get("excluded_sorts") or [] if str(label).strip()})
+    unknown = sorted(set(excluded) - _participants_labelled(study, excluded).keys())
+    if unknown:
+        raise RunRefused(
+            _("No completed sort is labelled %(labels)s: check the codes to leave out.")
+            % {"labels": ", ".join(unknown)}
+        )
+    # Stored only when used, so the parameters of a run of every sort stay as they were.
+    selection: dict[str, Any] = {}
+    if parameters.get("exclude_open_link"):
+        selection["exclude_open_link"] = True
+    if excluded:
+        selection["excluded_sorts"] = excluded
     if n_sorts is None:
-        n_sorts = study.sorts.filter(condition__label__in=conditions).count()
+        n_sorts = leave_out(study, study.sorts.filter(condition__label__in=conditions), selection).count()
     if n_sorts == 0:
         raise RunRefused(_("There are no completed sorts yet: an analysis needs at least two."))
     if n_sorts < 2:
@@ -255,6 +295,7 @@ def clean_parameters(study: Study, parameters: dict[str, Any], *, n_sorts: int |
         "flag_overrides": [list(o) for o in parameters.get("flag_overrides", [])],
         "pair_rotations": [list(r) for r in parameters.get("pair_rotations", [])],
         "reflections": sorted(set(parameters.get("reflections", []))),
+        **selection,
     }
     if study.has_several_conditions:
         cleaned["conditions"] = conditions

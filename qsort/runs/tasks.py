@@ -134,7 +134,7 @@ def _analyse(run_id: int, rows) -> None:
 
     parameters = run.parameters
     try:
-        sorts = load_sorts(run.study, parameters.get("conditions"))
+        sorts = load_sorts(run.study, parameters.get("conditions"), selection=parameters)
         progress("loading data", 0)
         result = analyse_sorts(sorts, parameters, progress).to_json()
         if "conditions" in parameters:  # a study with several conditions: say which this run covers

@@ -45,6 +45,7 @@ from qsort.runs.stability import (
     latest_bootstrap,
     start_bootstrap,
 )
+from qsort.security.parsing import whole_number
 from qsort.studies.access import Access, Can, access_for, study_for
 from qsort.studies.models import Participant, Sort, SortComment, Statement, Study, participant_label
 
@@ -61,6 +62,15 @@ class RunForm(forms.Form):
     )
     extraction = forms.ChoiceField(label=gettext_lazy("Extraction"), choices=AnalysisRun.Extraction.choices)
     rotation = forms.ChoiceField(label=gettext_lazy("Rotation"), choices=AnalysisRun.Rotation.choices)
+    exclude_open_link = forms.BooleanField(
+        label=gettext_lazy("Leave out the sorts made through the open link"), required=False
+    )
+    excluded_sorts = forms.CharField(
+        label=gettext_lazy("Leave out these sorts (their codes, separated by commas)"), required=False, max_length=4000
+    )
+
+    def clean_excluded_sorts(self) -> list[str]:
+        return [label.strip() for label in self.cleaned_data["excluded_sorts"].split(",") if label.strip()]
 
     def __init__(self, *args, conditions: list[str], **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -190,11 +200,8 @@ def _own_comments(study: Study) -> dict[tuple[str, str, str], str]:
 
 
 def _axis(request: HttpRequest, name: str, default: int, k: int) -> int:
-    try:
-        value = int(request.GET.get(name, default))
-    except ValueError:
-        return default
-    return value if 1 <= value <= k else default
+    value = whole_number(request.GET.get(name, default), low=1, high=k)
+    return default if value is None else value
 
 
 def _done_page(request: HttpRequest, slug: str, run_id: int, page: str) -> tuple[Access, AnalysisRun, Dashboard]:
@@ -548,9 +555,12 @@ def rerun_with_flags(request: HttpRequest, slug: str, run_id: int) -> HttpRespon
     wanted = set()
     for value in request.POST.getlist("flag"):
         sort, _sep, factor = value.partition(":")
-        if sort.isdigit() and factor.isdigit():
-            wanted.add((int(sort), int(factor)))
-    shown = {int(i) for i in request.POST["shown"].split(",") if i.isdigit()} if "shown" in request.POST else None
+        sort_index, factor_number = whole_number(sort, low=0), whole_number(factor, low=1)
+        if sort_index is not None and factor_number is not None:
+            wanted.add((sort_index, factor_number))
+    shown = None
+    if "shown" in request.POST:
+        shown = {n for n in map(whole_number, request.POST["shown"].split(",")) if n is not None and n >= 0}
     return _derived(request, run, flag_overrides=flag_overrides_for(run, wanted, shown=shown))
 
 
@@ -572,9 +582,6 @@ def rotate(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
 def reflect(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
     """A new run with a factor's signs turned over (again, if it was already reflected)."""
     run = _done_run(request, slug, run_id)
-    try:
-        factor = int(request.POST.get("factor", ""))
-    except ValueError:
-        factor = 0
+    factor = whole_number(request.POST.get("factor", "")) or 0
     reflections = set(run.parameters.get("reflections", [])) ^ {factor}
     return _derived(request, run, reflections=sorted(reflections))

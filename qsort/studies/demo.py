@@ -8,7 +8,6 @@ import numpy as np
 
 DEMO_SLUG = "relapse-and-recovery"
 DEMO_USERNAME = "facilitator"
-DEMO_PASSWORD = "qsort-demo-2026"  # noqa: S105 - the documented demo login, printed by seed_demo
 DEMO_SORTS = 40
 
 CONDITION = "What helps a person sustain recovery from Class A drugs, and what puts it at risk?"

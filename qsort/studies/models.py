@@ -10,7 +10,7 @@ import secrets
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models, transaction
 from django.db.models import Count, Max, Q
 from django.urls import reverse
@@ -129,6 +129,12 @@ class Study(models.Model):
     open_link_enabled = models.BooleanField(
         default=False, help_text=_("Anyone with the study link can take part (a new participant each time).")
     )
+    # A flood through the open link stops here; the facilitator sees when it is reached.
+    open_link_cap = models.PositiveIntegerField(
+        default=200,
+        validators=[MinValueValidator(1), MaxValueValidator(100_000)],
+        help_text=_("At most this many people can join through the open link; later visitors are told it is full."),
+    )
     comments_required = models.BooleanField(default=False)
     auto_reanalyse = models.BooleanField(
         default=False, help_text=_("Re-run the latest analysis when a new sort is completed.")
@@ -178,6 +184,7 @@ class Study(models.Model):
         "label_agree",
         "distribution",
         "open_link_enabled",
+        "open_link_cap",
         "comments_required",
         "auto_reanalyse",
         "language",
@@ -186,6 +193,9 @@ class Study(models.Model):
         "allow_partial",
         "room_shows_comments",
     )
+    # Of those, the settings that belong to the analysis: only roles that may analyse change them
+    # (the results page's switch and the API alike).
+    ANALYSIS_SETTINGS_FIELDS = ("auto_reanalyse",)
 
     class Meta:
         ordering = ["-updated_at"]
@@ -484,6 +494,14 @@ class Study(models.Model):
     def accepts_sorts(self) -> bool:
         return self.status == self.Status.OPEN and not self.archived
 
+    def open_link_joined(self) -> int:
+        return self.participants.filter(via_open_link=True).count()
+
+    @property
+    def open_link_full(self) -> bool:
+        """The open link has let in as many people as its cap allows."""
+        return self.open_link_enabled and self.open_link_joined() >= self.open_link_cap
+
     # --- participants ----------------------------------------------------------------
     def invite(self, count: int = 1, codes: Iterable[str] = ()) -> list[Participant]:
         """Create personal links: one participant per code, then unnamed ones up to `count`."""
@@ -499,7 +517,7 @@ class Study(models.Model):
     def participant_counts(self) -> dict[str, int]:
         counts = self.participants.aggregate(
             invited=Count("id"),
-            started=Count("id", filter=Q(consented_at__isnull=False)),
+            started=Count("id", filter=~Q(stage=Participant.Stage.INVITED)),
             completed=Count("id", filter=Q(completed_at__isnull=False)),
         )
         return counts
@@ -696,6 +714,9 @@ class Participant(models.Model):
         max_length=40, blank=True, help_text=_("Optional pseudonymous code chosen by the facilitator, e.g. P07.")
     )
     stage = models.CharField(max_length=12, choices=Stage.choices, default=Stage.INVITED)
+    # Joined through the study's open link (anyone with the link) rather than a personal one:
+    # counted against Study.open_link_cap, and an analysis may leave these sorts out.
+    via_open_link = models.BooleanField(default=False, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     consented_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from qsort.security.parsing import storable, unstorable_message, whole_number
 from qsort.studies.models import Answer, Condition, Participant, Sort, SortComment, SortValue, Study
 from qsort.studies.signals import sort_completed
 from qsort.studies.validation import SortInvalid, SortRules, check_sort, signed
@@ -70,14 +71,15 @@ def _clean_comments(study: Study, comments: Mapping[Any, Any], values: Mapping[i
         text = str(raw_text or "").strip()
         if not text:
             continue
-        try:
-            number = int(raw_number)
-        except (TypeError, ValueError):
+        number = whole_number(raw_number)
+        if number is None:
             problems.append(
                 _("A comment is attached to '%(raw)s', which is not a statement number.") % {"raw": raw_number}
             )
             continue
-        if number not in values:
+        if not storable(text):
+            problems.append(unstorable_message())
+        elif number not in values:
             problems.append(
                 _("A comment is attached to statement %(number)d, which is not part of this study.")
                 % {"number": number}
@@ -118,12 +120,13 @@ def _clean_answers(questions: list, answers: Mapping[Any, Any], *, enforce_requi
     cleaned: dict[int, str] = {}
     for raw_id, raw_text in answers.items():
         text = str(raw_text or "").strip()
-        try:
-            question = questions[int(raw_id)]
-        except (TypeError, ValueError, KeyError):
+        question = questions.get(whole_number(raw_id))
+        if question is None:
             problems.append(_("'%(raw)s' is not a question of this study.") % {"raw": raw_id})
             continue
-        if len(text) > Answer.MAX_LENGTH:
+        if not storable(text):
+            problems.append(unstorable_message())
+        elif len(text) > Answer.MAX_LENGTH:
             problems.append(
                 _("The answer to '%(question)s' is longer than %(limit)d characters.")
                 % {"question": question.text[:40], "limit": Answer.MAX_LENGTH}
@@ -156,8 +159,9 @@ def submit_sort(
     participant is completed once every condition has its sort; until then they go on to the
     next condition (stage "consented", its instructions).
     The participant row is locked so two concurrent submits cannot both create a sort.
-    A facilitator entering a paper sort (`entered_by`) may do so while the study is closed,
-    and is not held to the participant-facing required comments and questions.
+    Consent is checked by the participant's doors (web, API) before they call this; it is never
+    recorded here. A facilitator entering a paper sort (`entered_by`) may do so while the study
+    is closed, and is not held to the participant-facing required comments and questions.
     """
     placements = list(placements)
     with transaction.atomic():
@@ -214,9 +218,9 @@ def submit_sort(
             participant.stage = Participant.Stage.COMPLETED
             participant.completed_at = now
         participant.last_saved_at = now
-        participant.consented_at = participant.consented_at or now
+        # Consent is a participant's own act: never invented here (a paper sort keeps none).
         participant.started_at = participant.started_at or now
-        participant.save(update_fields=["stage", "completed_at", "last_saved_at", "consented_at", "started_at"])
+        participant.save(update_fields=["stage", "completed_at", "last_saved_at", "started_at"])
         Study.objects.filter(pk=study.pk).update(updated_at=now)
         transaction.on_commit(lambda: announce_sort_completed(study.pk))
     return sort, True

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from qsort.security.parsing import whole_number
+
 
 class SortInvalid(ValueError):
     """A sort that breaks the study's rules; `messages` lists every problem found, and
@@ -48,20 +50,6 @@ def signed(value: int) -> str:
     return f"{value:+d}" if value else "0"
 
 
-def _as_int(raw: object) -> int | None:
-    if isinstance(raw, bool):
-        return None
-    if isinstance(raw, int):
-        return raw
-    if isinstance(raw, float) and raw.is_integer():
-        return int(raw)
-    if isinstance(raw, str):
-        text = raw.strip()
-        if text.lstrip("+-").isdigit():
-            return int(text)
-    return None
-
-
 def _numbers(items: list[int]) -> str:
     shown = ", ".join(str(n) for n in items[:10])
     if len(items) > 10:
@@ -81,7 +69,7 @@ def validate_sort(rules: SortRules, placements: Iterable[tuple[object, object]])
     grid_low, grid_high = (min(rules.grid), max(rules.grid)) if rules.grid else (0, 0)
 
     for raw_number, raw_value in placements:
-        number = _as_int(raw_number)
+        number = whole_number(raw_number)
         if number is None:
             problems.append(_("'%(raw)s' is not a statement number.") % {"raw": raw_number})
             continue
@@ -94,7 +82,7 @@ def validate_sort(rules: SortRules, placements: Iterable[tuple[object, object]])
             problems.append(_("Statement %(number)d is placed twice.") % {"number": number})
         if seen[number] > 1:
             continue
-        value = _as_int(raw_value)
+        value = whole_number(raw_value)
         if value is None:
             problems.append(
                 _("Statement %(number)d has the value '%(raw)s', which is not a whole number.")

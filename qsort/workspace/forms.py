@@ -63,6 +63,11 @@ class StudySettingsForm(FirstQuestionMixin):
         if not (self.instance.pk and self.instance.has_several_conditions):
             for name in self.CONDITION_FIELDS:
                 del self.fields[name]
+        # Left empty, the open link's cap stays as it is.
+        self.fields["open_link_cap"].required = False
+
+    def clean_open_link_cap(self) -> int:
+        return self.cleaned_data.get("open_link_cap") or self.instance.open_link_cap
 
     class Meta:
         model = Study
@@ -77,6 +82,7 @@ class StudySettingsForm(FirstQuestionMixin):
             "language",
             "show_statement_numbers",
             "open_link_enabled",
+            "open_link_cap",
             "comments_required",
             "condition_order",
             "later_sorts_start",
@@ -87,6 +93,7 @@ class StudySettingsForm(FirstQuestionMixin):
             "label_disagree": _("Label of the left pole"),
             "label_agree": _("Label of the right pole"),
             "open_link_enabled": _("Open link"),
+            "open_link_cap": _("Most people who can join through the open link"),
             "comments_required": _("Ask for a comment on the cards at both ends (required)"),
             "support_text": _("Support text (shown when a participant takes a break)"),
             "show_statement_numbers": _("Show statement numbers to participants"),

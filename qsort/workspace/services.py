@@ -34,7 +34,8 @@ def studies_for_list(user, *, archived: bool = False) -> QuerySet[Study]:
         .annotate(
             n_statements=_count(Statement.objects.all()),
             n_invited=_count(Participant.objects.all()),
-            n_started=_count(Participant.objects.filter(consented_at__isnull=False)),
+            # Consented, or completed on paper (a paper sort records no online consent).
+            n_started=_count(Participant.objects.exclude(stage=Participant.Stage.INVITED)),
             n_completed=_count(Participant.objects.filter(completed_at__isnull=False)),
             last_activity=Greatest(F("updated_at"), Coalesce(Subquery(last_save), F("updated_at"))),
             collaborator_role=Subquery(Collaborator.objects.filter(study=OuterRef("pk"), user=user).values("role")[:1]),

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from qsort.exchange.forms import ImportForm
+from qsort.security.parsing import whole_number
 from qsort.studies.access import Access, Can, access_for, study_for
 from qsort.studies.models import DeckLocked, GridColumn, Statement, StatementsRefused, Study
 from qsort.workspace.forms import GridForm, StatementForm
@@ -202,17 +203,13 @@ def _posted_capacities(request: HttpRequest, half_range: int) -> dict[int, int]:
     """What the picture draws while someone types: unreadable boxes count as empty columns."""
     capacities = {}
     for value in range(-half_range, half_range + 1):
-        raw = request.POST.get(f"cap_{value}", "").strip()
-        capacities[value] = int(raw) if raw.isdigit() and int(raw) <= GridColumn.MAX_CAPACITY else 0
+        capacity = whole_number(request.POST.get(f"cap_{value}", ""), low=0, high=GridColumn.MAX_CAPACITY)
+        capacities[value] = capacity or 0
     return capacities
 
 
 def _posted_range(request: HttpRequest) -> int | None:
-    try:
-        posted = int(request.POST.get("half_range", ""))
-    except ValueError:
-        return None
-    return posted if MIN_HALF_RANGE <= posted <= MAX_HALF_RANGE else None
+    return whole_number(request.POST.get("half_range", ""), low=MIN_HALF_RANGE, high=MAX_HALF_RANGE)
 
 
 def _grid_context(access: Access, n_statements: int) -> dict:

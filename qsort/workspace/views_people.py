@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from qsort.exchange.services import Export
 from qsort.exchange.tables import Table
 from qsort.exchange.writers import CSV_TYPE, csv_bytes
+from qsort.security.parsing import whole_number
 from qsort.studies.access import Can, access_for, study_for
 from qsort.studies.models import Participant, Sort, Study
 from qsort.studies.services import SortAlreadySubmitted
@@ -170,8 +171,8 @@ def paper_sort(request: HttpRequest, slug: str) -> HttpResponse:
     numbers = [s.number for s in statements]
     chosen = None
     chosen_pk = (request.POST or request.GET).get("participant", "")
-    if chosen_pk.isdigit():
-        chosen = get_object_or_404(Participant, study=study, pk=int(chosen_pk), completed_at__isnull=True)
+    if whole_number(chosen_pk, low=1) is not None:
+        chosen = get_object_or_404(Participant, study=study, pk=whole_number(chosen_pk), completed_at__isnull=True)
     form = PaperSortForm(
         request.POST or None,
         conditions=list(study.conditions.values_list("label", flat=True)),

@@ -44,8 +44,10 @@ def phone_context(browser, base_url: str, size: str = "360", *, recorder: bool =
     return context, page
 
 
-def timed_tap(page, locator) -> float:
-    """Tap `locator`; milliseconds from the touch to the grid's DOM being updated."""
+def timed_tap(page, locator, read_ms: int = 0) -> float:
+    """Tap `locator` after `read_ms` (a person reads the card first, and the page finishes what the
+    last tap started); milliseconds from the touch to the grid's DOM being updated."""
+    page.wait_for_timeout(read_ms)
     page.evaluate(TAP_CLOCK)
     page.evaluate("window.__tap.start = 0; window.__tap.updated = 0")
     locator.tap()

@@ -29,9 +29,15 @@ def test_leaving_the_open_link_stores_nothing_and_the_pages_are_accessible(reque
     browser_page.get_by_role("button", name="I agree").click()
     participant = study.participants.get()
     expect(browser_page).to_have_url(f"{browser_page.url.split('/p/')[0]}/p/{participant.token}/")
+    base = browser_page.url.split("/p/")[0]
     browser_page.reload()
+    # Back on the open link, the same browser is asked: continue, or (a shared device) start anew.
     browser_page.goto("/s/open-study/")
-    expect(browser_page).to_have_url(f"{browser_page.url.split('/p/')[0]}/p/{participant.token}/")
+    expect(browser_page.get_by_role("button", name="Not you? Start a new sort")).to_be_visible()
+    assert axe_violations(browser_page) == []
+    screenshot(browser_page, f"participate-{viewport}-open-link-resume")
+    browser_page.get_by_role("link", name="Continue my sort").click()
+    expect(browser_page).to_have_url(f"{base}/p/{participant.token}/")
     assert study.participants.count() == 1
 
 

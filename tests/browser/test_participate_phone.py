@@ -115,7 +115,7 @@ def test_the_demo_study_is_sorted_by_taps_alone_on_a_throttled_phone(browser, li
         expect(phone.locator("[data-dock-text]")).to_have_text(texts[number])
         assert in_viewport(phone, ".p-scale") and in_viewport(phone, ".p-scale-poles span"), i
         taps += 1
-        timings.append(timed_tap(phone, phone.locator(f"[data-place='{value}']")))
+        timings.append(timed_tap(phone, phone.locator(f"[data-place='{value}']"), read_ms=300))
         expect(phone.locator(f".p-col[data-value='{value}'] [data-number='{number}']")).to_have_count(1)
         count = PLAN[: i + 1].count(value)
         expect(phone.locator("[data-dock-msg]")).to_have_text(f"Placed in {signed(value)} · {count} of {GRID[value]}")

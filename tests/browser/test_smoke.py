@@ -9,8 +9,15 @@ from tests.browser.conftest import axe_violations, login
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_a_signed_in_facilitator_reaches_the_admin_and_sees_the_demo_study(page, demo_study):
+def test_a_signed_in_facilitator_sees_the_demo_study(page, demo_study):
     login(page, "facilitator", "qsort-demo-2026")
+    page.goto("/studies/")
+    assert page.get_by_text("Relapse and recovery").first.is_visible()
+
+
+def test_an_admin_reaches_the_admin_pages(page, django_user_model, demo_study):
+    django_user_model.objects.create_superuser("admin", password="admin-pass-123")
+    login(page, "admin", "admin-pass-123")
     page.goto("/admin/studies/study/")
     assert page.get_by_text("Relapse and recovery").first.is_visible()
 

@@ -4,10 +4,16 @@ The study has the seed's design: two conditions of instruction (Relapse, Recover
 40 synthetic participants sorting under both, with the shifts planted in `demo.recovery_sorts`.
 `--one-condition` makes the earlier single-question form (one sort per participant), which the
 tests of single-condition behaviour use. Idempotent: running it again creates nothing new.
+
+Development only (DEBUG on): the facilitator is an ordinary account (no staff or superuser
+rights) with a random password printed once, when it is created.
 """
 
+import secrets
+
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from qsort.studies import demo
@@ -16,7 +22,7 @@ from qsort.studies.services import submit_sort
 
 
 class Command(BaseCommand):
-    help = "Create the demo facilitator account and the demo study (safe to run twice)."
+    help = "Development only: create the demo facilitator account and the demo study (safe to run twice)."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument(
@@ -27,13 +33,14 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, **options) -> None:
+        if not settings.DEBUG:
+            raise CommandError("seed_demo runs only with DEBUG=1: the demo account must never exist in production.")
         one_condition = options["one_condition"]
         user_model = get_user_model()
         user, created_user = user_model.objects.get_or_create(username=demo.DEMO_USERNAME)
+        password = secrets.token_urlsafe(12)
         if created_user:
-            user.set_password(demo.DEMO_PASSWORD)
-            user.is_staff = True
-            user.is_superuser = True
+            user.set_password(password)
             user.save()
 
         study, created_study = Study.objects.get_or_create(
@@ -72,9 +79,13 @@ class Command(BaseCommand):
                 for participant, values in zip(participants, demo.recovery_sorts(), strict=True):
                     submit_sort(participant, enumerate(values, start=1), condition=demo.CONDITIONS[1][0])
 
+        login = (
+            f"password: {password}  (shown once: note it down)"
+            if created_user
+            else f"password: as printed when it was created (reset: manage.py changepassword {demo.DEMO_USERNAME})"
+        )
         self.stdout.write(
             f"Demo study: {study.title} ({study.slug}), {study.sorts.count()} completed sorts"
             f"{' (created)' if created_study else ' (already there)'}.\n"
-            f"Log in as  username: {demo.DEMO_USERNAME}  password: {demo.DEMO_PASSWORD}"
-            f"{'' if created_user else '  (unless you changed it)'}"
+            f"Log in as  username: {demo.DEMO_USERNAME}  {login}"
         )
