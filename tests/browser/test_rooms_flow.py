@@ -48,7 +48,8 @@ def test_a_focus_group_joins_sorts_and_discusses_on_the_room_screen(browser, liv
     page.get_by_role("link", name="Open the room screen").click()
     qr = page.get_by_role("img", name="QR code of the join link")
     expect(qr).to_be_visible()
-    assert page.evaluate("img => img.naturalWidth", qr.element_handle()) > 100
+    # The SVG really is an image: it loads and has a size (waits for the download, not a fixed time).
+    page.wait_for_function("img => img.complete && img.naturalWidth > 100", arg=qr.element_handle())
     expect(page.locator(".room-link-code")).to_have_text(session.join_token)
     expect(page.get_by_role("button", name="Show the discussion board")).to_be_disabled()
     page.evaluate("window.stillTheSamePage = true")
