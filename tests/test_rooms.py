@@ -421,3 +421,30 @@ def test_guides_and_schedules_are_linked_from_the_participants_and_factor_pages(
     )
     factor_page = client.get(f"/studies/tiny/results/{analysed.pk}/factors/1/").content.decode()
     assert f"/studies/tiny/results/{analysed.pk}/factors/1/schedule/" in factor_page
+
+
+def test_an_analysis_can_take_the_sorts_of_chosen_sessions_only(client, study, owner, researcher):
+    from tests.conftest import make_study
+
+    add_sorts(study, 9)
+    group = Session.objects.create(study=study, name="Group one", seats=10)
+    for person in list(study.participants.order_by("pk"))[:5]:
+        group.add_paper_participant(person)
+    client.force_login(researcher)
+    page = client.get("/studies/tiny/results/").content.decode()
+    assert "Only these sessions" in page and "Group one" in page
+    client.post(
+        "/studies/tiny/results/", {"factors": 2, "extraction": "pca", "rotation": "varimax", "sessions": [group.pk]}
+    )
+    run = execute(AnalysisRun.objects.get())
+    assert run.parameters["sessions"] == [group.pk]
+    assert sorted(run.result["sorts"]) == sorted(p.label for p in study.participants.filter(seat__session=group))
+
+    other = Session.objects.create(study=make_study(owner, slug="other"), name="Elsewhere", seats=4)
+    refused = token_client(researcher).post(
+        "/api/studies/tiny/analyses/",
+        {"factors": 2, "extraction": "pca", "rotation": "varimax", "sessions": [other.pk]},
+        format="json",
+    )
+    assert refused.status_code == 400 and "Choose sessions of this study." in str(refused.json())
+    assert AnalysisRun.objects.count() == 1

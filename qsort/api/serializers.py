@@ -236,6 +236,12 @@ class AnalysisRequestSerializer(serializers.Serializer):
     exclude_open_link = serializers.BooleanField(
         default=False, help_text="Leave out the sorts made through the study's open link."
     )
+    sessions = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**31 - 1),
+        default=list,
+        max_length=100,
+        help_text="Ids of focus-group sessions whose sorts alone enter the run; every sort when empty.",
+    )
     excluded_sorts = serializers.ListField(
         child=serializers.CharField(max_length=40),
         default=list,

@@ -377,6 +377,7 @@ class AnalysisList(Endpoint, generics.ListCreateAPIView):
             "exclude_open_link": data["exclude_open_link"],
             "excluded_sorts": data["excluded_sorts"],
             "conditions": data["conditions"],
+            "sessions": data["sessions"],
         }
         try:
             run = start_run(study, request.user, parameters)

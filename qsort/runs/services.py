@@ -58,9 +58,12 @@ class StudySorts:
 
 
 def leave_out(study: Study, sorts: QuerySet[Sort], parameters: dict[str, Any] | None) -> QuerySet[Sort]:
-    """`sorts` less those a run's parameters leave out: the open link's (`exclude_open_link`) and
-    any chosen by label (`excluded_sorts`)."""
+    """`sorts` less those a run's parameters leave out: the open link's (`exclude_open_link`), any
+    chosen by label (`excluded_sorts`), and those outside the chosen focus-group sessions
+    (`sessions`, ids)."""
     parameters = parameters or {}
+    if parameters.get("sessions"):
+        sorts = sorts.filter(participant__seat__session_id__in=parameters["sessions"])
     if parameters.get("exclude_open_link"):
         sorts = sorts.exclude(participant__via_open_link=True)
     excluded = parameters.get("excluded_sorts") or []
@@ -253,6 +256,12 @@ def clean_parameters(study: Study, parameters: dict[str, Any], *, n_sorts: int |
         selection["exclude_open_link"] = True
     if excluded:
         selection["excluded_sorts"] = excluded
+    sessions = sorted({int(pk) for pk in parameters.get("sessions") or []})
+    if sessions:
+        known = set(study.sessions.filter(pk__in=sessions).values_list("pk", flat=True))
+        if known != set(sessions):
+            raise RunRefused(_("Choose sessions of this study."))
+        selection["sessions"] = sessions
     if n_sorts is None:
         n_sorts = leave_out(study, study.sorts.filter(condition__label__in=conditions), selection).count()
     if n_sorts == 0:

@@ -72,8 +72,17 @@ class RunForm(forms.Form):
     def clean_excluded_sorts(self) -> list[str]:
         return [label.strip() for label in self.cleaned_data["excluded_sorts"].split(",") if label.strip()]
 
-    def __init__(self, *args, conditions: list[str], **kwargs) -> None:
+    def __init__(self, *args, conditions: list[str], sessions: list[tuple[int, str]] = (), **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        if sessions:  # focus-group sessions: a run may take only some of them (all by default)
+            self.fields["sessions"] = forms.TypedMultipleChoiceField(
+                label=gettext_lazy("Only these sessions"),
+                choices=sessions,
+                coerce=int,
+                required=False,
+                widget=forms.CheckboxSelectMultiple,
+                help_text=gettext_lazy("Leave all unticked to take every sort, in a session or not."),
+            )
         if len(conditions) > 1:  # which conditions' sorts enter the run (all by default)
             self.fields["conditions"] = forms.MultipleChoiceField(
                 label=gettext_lazy("Conditions"),
@@ -117,6 +126,7 @@ def results(request: HttpRequest, slug: str) -> HttpResponse:
         request.POST or None,
         initial={"factors": min(evidence["suggested"], AnalysisRun.MAX_FACTORS)} if evidence else None,
         conditions=list(study.conditions.values_list("label", flat=True)),
+        sessions=list(study.sessions.order_by("created_at", "id").values_list("pk", "name")),
     )
     if form.is_valid():
         try:
