@@ -448,3 +448,34 @@ def test_an_analysis_can_take_the_sorts_of_chosen_sessions_only(client, study, o
     )
     assert refused.status_code == 400 and "Choose sessions of this study." in str(refused.json())
     assert AnalysisRun.objects.count() == 1
+
+
+def test_a_paper_sort_typed_in_for_a_session_takes_a_seat_there(client, study, session, facilitator):
+    client.force_login(facilitator)
+    form = client.get("/studies/tiny/paper-sort/").content.decode()
+    assert "Focus group 2, Tuesday 14:00" in form
+    values = {f"s_{n}": v for n, v in FOUR_SORTS[0].items()}
+    client.post(
+        "/studies/tiny/paper-sort/?mode=values", {"mode": "values", "code": "R7", "session": session.pk, **values}
+    )
+    person = Participant.objects.get(code="R7")
+    assert person.is_completed and person.seat.session == session and person.seat.number == 1
+
+
+def test_the_join_link_is_rate_limited_like_the_open_link(settings, session):
+    import uuid
+
+    settings.RATELIMIT_ENABLE = True
+    settings.QSORT_RATE_LIMITS = {**settings.QSORT_RATE_LIMITS, "open_link": "2/h"}
+    settings.CACHES = {
+        name: {**config, "KEY_PREFIX": f"test-{uuid.uuid4().hex}"} for name, config in settings.CACHES.items()
+    }
+    session.seats = 10
+    session.save(update_fields=["seats"])
+    from django.test import Client
+
+    answers = [
+        Client(REMOTE_ADDR="203.0.113.9").post(f"/j/{session.join_token}/", {"choice": "agree"}) for _ in range(4)
+    ]
+    assert [a.status_code for a in answers] == [302, 302, 429, 429]
+    assert Seat.objects.filter(session=session).count() == 2

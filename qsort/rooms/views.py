@@ -28,6 +28,7 @@ from qsort.rooms.forms import InterviewPromptsForm, SessionForm, SessionInviteFo
 from qsort.rooms.guides import NoSuchFactor, factor_schedule, interview_guide
 from qsort.rooms.models import InterviewPrompts, Session, SessionClosed, SessionFull
 from qsort.runs.models import AnalysisRun
+from qsort.security.limits import OPEN_LINK, rate_limited
 from qsort.studies.access import Can, access_for
 from qsort.studies.models import Participant
 
@@ -188,6 +189,7 @@ def room_screen(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 # --- joining ------------------------------------------------------------------------------------
 @require_http_methods(["GET", "POST"])
+@rate_limited(OPEN_LINK)  # each "I agree" makes a participant, like the study's open link
 def join(request: HttpRequest, token: str) -> HttpResponse:
     """The session's join link: consent first, then a seat and a personal link. It works only while
     the session is open and has a free seat; a person who already joined on this browser goes

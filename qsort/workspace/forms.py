@@ -242,10 +242,20 @@ class PaperSortForm(forms.Form):
         help_text=_("An existing participant's code, or a new code; leave empty for a new unnamed participant."),
     )
 
-    def __init__(self, *args, conditions: list[str], for_chosen: bool = False, **kwargs) -> None:
+    def __init__(
+        self, *args, conditions: list[str], sessions: list[tuple[int, str]] = (), for_chosen: bool = False, **kwargs
+    ) -> None:
         super().__init__(*args, **kwargs)
         if for_chosen:  # the participant was picked from the list
             del self.fields["code"]
+        if sessions:  # a sort made in a focus group belongs to its session (its board, its counts)
+            self.fields["session"] = forms.TypedChoiceField(
+                label=_("Session"),
+                choices=[("", _("No session")), *sessions],
+                coerce=int,
+                empty_value=None,
+                required=False,
+            )
         if len(conditions) > 1:
             self.fields["condition"] = forms.ChoiceField(
                 label=_("Condition (the question this paper sort answered)"),

@@ -10,6 +10,7 @@ from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Greatest
 from django.utils.translation import gettext as _
 
+from qsort.rooms.models import Seat
 from qsort.studies.models import Collaborator, Condition, GridColumn, Participant, PostSortQuestion, Statement, Study
 from qsort.studies.services import submit_sort
 
@@ -96,11 +97,16 @@ def reorder(items: list, pks: Iterable[int]) -> list:
 
 
 @transaction.atomic
-def enter_paper_sort(study: Study, participant: Participant | None, code: str, placements, user, *, condition=None):
+def enter_paper_sort(
+    study: Study, participant: Participant | None, code: str, placements, user, *, condition=None, session=None
+):
     """Store a paper sort for `participant`, or for a new one (with `code`) created with it:
     if the sort is refused, the new participant is rolled back too. `condition` is a label
-    (needed when the study has several conditions)."""
+    (needed when the study has several conditions); `session` (an id) seats a participant who
+    has no seat yet in that focus-group session."""
     if participant is None:
         participant = Participant.objects.create(study=study, code=code)
     sort, _created = submit_sort(participant, placements, condition=condition, entered_by=user)
+    if session is not None and not Seat.objects.filter(participant=participant).exists():
+        study.sessions.get(pk=session).add_paper_participant(participant)
     return sort

@@ -176,6 +176,7 @@ def paper_sort(request: HttpRequest, slug: str) -> HttpResponse:
     form = PaperSortForm(
         request.POST or None,
         conditions=list(study.conditions.values_list("label", flat=True)),
+        sessions=list(study.sessions.filter(status="open").order_by("created_at", "id").values_list("pk", "name")),
         for_chosen=chosen is not None,
     )
     problems: list[str] = []
@@ -193,6 +194,7 @@ def paper_sort(request: HttpRequest, slug: str) -> HttpResponse:
                 form.cleaned_data.get("code", ""),
                 placements,
                 form.cleaned_data.get("condition"),
+                form.cleaned_data.get("session"),
             )
             if not problems:
                 return redirect("workspace:paper_sort", slug=study.slug)
@@ -220,7 +222,9 @@ def paper_sort(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "workspace/paper_sort.html", context, status=422 if problems else 200)
 
 
-def _store_paper_sort(request, study: Study, participant, code: str, placements, condition: str | None) -> list[str]:
+def _store_paper_sort(
+    request, study: Study, participant, code: str, placements, condition: str | None, session: int | None = None
+) -> list[str]:
     """Store it, or return what is wrong (nothing is stored then)."""
     code = code.strip()
     if participant is None and code:
@@ -229,7 +233,9 @@ def _store_paper_sort(request, study: Study, participant, code: str, placements,
             return [_("Participant %(code)s has already completed a sort.") % {"code": code}]
         participant = existing
     try:
-        sort = enter_paper_sort(study, participant, code, placements, request.user, condition=condition)
+        sort = enter_paper_sort(
+            study, participant, code, placements, request.user, condition=condition, session=session
+        )
     except SortInvalid as invalid:
         return invalid.messages
     except SortAlreadySubmitted as already:
