@@ -113,6 +113,8 @@ def test_joining_asks_for_consent_then_gives_the_next_seat_and_a_personal_link(c
     assert first.consented_at is not None and first.stage == Participant.Stage.CONSENTED
     again = client.get(f"/j/{session.join_token}/")
     assert again["Location"] == f"/p/{first.token}/", "the same browser goes back to its own sort"
+    submit_sort(first, FOUR_SORTS[0].items())
+    assert client.get(f"/j/{session.join_token}/").status_code == 200, "a finished sort is not reopened"
 
 
 def test_the_join_code_can_be_typed_in_lower_case(client, session):

@@ -207,7 +207,8 @@ def join(request: HttpRequest, token: str) -> HttpResponse:
 def _join(request: HttpRequest, session: Session) -> HttpResponse:
     key = f"qsort-session-{session.pk}"
     known = request.session.get(key)
-    if known and Participant.objects.filter(token=known, seat__session=session).exists():
+    # A finished sort is forgotten: the next person on a shared phone or tablet starts their own.
+    if known and Participant.objects.filter(token=known, seat__session=session, completed_at__isnull=True).exists():
         return redirect(reverse("participate:personal_link", args=[known]))
     study = session.study
     if not study.accepts_sorts:
