@@ -41,7 +41,7 @@ def guide_docx(guide: InterviewGuide) -> bytes:
             "paper": _(" (paper sort)") if guide.entered_on_paper else "",
         }
     )
-    document.add_paragraph(guide.study.condition_of_instruction, style="Intense Quote")
+    document.add_paragraph(guide.question, style="Intense Quote")
 
     document.add_heading(_("Their sort"), level=1)
     grid = document.add_table(rows=1, cols=2)

@@ -61,6 +61,7 @@ class GridColumn:
 class InterviewGuide:
     study: Study
     label: str
+    question: str  # the condition of instruction this sort answered
     submitted_at: datetime
     entered_on_paper: bool
     columns: list[GridColumn]
@@ -176,6 +177,7 @@ def interview_guide(participant: Participant, sort: Sort) -> InterviewGuide:
     return InterviewGuide(
         study=study,
         label=participant.label,
+        question=sort.condition.question,
         submitted_at=sort.submitted_at,
         entered_on_paper=sort.entered_by_id is not None,
         columns=columns,
