@@ -26,6 +26,7 @@ def sort_body(values: list[int], **extra) -> dict:
 
 def test_a_participant_client_names_the_condition_when_there_are_several(client, two):
     participant = two.invite(1)[0]
+    assert client.post(f"/api/participate/{participant.token}/consent/").status_code in (200, 201)
     url = f"/api/participate/{participant.token}/sort/"
     missing = client.post(url, sort_body(VIEWPOINTS[0]), content_type="application/json")
     assert missing.status_code == 400 and "several conditions" in missing.json()["condition"][0]
@@ -155,6 +156,7 @@ def test_a_script_creates_a_study_with_two_conditions_and_may_only_fix_their_tex
     assert [(c["position"], c["label"]) for c in created.json()["conditions"]] == [(1, "Relapse"), (2, "Recovery")]
     participant = api.post("/api/studies/two-api/participants/", {"codes": ["A"]}, format="json").json()
     token = participant["participants"][0]["link"].rstrip("/").rsplit("/", 1)[1]
+    assert api.post(f"/api/participate/{token}/consent/").status_code in (200, 201)  # the client's own consent page
     sent = api.post(
         f"/api/participate/{token}/sort/", {"condition": "Relapse", "values": {"1": -1, "2": 1}}, format="json"
     )

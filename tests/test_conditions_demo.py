@@ -8,6 +8,7 @@ import io
 import numpy as np
 import pytest
 from django.core.management import call_command
+from django.test import override_settings
 
 from qsort.runs.services import start_run
 from qsort.studies import demo
@@ -23,7 +24,8 @@ def test_seed_demo_makes_both_seed_questions_conditions_sorted_by_everyone(demo_
     assert [(c.label, n) for c, n in study.condition_progress()] == [("Relapse", 40), ("Recovery", 40)]
     assert study.participant_counts()["completed"] == 40
     out = io.StringIO()
-    call_command("seed_demo", stdout=out)
+    with override_settings(DEBUG=True):  # seed_demo is for development only
+        call_command("seed_demo", stdout=out)
     assert "already there" in out.getvalue() and study.sorts.count() == 80
 
 

@@ -469,8 +469,10 @@ def test_the_join_link_is_rate_limited_like_the_open_link(settings, session):
 
     settings.RATELIMIT_ENABLE = True
     settings.QSORT_RATE_LIMITS = {**settings.QSORT_RATE_LIMITS, "open_link": "2/h"}
+    # This process's memory, not the shared Redis: a busy Redis timing out would let requests
+    # through (limits fail open, as they must). tests/test_security_limits.py proves the sharing.
     settings.CACHES = {
-        name: {**config, "KEY_PREFIX": f"test-{uuid.uuid4().hex}"} for name, config in settings.CACHES.items()
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": uuid.uuid4().hex}
     }
     session.seats = 10
     session.save(update_fields=["seats"])
@@ -481,3 +483,9 @@ def test_the_join_link_is_rate_limited_like_the_open_link(settings, session):
     ]
     assert [a.status_code for a in answers] == [302, 302, 429, 429]
     assert Seat.objects.filter(session=session).count() == 2
+
+
+def test_the_summary_refuses_an_unknown_or_unstorable_condition_label(session, facilitator):
+    for label in ("Nope", "Q1\x00"):
+        answer = token_client(facilitator).get(f"/api/sessions/{session.pk}/summary/", {"condition": label})
+        assert answer.status_code == 400 and "condition" in answer.json()

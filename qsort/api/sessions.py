@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -79,6 +79,8 @@ class SessionSummary(APIView):
         session = get_object_or_404(Session.objects.select_related("study"), pk=session_id)
         access_for(request.user, session.study.slug, Can.VIEW)
         condition = services.board_condition(session, request.query_params.get("condition"))
+        if condition is None:
+            raise ValidationError({"condition": ["This study has no condition with that label."]})
         try:
             board = services.session_board(session, condition)
         except services.GroupTooSmall:

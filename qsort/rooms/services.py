@@ -17,6 +17,7 @@ from qsort.analysis.group import MIN_GROUP_SORTS, GroupSummary, GroupTooSmall, d
 from qsort.participate.services import placements
 from qsort.rooms.models import Session
 from qsort.runs.models import AnalysisRun
+from qsort.security.parsing import storable
 from qsort.studies.models import (
     Condition,
     Participant,
@@ -138,12 +139,13 @@ class SessionBoard:
         }
 
 
-def board_condition(session: Session, label: str | None = None) -> Condition:
-    """The condition a board shows: the one named, else the study's first (a group picture
-    never mixes the answers to two different questions)."""
+def board_condition(session: Session, label: str | None = None) -> Condition | None:
+    """The condition a board shows (a group picture never mixes the answers to two questions):
+    the study's first when no label is given, None for a label the study does not have."""
     conditions = session.study.conditions.all()
-    chosen = conditions.filter(label=label).first() if label else None
-    return chosen or conditions.first()
+    if not label:
+        return conditions.first()
+    return conditions.filter(label=label).first() if storable(label) else None
 
 
 def session_matrix(session: Session, condition: Condition) -> tuple[list[Statement], np.ndarray]:

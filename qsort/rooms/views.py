@@ -146,7 +146,8 @@ def room(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     facilitator switched to it and the session has enough complete sorts."""
     access, session = _session(request, slug, pk)
     seats = services.seat_progress(session)
-    condition = services.board_condition(session, request.GET.get("condition"))
+    # An unknown label (an old bookmark, a typo) shows the first question.
+    condition = services.board_condition(session, request.GET.get("condition")) or services.board_condition(session)
     completed = services.completed_under(session, condition)
     board = None
     if session.screen == Session.Screen.BOARD and completed >= services.MIN_GROUP_SORTS:
@@ -183,7 +184,7 @@ def room_screen(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     if screen in Session.Screen.values:
         session.screen = screen
         session.save(update_fields=["screen"])
-    condition = services.board_condition(session, request.POST.get("condition"))
+    condition = services.board_condition(session, request.POST.get("condition")) or services.board_condition(session)
     return redirect(f"{reverse('rooms:room', args=[slug, pk])}?{urlencode({'condition': condition.label})}")
 
 
