@@ -52,8 +52,9 @@ def test_each_page_looks_right_on_desktop_and_phone(request, studies, name, devi
     expect(browser_page.locator("main")).to_be_visible()
     if name == "participants":
         browser_page.locator("details.qr summary").first.click()
-        qr_loaded = "img => img.complete && img.naturalWidth > 100"
-        browser_page.wait_for_function(f"({qr_loaded})(document.querySelector('details.qr img'))")
+        # A function with an argument, not an expression string: the page's CSP forbids eval.
+        qr = browser_page.locator("details.qr img").first.element_handle()
+        browser_page.wait_for_function("img => img.complete && img.naturalWidth > 100", arg=qr)
     screenshot(browser_page, f"workspace-{name}-{'desktop' if device == 'page' else 'phone'}")
     assert axe_violations(browser_page) == []
     if device == "phone":
