@@ -6,9 +6,12 @@ vendored axe-core in the page and returns serious and critical violations.
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 import pytest
+from django.core.signals import request_finished, request_started
 from playwright.sync_api import sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
@@ -28,6 +31,48 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "tests/browser/" in str(item.fspath):
             item.add_marker(pytest.mark.browser)
+
+
+class RequestsInFlight:
+    """Counts the live server's requests (its thread runs in this process) so a test's teardown can
+    wait for the last one: a debounced autosave that lands while pytest-django flushes the database
+    makes the flush fail and leaks rows into the next test."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.lock = threading.Lock()
+        request_started.connect(self.started, weak=False)
+        request_finished.connect(self.finished, weak=False)
+
+    def started(self, **_kwargs) -> None:
+        with self.lock:
+            self.count += 1
+
+    def finished(self, **_kwargs) -> None:
+        with self.lock:
+            self.count -= 1
+
+    def wait_until_idle(self, quiet: float = 0.2, timeout: float = 15.0) -> None:
+        """Return once no request has been in flight for `quiet` seconds (or after `timeout`)."""
+        deadline = time.monotonic() + timeout
+        idle_since = time.monotonic()
+        while time.monotonic() < deadline:
+            if self.count > 0:
+                idle_since = time.monotonic()
+            elif time.monotonic() - idle_since >= quiet:
+                return
+            time.sleep(0.02)
+
+
+REQUESTS_IN_FLIGHT = RequestsInFlight()
+
+
+@pytest.fixture(autouse=True)
+def live_server_idle_before_flush(transactional_db, live_server):
+    """Set up after the database, so torn down before its flush: wait for the server to go quiet
+    (every page and context of the test is closed by then)."""
+    yield
+    REQUESTS_IN_FLIGHT.wait_until_idle()
 
 
 @pytest.fixture(scope="session")
