@@ -243,7 +243,7 @@ REDIS_URL = env_str("REDIS_URL") or (CELERY_BROKER_URL if CELERY_BROKER_URL.star
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "qsort.cache.FailOpenRedisCache",  # an outage is a miss, not a 500
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "qsort",
             # A Redis outage must not hang a request for long (rate limits then fail open).
