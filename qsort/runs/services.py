@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from qsort.analysis import correlation, extraction
 from qsort.analysis.engine import CORRELATIONS_LIMIT
 from qsort.runs import background
-from qsort.runs.models import MAX_ATTEMPTS, AnalysisRun, Bootstrap
+from qsort.runs.models import MAX_ATTEMPTS, AnalysisRun, Bootstrap, message_lost_before
 from qsort.studies.models import Participant, Sort, SortValue, Study, participant_label, sort_name
 
 logger = logging.getLogger(__name__)
@@ -35,8 +35,6 @@ PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 
 AUTO_REANALYSE_DELAY = timedelta(seconds=30)
 AUTO_REANALYSE_MIN_INTERVAL = timedelta(minutes=1)
 AUTOMATIC_RUNS_KEPT = 3
-# A queued run still waiting this long after it was due is sent again by the sweep.
-RESEND_AFTER = timedelta(seconds=30)
 
 
 class RunRefused(Exception):
@@ -390,7 +388,7 @@ def enqueue(run: AnalysisRun, *, countdown: float | None = None) -> None:
 def recover_runs() -> dict[str, int]:
     """The sweep: re-send queued runs nobody picked up, hand lost workers' runs to a new one.
 
-    A queued run is re-sent when it waited RESEND_AFTER past its due time (its message was lost
+    A queued run is re-sent when it waited past message_lost_before() (its message was lost
     with a broker outage or a purge; a duplicate message is harmless, the claim makes it a
     no-op). A running run whose heartbeat stopped is queued again, or failed with a clear
     message once it has lost its worker MAX_ATTEMPTS times (an analysis that kills its worker,
@@ -412,7 +410,7 @@ def recover_runs() -> dict[str, int]:
     taken_over = list(lost.values_list("pk", flat=True))
     AnalysisRun.objects.filter(pk__in=taken_over, status=AnalysisRun.Status.RUNNING).update(**REQUEUED, queued_at=now)
     resend = list(
-        unfinished.filter(status=AnalysisRun.Status.QUEUED, queued_at__lt=now - RESEND_AFTER).values_list(
+        unfinished.filter(status=AnalysisRun.Status.QUEUED, queued_at__lt=message_lost_before()).values_list(
             "pk", flat=True
         )
     )
