@@ -510,9 +510,22 @@ def report(args, study, people, stats: Stats, log, elapsed, outcome) -> None:
     still = sum(1 for run in runs if run.status in ("queued", "running"))
     if still:
         print(f"{still} runs still unfinished {args.analysis_timeout:g} s after the load ended")
-    else:
-        last = max(run.finished_at.timestamp() for run in runs)
-        print(f"every run ended done or failed, the last {last - origin:.1f} s after {since}")
+        return
+    ended = {run.pk: run.finished_at.timestamp() for run in runs}
+    last = max(ended.values())
+    print(f"every run ended done or failed, the last {last - origin:.1f} s after {since}")
+    # The fault's own damage: runs it found unfinished. Runs queued later come from sorts that
+    # arrived after it (the load goes on) and wait for the automatic re-analysis delay.
+    hit = [run for run in runs if run.created_at.timestamp() <= origin < ended[run.pk]]
+    if hit:
+        slowest = max(ended[run.pk] for run in hit)
+        print(f"runs unfinished at {since} ({', '.join(str(run.pk) for run in hit)}): the last ended", end=" ")
+        print(f"{slowest - origin:.1f} s after it")
+    later = [run for run in runs if run.created_at.timestamp() > origin]
+    if later:
+        longest = max(ended[run.pk] - run.created_at.timestamp() for run in later)
+        print(f"runs queued after it ({', '.join(str(run.pk) for run in later)}): each ended at most", end=" ")
+        print(f"{longest:.1f} s after it was queued")
     print(f"(the load ended {outcome['load_end'] - origin:+.1f} s from {since}; an automatic re-analysis")
     print(" waits for a burst of sorts and its per-study interval before it is due)")
 
