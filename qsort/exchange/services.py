@@ -178,7 +178,7 @@ class RunSource:
     @cached_property
     def result(self) -> dict[str, Any]:
         result = AnalysisRun.objects.filter(pk=self.run.pk).values_list("result", flat=True).get()
-        assert result is not None  # only done runs are exported, and a constraint gives those a result
+        assert result is not None  # export_run_file takes done runs: analysisrun_done_has_result
         return result
 
     @cached_property
