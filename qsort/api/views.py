@@ -456,7 +456,7 @@ class AnalysisDetail(Endpoint, generics.RetrieveAPIView[AnalysisRun]):
         self.with_result = run.status == AnalysisRun.Status.DONE and role_allows(role, Can.DOWNLOAD)
         if self.with_result and "correlations" in wanted and run.stored_result is not None:
             full = AnalysisRun.objects.filter(pk=run.pk).values_list("result", flat=True).get()
-            assert full is not None  # the stored result's own row
+            assert full is not None  # with_result means done: analysisrun_done_has_result
             run.stored_result = {**run.stored_result, "correlations": correlations_of(run.study, full)}
         return run
 

@@ -216,7 +216,7 @@ def result_parts(run_id: int, parts: dict[str, Part]) -> dict[str, Any]:
         return {}
     if connection.vendor != "postgresql":
         result = AnalysisRun.objects.values_list("result", flat=True).get(pk=run_id)
-        assert result is not None  # parts are asked of finished runs only
+        assert result is not None  # parts are asked of done runs only: analysisrun_done_has_result
         return {name: part.cut(result.get(part.field)) for name, part in parts.items()}
     columns, params = [], []
     for part in parts.values():

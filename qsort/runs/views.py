@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import wraps
 
 import numpy as np
@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from qsort.analysis.rotation import rotate_pair
+from qsort.http import HtmxRequest
 from qsort.runs import charts
 from qsort.runs.dashboard import PAGE_FIELDS, SORT_STATUSES, Comment, Dashboard, flag_frequencies, sort_rows
 from qsort.runs.dashboard import stability as stability_of
@@ -73,7 +74,7 @@ class RunForm(forms.Form):
     def clean_excluded_sorts(self) -> list[str]:
         return [label.strip() for label in self.cleaned_data["excluded_sorts"].split(",") if label.strip()]
 
-    def __init__(self, *args, conditions: list[str], sessions: list[tuple[int, str]] = (), **kwargs) -> None:
+    def __init__(self, *args, conditions: list[str], sessions: Sequence[tuple[int, str]] = (), **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if sessions:  # focus-group sessions: a run may take only some of them (all by default)
             self.fields["sessions"] = forms.TypedMultipleChoiceField(
@@ -104,7 +105,8 @@ class RotationForm(forms.Form):
         self.factors = factors
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         first, second = data.get("first"), data.get("second")
         if first and second and (first == second or max(first, second) > self.factors):
             raise forms.ValidationError(
@@ -184,7 +186,8 @@ def _comments(study: Study) -> tuple[dict[str, list[Comment]], dict[str, int]]:
             .order_by("statement__number", "rank")
         )
     else:
-        rows = SortComment.objects.raw(
+        # Its SQL names the same columns as annotate() above, which mypy cannot read.
+        rows = SortComment.objects.raw(  # type: ignore[assignment]
             f"""
         SELECT c.id, c.text, s.number AS statement_number, p.id AS participant_id, p.code AS participant_code,
                n.total
@@ -241,7 +244,7 @@ class RunNotDone(Exception):
 
 #: What a request of a page reads besides its PAGE_FIELDS: (request, number of factors) ->
 #: which entry of PAGE_FIELDS to read after all, and further parts of the result by name.
-PartsFor = Callable[[HttpRequest, int], tuple[str, dict[str, Part]]]
+PartsFor = Callable[[HtmxRequest, int], tuple[str, dict[str, Part]]]
 
 
 def run_page(page: str, *, parts_for: PartsFor | None = None):
@@ -279,7 +282,7 @@ def run_page(page: str, *, parts_for: PartsFor | None = None):
 
 
 @login_required
-def run(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
+def run(request: HtmxRequest, slug: str, run_id: int) -> HttpResponse:
     """One run: its progress while it works, then its overview. htmx polls the `run-body` partial."""
     access = access_for(request.user, slug, Can.VIEW)
     study = access.study
@@ -338,7 +341,7 @@ def _loadings_choice(request: HttpRequest, k: int) -> tuple[int, int, RotationFo
     return x, y, rotation, turn
 
 
-def _loadings_parts(request: HttpRequest, k: int) -> tuple[str, dict[str, Part]]:
+def _loadings_parts(request: HtmxRequest, k: int) -> tuple[str, dict[str, Part]]:
     """The plot and the rotation preview partials read two columns and the threshold (one
     query); the page and the table read the statuses first, to know which sorts to show."""
     target = request.htmx.target if request.htmx else None
@@ -351,7 +354,7 @@ def _loadings_parts(request: HttpRequest, k: int) -> tuple[str, dict[str, Part]]
 
 
 @run_page("loadings", parts_for=_loadings_parts)
-def loadings(request: HttpRequest, context: dict) -> HttpResponse:
+def loadings(request: HtmxRequest, context: dict) -> HttpResponse:
     """Loadings and flags: the plot (a partial), the hand rotation preview (a partial) and the
     table, one page of sorts at a time, filtered by status. Each htmx partial loads only what it
     draws."""
@@ -428,7 +431,7 @@ def conditions(request: HttpRequest, context: dict) -> HttpResponse:
 
 
 @run_page("stability")
-def stability(request: HttpRequest, context: dict) -> HttpResponse:
+def stability(request: HtmxRequest, context: dict) -> HttpResponse:
     """Each factor's stability under bootstrap resampling, laid out from the bootstrap engine's
     summaries; while a bootstrap runs, its progress (an htmx partial polled every second) and
     a cancel button."""
@@ -475,7 +478,10 @@ def _run_evidence(run: AnalysisRun) -> dict | None:
 def latest_bootstrap_result(run: AnalysisRun) -> tuple[Bootstrap, dict] | None:
     """The run's newest finished bootstrap and its summaries (the bootstrap JSON)."""
     job = latest_bootstrap(run)
-    return (job, job.result) if job else None
+    if job is None:
+        return None
+    assert job.result is not None  # a done bootstrap: bootstrap_done_has_result
+    return job, job.result
 
 
 @login_required
@@ -619,7 +625,7 @@ def rotate(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
     run = _done_run(request, slug, run_id)
     form = RotationForm(request.POST, factors=run.parameters["factors"])
     if not form.is_valid():
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
         return redirect("runs:run", slug=run.study.slug, run_id=run.pk)
     step = [form.cleaned_data["first"], form.cleaned_data["second"], form.cleaned_data["angle"]]
     return _derived(request, run, pair_rotations=[*run.parameters.get("pair_rotations", []), step])
