@@ -255,7 +255,7 @@ def run_page(page: str, *, parts_for: PartsFor | None = None):
     def decorator(view):
         @login_required
         @wraps(view)
-        def wrapper(request: HttpRequest, slug: str, run_id: int, **kwargs) -> HttpResponse:
+        def wrapper(request: HtmxRequest, slug: str, run_id: int, **kwargs) -> HttpResponse:
             try:
                 access, run = _finished_run(request, slug, run_id)
             except RunNotDone as not_done:
