@@ -18,8 +18,16 @@ negative loaders):
   and loading statistics, flag frequencies, bootstrapped factor arrays and the stability index.
 
 Numbers must agree within 1e-6; flags, arrays, codes and logs exactly.  Prints one line per
-check and exits 1 if any differs.  Needs ``Rscript`` and qmethod (``benchmarks/qmethod_r.py``):
-without them it says so and exits 0 (nothing to compare).
+check and exits 1 if any differs.
+
+Known difference (``--seed 6``, study 3, centroid): when two columns tie exactly for the
+smallest sum in the reflection loop, qmethod's ``centroid`` reflects both at once, and its
+``tmat[, oo] <- vec`` then writes the two negated rows into the two columns in column-major
+order, so the matrix is no longer symmetric and the factors that follow differ; the engine
+reflects the lowest index (shared/Q-METHOD.md, centroid rule (c)).
+
+Needs ``Rscript`` and qmethod (``benchmarks/qmethod_r.py``): without them it says so and exits
+0 (nothing to compare).
 """
 
 from __future__ import annotations

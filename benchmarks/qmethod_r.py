@@ -79,6 +79,7 @@ def find() -> tuple[QmethodR | None, str]:
     done = subprocess.run([rscript, "-e", probe], capture_output=True, text=True, check=False)
     if done.returncode != 0:
         where = os.environ.get("QMETHOD_R_SOURCE") or "an installed package"
-        last = done.stderr.strip().splitlines()[-1:] or ["no message"]
-        return None, f"Rscript is here but qmethod ({where}) or jsonlite did not load: {last[0]}"
+        lines = done.stderr.strip().splitlines()
+        error = next((line for line in lines if line.startswith("Error")), lines[0] if lines else "no message")
+        return None, f"Rscript is here but qmethod ({where}) or jsonlite did not load: {error}"
     return QmethodR(rscript, done.stdout.strip()), ""
