@@ -61,6 +61,7 @@ class AnalysisRunQuerySet(models.QuerySet):
         `result` itself deferred.  Runs no longer store the matrix (it is computed
         when asked for: services.correlations_of); older runs kept it, and at 1,000 sorts it is a
         million numbers to decode for pages and API answers that never show it."""
+        result: RawSQL | F
         if connection.vendor == "postgresql":
             # A constant expression, no user input: jsonb's "-" drops one key server-side.
             result = RawSQL(f"{AnalysisRun._meta.db_table}.result - 'correlations'", (), models.JSONField())  # noqa: S611
@@ -113,6 +114,8 @@ class AnalysisRun(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     objects = AnalysisRunQuerySet.as_manager()
+    # Only on runs loaded through `objects.without_correlations()`: the result minus the matrix.
+    stored_result: dict[str, Any] | None
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -211,6 +214,7 @@ def result_parts(run_id: int, parts: dict[str, Part]) -> dict[str, Any]:
         return {}
     if connection.vendor != "postgresql":
         result = AnalysisRun.objects.values_list("result", flat=True).get(pk=run_id)
+        assert result is not None  # parts are asked of done runs only: analysisrun_done_has_result
         return {name: part.cut(result.get(part.field)) for name, part in parts.items()}
     columns, params = [], []
     for part in parts.values():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from functools import wraps
 
 import numpy as np
@@ -21,6 +22,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from qsort.analysis.rotation import rotate_pair
+from qsort.http import HtmxRequest
 from qsort.runs import charts
 from qsort.runs.dashboard import PAGE_FIELDS, SORT_STATUSES, Comment, Dashboard, flag_frequencies, sort_rows
 from qsort.runs.dashboard import stability as stability_of
@@ -72,7 +74,7 @@ class RunForm(forms.Form):
     def clean_excluded_sorts(self) -> list[str]:
         return [label.strip() for label in self.cleaned_data["excluded_sorts"].split(",") if label.strip()]
 
-    def __init__(self, *args, conditions: list[str], sessions: list[tuple[int, str]] = (), **kwargs) -> None:
+    def __init__(self, *args, conditions: list[str], sessions: Sequence[tuple[int, str]] = (), **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if sessions:  # focus-group sessions: a run may take only some of them (all by default)
             self.fields["sessions"] = forms.TypedMultipleChoiceField(
@@ -103,7 +105,8 @@ class RotationForm(forms.Form):
         self.factors = factors
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         first, second = data.get("first"), data.get("second")
         if first and second and (first == second or max(first, second) > self.factors):
             raise forms.ValidationError(
@@ -179,7 +182,8 @@ def _comments(study: Study) -> tuple[dict[str, list[Comment]], dict[str, int]]:
             .order_by("statement__number", "rank")
         )
     else:
-        rows = SortComment.objects.raw(
+        # Its SQL names the same three columns as annotate() above, which mypy cannot read.
+        rows = SortComment.objects.raw(  # type: ignore[assignment]
             f"""
         SELECT c.id, c.text, s.number AS statement_number, p.id AS participant_id, p.code AS participant_code
         FROM {Statement._meta.db_table} s
@@ -258,7 +262,7 @@ def run_page(page: str):
 
 
 @login_required
-def run(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
+def run(request: HtmxRequest, slug: str, run_id: int) -> HttpResponse:
     """One run: its progress while it works, then its overview. htmx polls the `run-body` partial."""
     access = access_for(request.user, slug, Can.VIEW)
     study = access.study
@@ -310,7 +314,7 @@ def consensus(request: HttpRequest, context: dict) -> HttpResponse:
 
 
 @run_page("loadings")
-def loadings(request: HttpRequest, context: dict) -> HttpResponse:
+def loadings(request: HtmxRequest, context: dict) -> HttpResponse:
     """Loadings and flags: the plot (a partial), the hand rotation preview (a partial) and the
     table, one page of sorts at a time, filtered by status. Each htmx partial loads only what it
     draws."""
@@ -390,7 +394,7 @@ def conditions(request: HttpRequest, context: dict) -> HttpResponse:
 
 
 @run_page("stability")
-def stability(request: HttpRequest, context: dict) -> HttpResponse:
+def stability(request: HtmxRequest, context: dict) -> HttpResponse:
     """Each factor's stability under bootstrap resampling, laid out from the bootstrap engine's
     summaries; while a bootstrap runs, its progress (an htmx partial polled every second) and
     a cancel button."""
@@ -437,7 +441,10 @@ def _run_evidence(run: AnalysisRun) -> dict | None:
 def latest_bootstrap_result(run: AnalysisRun) -> tuple[Bootstrap, dict] | None:
     """The run's newest finished bootstrap and its summaries (the bootstrap JSON)."""
     job = latest_bootstrap(run)
-    return (job, job.result) if job else None
+    if job is None:
+        return None
+    assert job.result is not None  # a done bootstrap: bootstrap_done_has_result
+    return job, job.result
 
 
 @login_required
@@ -581,7 +588,7 @@ def rotate(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
     run = _done_run(request, slug, run_id)
     form = RotationForm(request.POST, factors=run.parameters["factors"])
     if not form.is_valid():
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
         return redirect("runs:run", slug=run.study.slug, run_id=run.pk)
     step = [form.cleaned_data["first"], form.cleaned_data["second"], form.cleaned_data["angle"]]
     return _derived(request, run, pair_rotations=[*run.parameters.get("pair_rotations", []), step])
