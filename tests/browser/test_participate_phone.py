@@ -22,8 +22,8 @@ from tests.browser.phone import (
     wider_than_viewport,
     words_broken_in_buttons,
 )
-from tests.browser.test_participate_i18n_pages import GRID as GERMAN_GRID
 from tests.browser.test_participate_i18n_pages import STATEMENTS as GERMAN_STATEMENTS
+from tests.browser.test_participate_i18n_pages import german_study
 from tests.conftest import make_study
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -186,28 +186,6 @@ def test_read_aloud_speaks_the_question_and_the_cards_in_the_studys_language(bro
     expect(phone.locator("[data-speak]").first).to_be_attached()
     assert phone.locator("[data-speak]:visible").count() == 0
     context.close()
-
-
-def german_study(owner, **fields):
-    study = make_study(
-        owner,
-        slug="studie",
-        status="draft",
-        n_statements=0,
-        grid=GERMAN_GRID,
-        language="de",
-        title="Was hilft Ihnen auf dem Weg aus der Abhängigkeit?",
-        condition_of_instruction="Wie sehr stimmen Sie diesen Aussagen über Ihre Genesung zu?",
-        consent_text="Ihre Antworten werden pseudonymisiert gespeichert. Sie können jederzeit aufhören.",
-        label_disagree="Stimme überhaupt nicht zu",
-        label_agree="Stimme voll und ganz zu",
-        support_text="Wenn Sie reden möchten: Telefonseelsorge 0800 111 0 111, rund um die Uhr.",
-        **fields,
-    )
-    for text in GERMAN_STATEMENTS:
-        study.add_statement(text)
-    study.open()
-    return study
 
 
 def skip_to_grid(participant) -> None:
