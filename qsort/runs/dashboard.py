@@ -30,7 +30,7 @@ PAGE_FIELDS: dict[str, tuple[str, ...]] = {
     "factor": (*_HEADER, *_STATEMENTS, "distribution", "distinguishing"),
     "consensus": (*_HEADER, *_STATEMENTS, "consensus", "consensus_01"),
     "loadings": (*_HEADER, "flag_threshold", "sort_status"),
-    "plot": ("flag_threshold",),
+    "plot": (*_HEADER, "flag_threshold"),  # the loadings plot and rotation preview partials
     "stability": (*_HEADER, "statements", "statement_texts"),
     "report": (*_HEADER, "sort_status"),
     "header": _HEADER,
