@@ -274,9 +274,7 @@ def test_the_api_reports_a_stale_run_and_retries_it(client, researcher, facilita
 
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
-def test_a_run_queued_while_the_broker_was_down_is_sent_and_done_when_it_is_back(
-    client, researcher, sorted_study
-):
+def test_a_run_queued_while_the_broker_was_down_is_sent_and_done_when_it_is_back(client, researcher, sorted_study):
     purge_queue()
     url = app.conf.broker_write_url
     app.conf.broker_write_url = "redis://127.0.0.1:1/0"  # this process's sends fail, for real
