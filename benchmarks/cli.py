@@ -23,7 +23,7 @@ as much noise) and times, in the same run, fresh processes of:
 
 Figures are the median (and best) wall clock and the median CPU (user + system) of the runs;
 targets: at 33 x 20 qanalysis faster than Rscript, at 60 x 1,000 qanalysis within 1.5x of the
-numpy script.  Then one in-process breakdown of qanalysis (django.setup, import, read, analyse,
+numpy script.  Then one in-process breakdown of qanalysis (import, read, analyse,
 to_json, dumps) at each size.  On a busy machine wall clocks are noisy: the load average is
 printed before and after.
 """
@@ -113,11 +113,8 @@ def breakdown(csv: Path) -> str:
 import json, os, sys, time
 t0 = time.perf_counter()
 sys.path.insert(0, {str(ROOT)!r})
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "qsort.settings")
-import django
-django.setup()
 t1 = time.perf_counter()
-from qsort.runs.management.commands.qanalysis import Command, dump
+from qsort.analysis.cli import dump
 t2 = time.perf_counter()
 from qsort.analysis import analyse, read_sorts_csv
 table = read_sorts_csv({str(csv)!r})
@@ -131,8 +128,8 @@ t6 = time.perf_counter()
 print(json.dumps([t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5]))
 """
     steps = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
-    names = ["django.setup", "import command", "read CSV", "analyse", "to_json", "dumps"]
-    return ", ".join(f"{name} {seconds:.3f}" for name, seconds in zip(names, steps, strict=True))
+    names = ["import command", "read CSV", "analyse", "to_json", "dumps"]
+    return ", ".join(f"{name} {seconds:.3f}" for name, seconds in zip(names, steps[1:], strict=True))
 
 
 def load() -> str:
