@@ -7,6 +7,7 @@ capability 403). Token authentication comes first so an anonymous client gets 40
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import orjson
@@ -592,15 +593,9 @@ class StudyExport(Endpoint, APIView):
     @extend_schema(responses=FILE_RESPONSE)
     def get(self, request: Request, slug: str, file: str) -> HttpResponse:
         study = self.study()
-        if file not in exchange.STUDY_FILES:
-            raise NotFound(
-                _("No export called '%(file)s'. Available: %(files)s.")
-                % {"file": file, "files": ", ".join(exchange.STUDY_FILES)}
-            )
-        try:
-            return exchange.export_study_file(study, file, request.user, via_api=True).as_response()
-        except exchange.ExportUnavailable as unavailable:
-            raise Conflict({"detail": str(unavailable)}) from None
+        return _export(
+            file, exchange.STUDY_FILES, lambda: exchange.export_study_file(study, file, request.user, via_api=True)
+        )
 
 
 class RunExport(Endpoint, APIView):
@@ -609,12 +604,19 @@ class RunExport(Endpoint, APIView):
     @extend_schema(responses=FILE_RESPONSE)
     def get(self, request: Request, run_id: int, file: str) -> HttpResponse:
         run = _run_for(request, run_id, Can.DOWNLOAD)
-        if file not in exchange.RUN_FILE_NAMES:
-            raise NotFound(
-                _("No export called '%(file)s'. Available: %(files)s.")
-                % {"file": file, "files": ", ".join(exchange.RUN_FILE_NAMES)}
-            )
-        try:
-            return exchange.export_run_file(run, file, request.user, via_api=True).as_response()
-        except exchange.ExportUnavailable as unavailable:
-            raise Conflict({"detail": str(unavailable)}) from None
+        return _export(
+            file, exchange.RUN_FILE_NAMES, lambda: exchange.export_run_file(run, file, request.user, via_api=True)
+        )
+
+
+def _export(file: str, available: Iterable[str], export: Callable[[], exchange.Export]) -> HttpResponse:
+    """One download through the exchange room: 404 naming the files there are, 409 when the
+    export cannot be made now (the exchange says why)."""
+    if file not in available:
+        raise NotFound(
+            _("No export called '%(file)s'. Available: %(files)s.") % {"file": file, "files": ", ".join(available)}
+        )
+    try:
+        return export().as_response()
+    except exchange.ExportUnavailable as unavailable:
+        raise Conflict({"detail": str(unavailable)}) from None
