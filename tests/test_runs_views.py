@@ -506,3 +506,18 @@ def test_a_factors_statement_tables_put_that_factor_first(done_run):
         for row in rows:
             assert [cell.factor for cell in row.cells] == [2, 1]
             assert row.cells[1].mark == ""  # only the factor being read is marked
+
+
+def test_loadings_and_z_scores_are_written_as_floatformat_would_in_each_language():
+    from django.template.defaultfilters import floatformat
+    from django.utils import translation
+
+    from qsort.runs.dashboard import two_places
+
+    for language in ("en", "de"):
+        with translation.override(language):
+            for value in (0.4567, -1.234, 12.0, -0.001, 0.0, -2.996):
+                assert two_places(value) == floatformat(value, 2), (language, value)
+            assert two_places(None) == ""
+    with translation.override("de"):
+        assert two_places(-0.25) == "-0,25"
