@@ -173,11 +173,21 @@ def evidence_job(
     count, state = study_state(study)
     if count < 2:
         return None
-    with transaction.atomic():
-        Study.objects.select_for_update().filter(pk=study.pk).first()  # one job per state, not one per request
-        jobs = FactorEvidence.objects.filter(study=study, factors=factors)
+    jobs = FactorEvidence.objects.filter(study=study, factors=factors)
+
+    def usable() -> FactorEvidence | None:
         current = jobs.filter(state=state).defer("result").first()
         if current is not None and not (again and current.status in {Job.Status.CANCELLED, Job.Status.FAILED}):
+            return current
+        return None
+
+    current = usable()  # the usual case: one look-up, no lock
+    if current is not None:
+        return current
+    with transaction.atomic():
+        Study.objects.select_for_update().filter(pk=study.pk).first()  # one job per state, not one per request
+        current = usable()
+        if current is not None:
             return current
         jobs.exclude(status__in=[Job.Status.QUEUED, Job.Status.RUNNING]).delete()
         job = FactorEvidence.objects.create(study=study, factors=factors, state=state, created_by=user)

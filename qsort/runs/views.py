@@ -122,6 +122,16 @@ def results(request: HttpRequest, slug: str) -> HttpResponse:
     """Start a run (with the scree of the current sorts to choose K), and the run history."""
     access = access_for(request.user, slug, Can.ANALYSE if request.method == "POST" else Can.VIEW)
     study = access.study
+    conditions = list(study.conditions.values_list("label", flat=True))
+    sessions = list(study.sessions.order_by("created_at", "id").values_list("pk", "name"))
+    form = RunForm(request.POST, conditions=conditions, sessions=sessions) if request.method == "POST" else None
+    if form is not None and form.is_valid():
+        try:
+            run = start_run(study, request.user, form.cleaned_data)
+        except RunRefused as refusal:
+            form.add_error(None, str(refusal))
+        else:
+            return redirect("runs:run", slug=study.slug, run_id=run.pk)
     # The number-of-factors evidence is a job (1,000 draws of parallel analysis): started by the
     # first view of new data, polled by its partial while it works, its panel shown when done.
     job = evidence_job(study, user=request.user)
@@ -132,19 +142,9 @@ def results(request: HttpRequest, slug: str) -> HttpResponse:
             "runs/results.html#evidence-status",
             {"study": study, "job": job, "evidence": evidence, "can_analyse": access.can_analyse, "polled": True},
         )
-    form = RunForm(
-        request.POST or None,
-        initial={"factors": min(evidence["suggested"], AnalysisRun.MAX_FACTORS)} if evidence else None,
-        conditions=list(study.conditions.values_list("label", flat=True)),
-        sessions=list(study.sessions.order_by("created_at", "id").values_list("pk", "name")),
-    )
-    if form.is_valid():
-        try:
-            run = start_run(study, request.user, form.cleaned_data)
-        except RunRefused as refusal:
-            form.add_error(None, str(refusal))
-        else:
-            return redirect("runs:run", slug=study.slug, run_id=run.pk)
+    if form is None:  # the run form preselects the suggested number of factors
+        initial = {"factors": min(evidence["suggested"], AnalysisRun.MAX_FACTORS)} if evidence else None
+        form = RunForm(initial=initial, conditions=conditions, sessions=sessions)
     runs = list(study.analysis_runs.defer("result").select_related("created_by")[:HISTORY_LENGTH])
     # The evidence panel holds the same eigenvalues (one engine function): no second load.
     eigenvalues = evidence["eigenvalues"] if evidence else scree_eigenvalues(study)
