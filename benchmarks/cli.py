@@ -1,23 +1,31 @@
 """``manage.py qanalysis`` as a whole process, next to a plain numpy script and Rscript + qmethod.
 
-    .venv/bin/python benchmarks/cli.py              # 33 x 20 and 60 x 1,000, best of 5
-    .venv/bin/python benchmarks/cli.py --repeat 9   # best of 9 fresh processes
+    .venv/bin/python benchmarks/cli.py              # 33 x 20 and 60 x 1,000, 5 runs each (R: 3)
+    .venv/bin/python benchmarks/cli.py --repeat 9 --r-repeat 5
     .venv/bin/python benchmarks/cli.py --keep DIR   # keep the CSVs and JSON outputs in DIR
+    QMETHOD_R_SOURCE=/path/to/qmethod .venv/bin/python benchmarks/cli.py   # qmethod from its source
 
 Each case writes one sorts CSV (a forced quasi-normal grid, sorts drawn from 4 viewpoints plus
-as much noise) and times, wall clock and best of N fresh processes, in the same run:
+as much noise) and times, in the same run, fresh processes of:
 
 - qanalysis: ``manage.py qanalysis sorts.csv --factors 5 --output out.json`` (PCA, varimax);
 - numpy: ``benchmarks/plain_analysis.py``, a plain numpy script with no Django and no qsort,
   doing the same PCA, varimax, flags, z-scores and factor arrays and writing the same big
   fields (correlations up to 1,000 sorts, loadings, z-scores, arrays, flags) with ``json``;
   its loadings are checked against qanalysis's, so both did the same analysis;
-- Rscript: qmethod on the same CSV, when ``Rscript`` and the qmethod package are installed;
-  otherwise the figure measured for issue 15 on a quiet machine (0.63 s at 33 x 20) is printed
-  as the reference.
+- Rscript: ``qmethod(sorts, 5, rotation="varimax", forced=TRUE, silent=TRUE)`` on the same CSV,
+  writing its loadings, flags, z-scores and arrays with jsonlite; its loadings and arrays are
+  checked against qanalysis's too.  R needs ``Rscript`` on the PATH (Debian: r-base-core,
+  r-cran-psych, r-cran-gparotation, r-cran-jsonlite) and qmethod either installed where R
+  finds it (e.g. ``R_LIBS=LIB`` after ``R CMD INSTALL -l LIB qmethod``) or as a source
+  directory named by ``QMETHOD_R_SOURCE`` (``benchmarks/qmethod_r.py``).  Without them the
+  script says so and prints our side with issue 15's recorded figure (0.63 s at 33 x 20).
 
-Then one in-process breakdown of qanalysis (django.setup, import, read, analyse, to_json,
-dumps) at each size. Figures are noisy on a busy machine: the load average is printed.
+Figures are the median (and best) wall clock and the median CPU (user + system) of the runs;
+targets: at 33 x 20 qanalysis faster than Rscript, at 60 x 1,000 qanalysis within 1.5x of the
+numpy script.  Then one in-process breakdown of qanalysis (import, read, analyse,
+to_json, dumps) at each size.  On a busy machine wall clocks are noisy: the load average is
+printed before and after.
 """
 
 from __future__ import annotations
@@ -26,13 +34,16 @@ import json
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from qmethod_r import QmethodR, find
 
 ROOT = Path(__file__).resolve().parents[1]
 PLAIN = Path(__file__).with_name("plain_analysis.py")
@@ -40,12 +51,23 @@ SIZES = [(33, 20), (60, 1_000)]
 FACTORS = 5
 RSCRIPT_REFERENCE = {(33, 20): 0.63}  # issue 15: Rscript + qmethod 1.8.4, quiet machine
 R_PROGRAM = """
-suppressMessages(library(qmethod))
 args <- commandArgs(trailingOnly = TRUE)
-sorts <- read.csv(args[1], row.names = 1)
+sorts <- read_sorts(args[1])
 res <- qmethod(sorts, nfactors = as.integer(args[2]), rotation = "varimax", forced = TRUE, silent = TRUE)
-write(jsonlite::toJSON(res$loa, digits = NA), args[3])
+out <- list(loadings = unname(as.matrix(res$loa)), flags = unname(res$flagged),
+            zscores = unname(as.matrix(res$zsc)), factor_arrays = unname(as.matrix(res$zsc_n)))
+write(toJSON(out, digits = NA), args[3])
 """
+
+
+@dataclass(frozen=True)
+class Timing:
+    median: float  # wall clock
+    best: float
+    cpu: float  # median user + system
+
+    def __str__(self) -> str:
+        return f"{self.median:.3f} ({self.best:.3f}) / {self.cpu:.3f}"
 
 
 def write_sorts(n: int, p: int, path: Path) -> None:
@@ -60,9 +82,9 @@ def write_sorts(n: int, p: int, path: Path) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
-def best_of(command: list[str], repeat: int) -> tuple[float, float]:
-    """Best wall-clock and best CPU (user + system) seconds of `repeat` fresh processes.  On a
-    shared, busy machine the CPU figure is the steadier one: waiting for a core is not in it."""
+def timed(command: list[str], repeat: int) -> Timing:
+    """Wall clock and CPU (user + system) of `repeat` fresh processes.  On a shared, busy
+    machine the CPU figure is the steadier one: waiting for a core is not in it."""
     walls, cpus = [], []
     for _ in range(repeat):
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -71,19 +93,18 @@ def best_of(command: list[str], repeat: int) -> tuple[float, float]:
         walls.append(time.perf_counter() - started)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
-    return min(walls), min(cpus)
+    return Timing(statistics.median(walls), min(walls), statistics.median(cpus))
 
 
-def rscript_seconds(csv: Path, out: Path, repeat: int) -> tuple[float, float] | None:
-    rscript = shutil.which("Rscript")
-    if rscript is None:
-        return None
-    probe = subprocess.run([rscript, "-e", "library(qmethod); library(jsonlite)"], capture_output=True)
-    if probe.returncode != 0:
-        return None
-    program = out.with_suffix(".R")
-    program.write_text(R_PROGRAM)
-    return best_of([rscript, str(program), str(csv), str(FACTORS), str(out)], repeat)
+def same_analysis(ours: dict, other: dict, who: str, size: str, arrays: bool) -> None:
+    """Stop the benchmark if `other` did not do the analysis qanalysis did."""
+    agree = np.allclose(ours["loadings"], other["loadings"], atol=1e-8, rtol=0) and ours["flags"] == other["flags"]
+    if arrays:  # a factor with no defining sort has no array in ours (null), a meaningless one in qmethod's
+        mine, theirs = np.array(ours["factor_arrays"], dtype=float), np.array(other["factor_arrays"], dtype=float)
+        agree = agree and np.array_equal(mine, np.where(np.isnan(mine), np.nan, theirs), equal_nan=True)
+    if not agree:
+        gap = np.abs(np.array(ours["loadings"]) - np.array(other["loadings"])).max()
+        raise SystemExit(f"{size}: {who} and qanalysis disagree (loadings differ by up to {gap:.2g}, or flags/arrays)")
 
 
 def breakdown(csv: Path) -> str:
@@ -92,11 +113,8 @@ def breakdown(csv: Path) -> str:
 import json, os, sys, time
 t0 = time.perf_counter()
 sys.path.insert(0, {str(ROOT)!r})
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "qsort.settings")
-import django
-django.setup()
 t1 = time.perf_counter()
-from qsort.runs.management.commands.qanalysis import Command, dump
+from qsort.analysis.cli import dump
 t2 = time.perf_counter()
 from qsort.analysis import analyse, read_sorts_csv
 table = read_sorts_csv({str(csv)!r})
@@ -110,49 +128,69 @@ t6 = time.perf_counter()
 print(json.dumps([t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5]))
 """
     steps = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
-    names = ["django.setup", "import command", "read CSV", "analyse", "to_json", "dumps"]
-    return ", ".join(f"{name} {seconds:.3f}" for name, seconds in zip(names, steps, strict=True))
+    names = ["import command", "read CSV", "analyse", "to_json", "dumps"]
+    return ", ".join(f"{name} {seconds:.3f}" for name, seconds in zip(names, steps[1:], strict=True))
+
+
+def load() -> str:
+    return " ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
+def case(n: int, p: int, folder: Path, r: QmethodR | None, repeat: int, r_repeat: int) -> str:
+    size = f"{n} x {p:,}"
+    csv = folder / f"sorts_{n}x{p}.csv"
+    write_sorts(n, p, csv)
+    ours_json, plain_json, r_json = (folder / f"{who}_{n}x{p}.json" for who in ("qanalysis", "numpy", "r"))
+    command = [sys.executable, "manage.py", "qanalysis", str(csv), "--factors", str(FACTORS)]
+    qanalysis = timed([*command, "--output", str(ours_json)], repeat)
+    numpy_script = timed([sys.executable, str(PLAIN), str(csv), str(FACTORS), str(plain_json)], repeat)
+    ours = json.loads(ours_json.read_text())
+    same_analysis(ours, json.loads(plain_json.read_text()), "the numpy script", size, arrays=False)
+    ratio = f"{qanalysis.median / numpy_script.median:.2f}x numpy"
+    if r is not None:
+        program = r.program(R_PROGRAM, folder, "qmethod_cli")
+        rscript = timed([r.rscript, str(program), str(csv), str(FACTORS), str(r_json)], r_repeat)
+        same_analysis(ours, json.loads(r_json.read_text()), "Rscript + qmethod", size, arrays=True)
+        r_text, r_seconds = str(rscript), rscript.median
+    elif (n, p) in RSCRIPT_REFERENCE:
+        r_text, r_seconds = f"{RSCRIPT_REFERENCE[(n, p)]:.2f}* (issue 15)", RSCRIPT_REFERENCE[(n, p)]
+    else:
+        r_text, r_seconds = "-", None
+    if r_seconds is not None:
+        ratio += f", {qanalysis.median / r_seconds:.2f}x Rscript"
+    if (n, p) == (33, 20):
+        verdict = "met" if r_seconds is not None and qanalysis.median < r_seconds else "missed"
+        target = f"target qanalysis < Rscript: {verdict}"
+    else:
+        verdict = "met" if qanalysis.median <= 1.5 * numpy_script.median else "missed"
+        target = f"target qanalysis <= 1.5x numpy: {verdict}"
+    return (
+        f"{size:>9}  qanalysis {qanalysis}  numpy {numpy_script}  Rscript {r_text}  "
+        f"JSON {ours_json.stat().st_size / 2**20:.2f} MB\n{'':>11}{ratio}; {target}"
+    )
 
 
 def main() -> None:
     args = sys.argv[1:]
     repeat = int(args[args.index("--repeat") + 1]) if "--repeat" in args else 5
+    r_repeat = int(args[args.index("--r-repeat") + 1]) if "--r-repeat" in args else 3
     keep = Path(args[args.index("--keep") + 1]) if "--keep" in args else None
     folder = keep or Path(tempfile.mkdtemp(prefix="qsort-cli-"))
     folder.mkdir(parents=True, exist_ok=True)
+    r, why = find()
     env_note = "DATABASE_URL unset: SQLite settings" if "DATABASE_URL" not in os.environ else "DATABASE_URL set"
-    print(f"manage.py qanalysis --factors {FACTORS} (PCA, varimax): whole process, wall clock, best of {repeat}")
-    print(f"load average {' '.join(f'{v:.2f}' for v in os.getloadavg())} on {os.cpu_count()} CPUs; {env_note}")
-    print("seconds: wall clock / CPU (user + system); ratio = qanalysis / numpy")
-    print(f"{'statements x sorts':>20} {'qanalysis':>13} {'numpy':>13} {'ratio':>11} {'Rscript':>13}  JSON MB")
+    print(f"manage.py qanalysis --factors {FACTORS} (PCA, varimax), numpy script, Rscript + qmethod: whole processes")
+    print(f"load average {load()} on {os.cpu_count()} CPUs; {env_note}")
+    print(f"R: {r.description}" if r else f"R: {why}: only our side is timed")
+    print(f"seconds: wall median (best) / CPU median; {repeat} runs each, Rscript {r_repeat}")
     try:
         for n, p in SIZES:
-            csv = folder / f"sorts_{n}x{p}.csv"
-            write_sorts(n, p, csv)
-            ours, plain = folder / f"qanalysis_{n}x{p}.json", folder / f"numpy_{n}x{p}.json"
-            command = [sys.executable, "manage.py", "qanalysis", str(csv), "--factors", str(FACTORS)]
-            qanalysis = best_of([*command, "--output", str(ours)], repeat)
-            numpy_script = best_of([sys.executable, str(PLAIN), str(csv), str(FACTORS), str(plain)], repeat)
-            a, b = json.loads(ours.read_text()), json.loads(plain.read_text())
-            same = np.allclose(a["loadings"], b["loadings"], atol=1e-10, rtol=0) and a["flags"] == b["flags"]
-            if not same:
-                raise SystemExit(f"{n} x {p}: the numpy script and qanalysis disagree on the loadings or flags")
-            r = rscript_seconds(csv, folder / f"r_{n}x{p}.json", repeat)
-            if r is not None:
-                r_text = f"{r[0]:>6.3f}/{r[1]:<6.3f}"
-            elif (n, p) in RSCRIPT_REFERENCE:
-                r_text = f"{RSCRIPT_REFERENCE[(n, p)]:>6.2f}* wall "
-            else:
-                r_text = f"{'-':>13}"
-            ratio = f"{qanalysis[0] / numpy_script[0]:>5.2f}/{qanalysis[1] / numpy_script[1]:<5.2f}"
-            print(
-                f"{f'{n} x {p:,}':>20} {qanalysis[0]:>6.3f}/{qanalysis[1]:<6.3f} "
-                f"{numpy_script[0]:>6.3f}/{numpy_script[1]:<6.3f} {ratio} {r_text}  "
-                f"{ours.stat().st_size / 2**20:.2f}",
-                flush=True,
-            )
-        if shutil.which("Rscript") is None:
-            print("* Rscript is not installed here: the figure is issue 15's (Rscript + qmethod, quiet machine)")
+            print(case(n, p, folder, r, repeat, r_repeat), flush=True)
+        if r is None:
+            print("* Rscript + qmethod not timed here: the figure is issue 15's (quiet machine)")
+        else:
+            print("Rscript's loadings, flags and factor arrays equal qanalysis's (loadings within 1e-8)")
+        print(f"load average after: {load()}")
         print("in-process breakdown of one qanalysis (seconds):")
         for n, p in SIZES:
             print(f"  {n} x {p:,}: {breakdown(folder / f'sorts_{n}x{p}.csv')}")

@@ -1,5 +1,6 @@
-"""qsort: a web platform for Q-methodology studies."""
+"""qsort: a web platform for Q-methodology studies.
 
-from qsort.celery import app as celery_app
-
-__all__ = ["celery_app"]
+The Celery app (``qsort.celery``) is loaded when Django's apps are ready (``qsort.runs.apps``),
+not here: ``manage.py qanalysis`` imports this package without Django and should not pay for it.
+``celery -A qsort`` finds ``qsort.celery.app`` by itself.
+"""

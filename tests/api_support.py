@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import copy
+import functools
+
 import pytest
 import requests
 import schemathesis
@@ -53,6 +56,13 @@ def client_for():
     return token_client
 
 
+@functools.cache
+def served_schema(base_url: str) -> dict:
+    """The OpenAPI schema the live server serves: built once per test process (it depends on the
+    code, not on the data), not once per fuzzed operation (about a second each)."""
+    return requests.get(f"{base_url}/api/schema/?format=json", timeout=30).json()
+
+
 @pytest.fixture
 def live_api(live_server, owner, researcher, facilitator, stranger):
     """A live server with one study of every kind of object, and the schema it serves."""
@@ -64,8 +74,7 @@ def live_api(live_server, owner, researcher, facilitator, stranger):
     submit_sort(done, {1: -1, 2: -1, 3: 0, 4: 0, 5: 1, 6: 1}.items())
     run = AnalysisRun.objects.create(study=study, status="done", progress=100, parameters={}, result={"x": 1})
     session = Session.objects.create(study=study, name="Focus group", seats=4)
-    schema = requests.get(f"{live_server.url}/api/schema/?format=json", timeout=10).json()
-    api = schemathesis.openapi.from_dict(schema)
+    api = schemathesis.openapi.from_dict(copy.deepcopy(served_schema(live_server.url)))
     api.known = {  # real path parameters, so generated bodies reach the code behind them
         "slug": "tiny",
         "run_id": run.pk,

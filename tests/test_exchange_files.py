@@ -208,3 +208,28 @@ def test_a_sort_stored_after_the_preview_makes_the_import_fail_whole(study, faci
         services.apply_sorts(study, plan, facilitator)
     assert list(study.sorts.values_list("participant__code", flat=True)) == ["P01"]
     assert not study.participants.filter(code__startswith="NEW").exists()
+
+
+def test_the_xlsx_writer_keeps_every_kind_of_cell_as_a_spreadsheet_reads_it():
+    """Our own XLSX writer, read back by openpyxl: types, blanks, spaces, markup, wide rows."""
+    wide = tuple(range(30))  # past column Z
+    text = ' <b>&"quoted"</b> '
+    book = openpyxl.load_workbook(
+        io.BytesIO(
+            writers.xlsx_bytes(
+                [
+                    tables.Table("Cells", ("a", "b", "c", "d", "e"), [(1, 2.5, True, None, text), (-3, 1e-05, False)]),
+                    tables.Table("Wide & <odd>", tuple(f"c{i}" for i in wide), [wide], note="Said above the table."),
+                ]
+            )
+        )
+    )
+    assert book.sheetnames == ["Cells", "Wide & <odd>"]
+    cells = book["Cells"]
+    assert [c.value for c in cells[1]] == ["a", "b", "c", "d", "e"] and all(c.font.b for c in cells[1])
+    assert [c.value for c in cells[2]] == [1, 2.5, True, None, text]
+    assert [c.data_type for c in cells[2]][:3] == ["n", "n", "b"] and not cells["A2"].font.b
+    assert [c.value for c in cells[3]][:3] == [-3, 1e-05, False]
+    wide_sheet = book["Wide & <odd>"]
+    assert wide_sheet["A1"].value == "Said above the table."
+    assert [c.value for c in wide_sheet[3]] == list(wide) and wide_sheet["AD2"].value == "c29"

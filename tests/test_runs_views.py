@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from qsort.runs.models import QUEUED_STALE_AFTER, AnalysisRun, worker_lost_before
@@ -385,29 +387,36 @@ def test_the_dashboard_shows_comments_beside_statements_and_escapes_every_label(
     assert "&lt;b&gt;x&lt;/b&gt;" in pages["loadings/"]
 
 
-def test_a_statement_shows_its_first_comments_and_counts_the_rest(client, owner, study):
+@pytest.mark.parametrize("vendor", ["postgresql", "sqlite"])  # `make run`'s path numbers them in the ORM
+def test_a_statement_shows_its_first_comments_and_counts_the_rest(client, owner, study, monkeypatch, vendor):
     add_sorts(study, 9)
-    for sort in study.sorts.order_by("submitted_at"):
+    for i, sort in enumerate(study.sorts.order_by("submitted_at")):
         SortComment.objects.create(sort=sort, statement=study.statements.get(number=1), text=f"said by {sort.pk}")
+        if i < 6:  # a second statement with other counts: each statement is counted on its own
+            SortComment.objects.create(sort=sort, statement=study.statements.get(number=2), text=f"also {sort.pk}")
     run = execute(AnalysisRun.objects.create(study=study, created_by=owner, parameters={**PCA3}))
     client.force_login(owner)
+    monkeypatch.setattr(connection, "vendor", vendor)
     pages = (
         client.get(run_url(run, "factors/1/")).content.decode()
         + client.get(run_url(run, "factors/2/")).content.decode()
     )
     assert "9 comments" in pages and "and 4 more" in pages
+    assert "6 comments" in pages and "and 1 more" in pages
     shown = [sort.pk for sort in study.sorts.order_by("submitted_at")]
     assert f"said by {shown[4]}" in pages and f"said by {shown[5]}" not in pages
+    assert f"also {shown[4]}" in pages and f"also {shown[5]}" not in pages
 
 
 @pytest.mark.parametrize(
     ("page", "queries"),
     # Each page's header shows the study's question, a Condition row of its own (one query), and
     # the tabs ask whether the study has sessions, for the factors-by-session page (one query).
-    [("", 7), ("factors/1/", 9), ("loadings/", 9), ("consensus/", 9), ("stability/", 9), ("report/", 10)],
+    [("", 7), ("factors/1/", 8), ("loadings/", 9), ("consensus/", 8), ("stability/", 9), ("report/", 10)],
 )
 # Session, user, study, run, then the parts of its result the page shows (one query), plus the
-# comments and their counts on the factor and consensus pages: never more with more sorts.
+# comments with their counts on the factor and consensus pages (one query), the statuses then
+# the page of sorts on the loadings page: never more with more sorts.
 def test_each_page_of_the_dashboard_renders_in_a_handful_of_queries(
     client, owner, done_run, page, queries, django_assert_max_num_queries
 ):
@@ -418,18 +427,25 @@ def test_each_page_of_the_dashboard_renders_in_a_handful_of_queries(
         assert client.get(url).status_code == 200
 
 
-def test_each_htmx_partial_loads_only_what_it_shows(client, owner, done_run, django_assert_max_num_queries):
+def test_each_htmx_partial_loads_only_what_it_shows(client, owner, done_run, django_assert_num_queries):
     client.force_login(owner)
     url = run_url(done_run, "loadings/")
     for target, query, queries, starts in (
-        ("loadings-plot", {"x": 1, "y": 2}, 6, '<div id="loadings-plot"'),
-        ("rotation-preview", {"first": 1, "second": 2, "angle": 5}, 6, '<div id="rotation-preview"'),
+        # session, user, study, run, and the result's threshold with the two columns drawn
+        ("loadings-plot", {"x": 1, "y": 2}, 5, '<div id="loadings-plot"'),
+        ("rotation-preview", {"first": 1, "second": 2, "angle": 5}, 5, '<div id="rotation-preview"'),
+        # ... the statuses, then the page of sorts and its bootstrap flag frequencies
         ("loadings", {"status": "flagged"}, 7, '<section id="loadings"'),
     ):
-        with django_assert_max_num_queries(queries):
+        with django_assert_num_queries(queries), CaptureQueriesContext(connection) as captured:
             response = client.get(url, query, headers={"HX-Request": "true", "HX-Target": target})
         assert response.content.decode().lstrip().startswith(starts)
         assert "<html" not in response.content.decode()
+        if target != "loadings":  # a plot reads neither every sort's status nor their rows
+            assert not any("sort_status" in q["sql"] or "significant" in q["sql"] for q in captured)
+    plot = client.get(url, {"x": 2, "y": 1}, headers={"HX-Request": "true", "HX-Target": "loadings-plot"})
+    assert "Loadings of each sort on factor 2 (across) and factor 1 (up)" in plot.content.decode()
+    assert plot.content.decode().count("<circle") == len(done_run.result["sorts"])
 
 
 def test_each_factor_page_draws_its_composite_sort(client, owner, done_run):
@@ -491,3 +507,18 @@ def test_a_factors_statement_tables_put_that_factor_first(done_run):
         for row in rows:
             assert [cell.factor for cell in row.cells] == [2, 1]
             assert row.cells[1].mark == ""  # only the factor being read is marked
+
+
+def test_loadings_and_z_scores_are_written_as_floatformat_would_in_each_language():
+    from django.template.defaultfilters import floatformat
+    from django.utils import translation
+
+    from qsort.runs.dashboard import two_places
+
+    for language in ("en", "de"):
+        with translation.override(language):
+            for value in (0.4567, -1.234, 12.0, -0.001, 0.0, -2.996):
+                assert two_places(value) == floatformat(value, 2), (language, value)
+            assert two_places(None) == ""
+    with translation.override("de"):
+        assert two_places(-0.25) == "-0,25"

@@ -20,6 +20,11 @@ Progress = Callable[[str, int], None]
 #: Above this many sorts the correlation matrix is left out unless asked for.
 CORRELATIONS_LIMIT = 1000
 
+#: The extractions and rotations the engine knows, its default first (the runs' model offers
+#: the same values with labels; a test holds them equal).
+EXTRACTIONS: tuple[str, ...] = ("pca", "centroid")
+ROTATIONS: tuple[str, ...] = ("varimax", "none")
+
 
 def _ids(ids: Iterable[object], what: str, expected: int) -> tuple[str, ...]:
     out = tuple(str(i) for i in ids)
@@ -115,8 +120,8 @@ def analyse(
         raise AnalysisInputError(f"at least 3 statements are needed, the data has {n}")
     x = _values(data, statements, sorts)
     for name, value, allowed in (
-        ("extraction", extraction, ("pca", "centroid")),
-        ("rotation", rotation, ("varimax", "none")),
+        ("extraction", extraction, EXTRACTIONS),
+        ("rotation", rotation, ROTATIONS),
         ("correlation", correlation, corr.METHODS),
     ):
         if value not in allowed:

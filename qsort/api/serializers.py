@@ -3,6 +3,8 @@ to the owner and facilitators when they create participants (`NewParticipantSeri
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
@@ -43,31 +45,35 @@ class GridField(serializers.ListField):
 
     def run_child_validation(self, data: list) -> list[dict]:
         # A PATCH is partial, and DRF passes that on to the columns: check each one whole.
-        errors, columns = {}, []
+        errors: dict[str, Any] = {}
+        columns = []
         for index, item in enumerate(data):
             column = GridColumnSerializer(data=item)
             if column.is_valid():
                 columns.append(column.validated_data)
             else:
-                errors[index] = column.errors
+                errors[str(index)] = column.errors  # keyed like JSON writes it: {"0": {...}}
         if errors:
             raise serializers.ValidationError(errors)
         return columns
 
-    def to_representation(self, grid: dict[int, int]) -> list[dict[str, int]]:
+    # The stored value is Study.grid()'s dict, not the list ListField's stub expects.
+    def to_representation(self, grid: dict[int, int]) -> list[dict[str, int]]:  # type: ignore[override]
         return [{"value": value, "capacity": capacity} for value, capacity in grid.items()]
 
 
+# A field named like one of Field's own attributes (`label`, `required`) carries an ignore: DRF's
+# metaclass moves declared fields off the class, which the stubs cannot follow.
 class QuestionSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     text = serializers.CharField(read_only=True)
-    required = serializers.BooleanField(read_only=True)
+    required = serializers.BooleanField(read_only=True)  # type: ignore[assignment]  # a declared field, not Field.required (stub)
     each_condition = serializers.BooleanField(read_only=True)
 
 
 class ConditionSerializer(serializers.Serializer):
     position = serializers.IntegerField(read_only=True)
-    label = serializers.CharField(
+    label = serializers.CharField(  # type: ignore[assignment]  # a declared field, not Field.label (stub)
         max_length=CONDITION_LABEL_MAX_LENGTH, validators=Condition._meta.get_field("label").validators
     )
     question = serializers.CharField(max_length=2000)
@@ -150,7 +156,7 @@ class StudySerializer(serializers.ModelSerializer):
 
 
 class ParticipantSerializer(serializers.ModelSerializer):
-    label = serializers.CharField(read_only=True)
+    label = serializers.CharField(read_only=True)  # type: ignore[assignment]  # a declared field, not Field.label (stub)
 
     class Meta:
         model = Participant
@@ -173,7 +179,7 @@ class NewParticipantsSerializer(serializers.Serializer):
 class NewParticipantSerializer(serializers.ModelSerializer):
     """Only for the owner and facilitators, right after they create participants."""
 
-    label = serializers.CharField(read_only=True)
+    label = serializers.CharField(read_only=True)  # type: ignore[assignment]  # a declared field, not Field.label (stub)
     link = serializers.CharField(read_only=True)
 
     class Meta:
@@ -262,7 +268,7 @@ class AnalysisRequestSerializer(serializers.Serializer):
 
 
 class AnalysisRunSerializer(serializers.ModelSerializer):
-    study = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    study: serializers.SlugRelatedField[Study] = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     stale = serializers.BooleanField(
         source="is_stale",
         read_only=True,

@@ -41,7 +41,7 @@ class GroupTooSmallError(APIException):
     default_code = "group_too_small"
 
 
-class SessionList(Endpoint, generics.ListCreateAPIView):
+class SessionList(Endpoint, generics.ListCreateAPIView[Session]):
     """A study's sessions (every role); owner and facilitators create one with `POST`."""
 
     serializer_class = SessionSerializer

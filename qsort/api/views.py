@@ -7,6 +7,7 @@ capability 403). Token authentication comes first so an anonymous client gets 40
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import orjson
@@ -59,8 +60,9 @@ class Conflict(APIException):
     default_code = "conflict"
 
 
-class Endpoint:
-    """Signed-in clients only; `capability` maps safe methods to VIEW and writes to EDIT."""
+class Endpoint(APIView):
+    """Signed-in clients only; `capability` maps safe methods to VIEW and writes to EDIT.
+    Listed first in each endpoint's bases, so its settings win over the generic view's."""
 
     authentication_classes = AUTHENTICATION
     permission_classes = [IsAuthenticated]
@@ -68,9 +70,8 @@ class Endpoint:
     write_capability = Can.EDIT
 
     def access(self) -> Access:
-        request: Request = self.request  # type: ignore[attr-defined]
-        capability = self.read_capability if request.method in SAFE_METHODS else self.write_capability
-        return access_for(request.user, self.kwargs["slug"], capability)  # type: ignore[attr-defined]
+        capability = self.read_capability if self.request.method in SAFE_METHODS else self.write_capability
+        return access_for(self.request.user, self.kwargs["slug"], capability)
 
     def study(self) -> Study:
         return self.access().study
@@ -105,7 +106,7 @@ def _apply_study_changes(study: Study, data: dict) -> None:
             raise ValidationError({"status": [str(problem)]}) from None
 
 
-class StudyList(Endpoint, generics.ListCreateAPIView):
+class StudyList(Endpoint, generics.ListCreateAPIView[Study]):
     """Your studies (any role); `POST` creates a study you own."""
 
     def get_queryset(self):
@@ -114,18 +115,24 @@ class StudyList(Endpoint, generics.ListCreateAPIView):
     def get_serializer_class(self):
         return s.StudyListSerializer if self.request.method in SAFE_METHODS else s.StudySerializer
 
-    def perform_create(self, serializer: s.StudySerializer) -> None:
+    def get_serializer_context(self) -> dict[str, Any]:
+        # The one study shown in full here is the one just created, which the caller owns.
+        return {**super().get_serializer_context(), "role": Collaborator.Role.OWNER}
+
+    def perform_create(self, serializer: serializers.BaseSerializer[Study]) -> None:
         data = serializer.validated_data
+        owner = self.request.user
+        assert owner.is_authenticated  # IsAuthenticated let no one else this far
         with transaction.atomic():
-            study = Study.objects.create(
-                owner=self.request.user, slug=data["slug"], title=data["title"], condition_of_instruction=""
+            # django-stubs checks create()'s keywords against fields; Django takes property setters too.
+            study = Study.objects.create(  # type: ignore[misc]
+                owner=owner, slug=data["slug"], title=data["title"], condition_of_instruction=""
             )
             _apply_study_changes(study, data)
-        serializer.context["role"] = Collaborator.Role.OWNER
         serializer.instance = study
 
 
-class StudyDetail(Endpoint, generics.RetrieveUpdateAPIView):
+class StudyDetail(Endpoint, generics.RetrieveUpdateAPIView[Study]):
     """A study's settings, statements, grid and questions; owner and facilitators may `PATCH`."""
 
     serializer_class = s.StudySerializer
@@ -140,8 +147,9 @@ class StudyDetail(Endpoint, generics.RetrieveUpdateAPIView):
         # The serializer reports the caller's role, found by get_object (which runs first).
         return {**super().get_serializer_context(), "role": getattr(self, "role", None)}
 
-    def perform_update(self, serializer: s.StudySerializer) -> None:
+    def perform_update(self, serializer: serializers.BaseSerializer[Study]) -> None:
         study, data = serializer.instance, serializer.validated_data
+        assert study is not None  # update() built the serializer on get_object()
         changed = [
             name for name in Study.ANALYSIS_SETTINGS_FIELDS if name in data and data[name] != getattr(study, name)
         ]
@@ -154,7 +162,7 @@ class StudyDetail(Endpoint, generics.RetrieveUpdateAPIView):
             _apply_study_changes(study, data)
 
 
-class StatementList(Endpoint, generics.ListCreateAPIView):
+class StatementList(Endpoint, generics.ListCreateAPIView[Statement]):
     """The deck; owner and facilitators add statements while the deck is unlocked (else 409)."""
 
     serializer_class = s.StatementSerializer
@@ -163,7 +171,7 @@ class StatementList(Endpoint, generics.ListCreateAPIView):
     def get_queryset(self):
         return self.study().statements.order_by("number")
 
-    def perform_create(self, serializer: s.StatementSerializer) -> None:
+    def perform_create(self, serializer: serializers.BaseSerializer[Statement]) -> None:
         try:
             serializer.instance = self.study().add_statement(serializer.validated_data["text"])
         except DeckLocked as locked:
@@ -172,7 +180,7 @@ class StatementList(Endpoint, generics.ListCreateAPIView):
             raise ValidationError({"text": refused.messages}) from None
 
 
-class StatementDetail(Endpoint, generics.RetrieveUpdateAPIView):
+class StatementDetail(Endpoint, generics.RetrieveUpdateAPIView[Statement]):
     """One statement; its text may be corrected even after the deck is locked (typos)."""
 
     serializer_class = s.StatementSerializer
@@ -183,7 +191,7 @@ class StatementDetail(Endpoint, generics.RetrieveUpdateAPIView):
 
 
 # --- participants and sorts --------------------------------------------------------------
-class ParticipantList(Endpoint, generics.ListCreateAPIView):
+class ParticipantList(Endpoint, generics.ListCreateAPIView[Participant]):
     """Participants with their stage (codes, never tokens). `POST {"count": N, "codes": [...]}`
     creates personal links, which only the owner and facilitators ever receive."""
 
@@ -217,7 +225,7 @@ class ParticipantList(Endpoint, generics.ListCreateAPIView):
         )
 
 
-class SortList(Endpoint, generics.ListAPIView):
+class SortList(Endpoint, generics.ListAPIView[Sort]):
     """Completed sorts: participant code, values by statement number, comments, answers, times."""
 
     serializer_class = s.SortSerializer
@@ -242,6 +250,7 @@ class SortList(Endpoint, generics.ListAPIView):
 
     def list(self, request: Request, *args, **kwargs) -> Response:
         page = self.paginate_queryset(self.get_queryset())
+        assert page is not None  # settings.REST_FRAMEWORK pages every list
         rows = exchange.sort_rows(Sort.objects.filter(pk__in=[sort.pk for sort in page]))
         body = [
             {
@@ -343,7 +352,7 @@ class SubmitSort(APIView):
 
 
 # --- analyses ----------------------------------------------------------------------------
-class AnalysisList(Endpoint, generics.ListCreateAPIView):
+class AnalysisList(Endpoint, generics.ListCreateAPIView[AnalysisRun]):
     """A study's analysis runs; owner and researchers start one (queued for the worker)."""
 
     serializer_class = s.AnalysisRunSerializer
@@ -410,7 +419,7 @@ class AnalysisJSONRenderer(JSONRenderer):
         return orjson.dumps(data, default=encoders.JSONEncoder().default)
 
 
-class AnalysisDetail(Endpoint, generics.RetrieveAPIView):
+class AnalysisDetail(Endpoint, generics.RetrieveAPIView[AnalysisRun]):
     """Status and progress; when done, the result in the analysis JSON (shared/analysis-json.md)
     without the sorts x sorts `correlations` (a million numbers at 1,000 sorts) unless asked for
     with `?include=correlations`. The result only for the owner and researchers (who may download
@@ -448,6 +457,7 @@ class AnalysisDetail(Endpoint, generics.RetrieveAPIView):
         self.with_result = run.status == AnalysisRun.Status.DONE and role_allows(role, Can.DOWNLOAD)
         if self.with_result and "correlations" in wanted and run.stored_result is not None:
             full = AnalysisRun.objects.filter(pk=run.pk).values_list("result", flat=True).get()
+            assert full is not None  # with_result means done: analysisrun_done_has_result
             run.stored_result = {**run.stored_result, "correlations": correlations_of(run.study, full)}
         return run
 
@@ -509,7 +519,7 @@ class AnalysisBootstrap(Endpoint, APIView):
         return Response(s.BootstrapSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 
-class BootstrapDetail(Endpoint, generics.RetrieveAPIView):
+class BootstrapDetail(Endpoint, generics.RetrieveAPIView[Bootstrap]):
     """Status and progress of a bootstrap; when done, its summaries (the bootstrap JSON)."""
 
     serializer_class = s.BootstrapSerializer
@@ -640,15 +650,9 @@ class StudyExport(Endpoint, APIView):
     @extend_schema(responses=FILE_RESPONSE)
     def get(self, request: Request, slug: str, file: str) -> HttpResponse:
         study = self.study()
-        if file not in exchange.STUDY_FILES:
-            raise NotFound(
-                _("No export called '%(file)s'. Available: %(files)s.")
-                % {"file": file, "files": ", ".join(exchange.STUDY_FILES)}
-            )
-        try:
-            return exchange.export_study_file(study, file, request.user, via_api=True).as_response()
-        except exchange.ExportUnavailable as unavailable:
-            raise Conflict({"detail": str(unavailable)}) from None
+        return _export(
+            file, exchange.STUDY_FILES, lambda: exchange.export_study_file(study, file, request.user, via_api=True)
+        )
 
 
 class RunExport(Endpoint, APIView):
@@ -657,12 +661,19 @@ class RunExport(Endpoint, APIView):
     @extend_schema(responses=FILE_RESPONSE)
     def get(self, request: Request, run_id: int, file: str) -> HttpResponse:
         run = _run_for(request, run_id, Can.DOWNLOAD)
-        if file not in exchange.RUN_FILE_NAMES:
-            raise NotFound(
-                _("No export called '%(file)s'. Available: %(files)s.")
-                % {"file": file, "files": ", ".join(exchange.RUN_FILE_NAMES)}
-            )
-        try:
-            return exchange.export_run_file(run, file, request.user, via_api=True).as_response()
-        except exchange.ExportUnavailable as unavailable:
-            raise Conflict({"detail": str(unavailable)}) from None
+        return _export(
+            file, exchange.RUN_FILE_NAMES, lambda: exchange.export_run_file(run, file, request.user, via_api=True)
+        )
+
+
+def _export(file: str, available: Iterable[str], export: Callable[[], exchange.Export]) -> HttpResponse:
+    """One download through the exchange room: 404 naming the files there are, 409 when the
+    export cannot be made now (the exchange says why)."""
+    if file not in available:
+        raise NotFound(
+            _("No export called '%(file)s'. Available: %(files)s.") % {"file": file, "files": ", ".join(available)}
+        )
+    try:
+        return export().as_response()
+    except exchange.ExportUnavailable as unavailable:
+        raise Conflict({"detail": str(unavailable)}) from None

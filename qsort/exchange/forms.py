@@ -32,14 +32,16 @@ class ImportForm(forms.Form):
         if study.deck_locked:
             return [], str(DeckLocked())
         if not self.is_valid():
-            return [], " ".join(self.non_field_errors()) or _("Paste some statements or choose a CSV file.")
+            message = " ".join(str(error) for error in self.non_field_errors())
+            return [], message or str(_("Paste some statements or choose a CSV file."))
         try:
             return study.preview_statements(self.rows()), ""
         except UploadRefused as refused:
             return [], str(refused)
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if not cleaned.get("text", "").strip() and not cleaned.get("file"):
             raise forms.ValidationError(_("Paste some statements or choose a CSV file."))
         return cleaned

@@ -12,8 +12,7 @@ import re
 import unicodedata
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-# The control characters XML 1.0 (so XLSX) cannot hold: openpyxl's ILLEGAL_CHARACTERS_RE, here
-# so that CSV exports need not import openpyxl.
+# The control characters XML 1.0 (so XLSX) cannot hold (openpyxl's ILLEGAL_CHARACTERS_RE).
 ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 # Whitespace a spreadsheet may skip before it decides a cell is a formula.
 LEADING_BLANKS = " \t\r\n"

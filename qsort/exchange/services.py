@@ -177,7 +177,9 @@ class RunSource:
 
     @cached_property
     def result(self) -> dict[str, Any]:
-        return AnalysisRun.objects.filter(pk=self.run.pk).values_list("result", flat=True).get()
+        result = AnalysisRun.objects.filter(pk=self.run.pk).values_list("result", flat=True).get()
+        assert result is not None  # export_run_file takes done runs: analysisrun_done_has_result
+        return result
 
     @cached_property
     def texts(self) -> dict[int, str]:
@@ -318,7 +320,8 @@ def create_study_from_pqmethod(plan: StudyImport, owner, title: str = "") -> Stu
     if plan.problems:
         raise ValueError("; ".join(plan.problems))
     title = title.strip() or plan.title
-    study = Study.objects.create(
+    # django-stubs checks create()'s keywords against fields; Django takes property setters too.
+    study = Study.objects.create(  # type: ignore[misc]
         title=title,
         slug=Study.objects.unique_slug(title or "imported-study"),
         owner=owner,

@@ -52,10 +52,11 @@ def _who_header(data: StudyData) -> tuple[str, ...]:
     return ("participant", "condition") if data.several_conditions else ("participant",)
 
 
-# Excel's limit: a worksheet has at most 16,384 columns (openpyxl refuses more).
+# Excel's limit: a worksheet has at most 16,384 columns (Excel refuses more).
 WORKSHEET_MAX_COLUMNS = 16_384
-# The report's raw sorts, at most: 2,000 sorts of 60 statements. A worksheet cell costs about
-# 10 microseconds (openpyxl), so 20,000 such sorts would add 12 s to every download.
+# The report's raw sorts, at most: 2,000 sorts of 60 statements. A worksheet cell costs a few
+# microseconds to write (writers.xlsx_bytes) and a sheet of 20,000 sorts is 1.2 million of
+# them, several seconds of every download on a busy machine; sorts.csv holds them all.
 REPORT_SORTS_MAX_CELLS = 120_000
 
 
@@ -121,8 +122,8 @@ def zscores_table(result: Mapping[str, Any], texts: Mapping[int, str]) -> Table:
     return Table("Z-scores and arrays", header, rows)
 
 
-# A worksheet cell costs about 10 microseconds to write (openpyxl): 300 sorts make a 90,000-cell
-# matrix (about a second); 1,000 would take over ten, too long for a download. The JSON keeps it.
+# The matrix grows with the square of the sorts: 300 make 90,000 cells, 1,000 a million (seconds
+# of every download, and a sheet nobody reads). The JSON keeps it.
 REPORT_CORRELATIONS_MAX_SORTS = 300
 
 

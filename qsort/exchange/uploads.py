@@ -16,6 +16,7 @@ def read_upload(upload: UploadedFile | None) -> bytes:
     """The upload's bytes, refusing anything over the limit before reading it."""
     if upload is None:
         return b""
+    assert upload.size is not None  # Django's upload handlers always count the bytes
     if upload.size > settings.QSORT_MAX_UPLOAD_BYTES:
         raise UploadRefused(
             _("The file %(name)s is %(size)s; files up to %(limit)s can be imported. Nothing was saved.")

@@ -26,6 +26,7 @@ from qsort.exchange import services
 from qsort.exchange.forms import ImportForm
 from qsort.exchange.models import DownloadLog
 from qsort.exchange.uploads import UploadRefused, read_upload
+from qsort.http import HtmxRequest
 from qsort.runs.models import AnalysisRun
 from qsort.studies.access import Access, Can, access_for, study_for
 from qsort.studies.models import DeckLocked, Study
@@ -52,7 +53,7 @@ STUDY_DOWNLOADS = [
 RECENT_DOWNLOADS = 10
 
 
-def _page(request: HttpRequest, access: Access, **extra) -> HttpResponse:
+def _page(request: HtmxRequest, access: Access, **extra) -> HttpResponse:
     study, can_download = access.study, access.can_download
     context = {
         "access": access,
@@ -80,7 +81,7 @@ def _page(request: HttpRequest, access: Access, **extra) -> HttpResponse:
 
 @login_required
 @require_GET
-def data_page(request: HttpRequest, slug: str) -> HttpResponse:
+def data_page(request: HtmxRequest, slug: str) -> HttpResponse:
     return _page(request, access_for(request.user, slug, Can.VIEW))
 
 
@@ -154,7 +155,7 @@ def _changed_since_preview(changed: Exception) -> str:
 
 @login_required
 @require_POST
-def import_statements(request: HttpRequest, slug: str) -> HttpResponse:
+def import_statements(request: HtmxRequest, slug: str) -> HttpResponse:
     """The deck page's import on the Data page: the same reader, judge and preview."""
     access = access_for(request.user, slug, Can.EDIT)
     form = ImportForm(request.POST, request.FILES)
@@ -185,7 +186,7 @@ def import_statements_confirm(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def import_sorts(request: HttpRequest, slug: str) -> HttpResponse:
+def import_sorts(request: HtmxRequest, slug: str) -> HttpResponse:
     """Preview a sorts CSV (kept in temporary storage until it is confirmed, replaced or expired)."""
     access = access_for(request.user, slug, Can.EDIT)
     key = _sorts_key(access.study)
@@ -202,7 +203,7 @@ def import_sorts(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def import_sorts_confirm(request: HttpRequest, slug: str) -> HttpResponse:
+def import_sorts_confirm(request: HtmxRequest, slug: str) -> HttpResponse:
     """Store the previewed sorts, all or nothing, checked again against the study as it is now."""
     access = access_for(request.user, slug, Can.EDIT)
     study, key = access.study, _sorts_key(access.study)

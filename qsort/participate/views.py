@@ -105,7 +105,8 @@ def participant_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
 
 
 def _steps(stage: str) -> list[dict]:
-    current = [s for s, _label in STEPS].index(stage)
+    stages: list[str] = [s for s, _label in STEPS]
+    current = stages.index(stage)
     return [
         {"label": label, "number": i + 1, "done": i < current, "current": i == current}
         for i, (_stage, label) in enumerate(STEPS)
@@ -369,9 +370,13 @@ def submit(request: HttpRequest, participant: Participant) -> HttpResponse:
         )
     if participant.stage == Stage.INVITED:
         return redirect(participant)
-    pairs = [tuple(item.split(":", 1)) if ":" in item else (item, None) for item in request.POST.getlist("placement")]
-    comments = {k.removeprefix("comment-"): v for k, v in request.POST.items() if k.startswith("comment-")}
-    answers = {k.removeprefix("answer-"): v for k, v in request.POST.items() if k.startswith("answer-")}
+    pairs = [
+        (number, value if colon else None)
+        for number, colon, value in (item.partition(":") for item in request.POST.getlist("placement"))
+    ]
+    # A field's last value, as QueryDict.items() would give it.
+    comments = {k.removeprefix("comment-"): v[-1] for k, v in request.POST.lists() if k.startswith("comment-")}
+    answers = {k.removeprefix("answer-"): v[-1] for k, v in request.POST.lists() if k.startswith("answer-")}
     condition = participant.current_condition()
     try:
         submit_sort(participant, pairs, condition=condition, comments=comments, answers=answers)

@@ -4,17 +4,23 @@ same data as the printable pages, for researchers who edit their schedule in a w
 from __future__ import annotations
 
 from io import BytesIO
+from typing import TYPE_CHECKING
 
 from django.utils import formats
 from django.utils.translation import gettext as _
-from docx import Document
-from docx.document import Document as DocxDocument
-from docx.shared import Cm, Pt
 
 from qsort.rooms.guides import FactorSchedule, InterviewGuide, ScheduleStatement
 
+if TYPE_CHECKING:
+    from docx.document import Document as DocxDocument
+
 
 def _new_document(title: str) -> DocxDocument:
+    # Imported here: python-docx (and lxml) took a fifth of a second of every process start
+    # (`manage.py check` imports every view), and only these downloads need it.
+    from docx import Document
+    from docx.shared import Cm, Pt
+
     document = Document()
     section = document.sections[0]
     section.page_width, section.page_height = Cm(21.0), Cm(29.7)  # A4

@@ -39,7 +39,8 @@ class InterviewPromptsForm(forms.ModelForm):
         widgets = {name: forms.Textarea(attrs={"rows": 2}) for name in InterviewPrompts.FIELDS}
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
+        super().clean()
+        cleaned = self.cleaned_data
         allowed = ", ".join("{" + p + "}" for p in sorted(InterviewPrompts.PLACEHOLDERS))
         for name in InterviewPrompts.FIELDS:
             text = cleaned.get(name)

@@ -22,6 +22,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from qsort.http import HtmxRequest
 from qsort.participate.views import STEPS, _left, _message, _not_found, _not_open, _steps
 from qsort.rooms import documents, services
 from qsort.rooms.forms import InterviewPromptsForm, SessionForm, SessionInviteForm
@@ -141,16 +142,17 @@ def session_qr(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 # --- the room screen ----------------------------------------------------------------------------
 @login_required
 @require_GET
-def room(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def room(request: HtmxRequest, slug: str, pk: int) -> HttpResponse:
     """The projector page. htmx polls its `live` partial; the board is shown only when the
     facilitator switched to it and the session has enough complete sorts."""
     access, session = _session(request, slug, pk)
     seats = services.seat_progress(session)
     # An unknown label (an old bookmark, a typo) shows the first question.
     condition = services.board_condition(session, request.GET.get("condition")) or services.board_condition(session)
-    completed = services.completed_under(session, condition)
+    # None only for a study without any condition (so without sorts).
+    completed = services.completed_under(session, condition) if condition else 0
     board = None
-    if session.screen == Session.Screen.BOARD and completed >= services.MIN_GROUP_SORTS:
+    if condition and session.screen == Session.Screen.BOARD and completed >= services.MIN_GROUP_SORTS:
         board = services.session_board(session, condition)
     conditions = list(access.study.conditions.all())
     context = {
@@ -185,7 +187,8 @@ def room_screen(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         session.screen = screen
         session.save(update_fields=["screen"])
     condition = services.board_condition(session, request.POST.get("condition")) or services.board_condition(session)
-    return redirect(f"{reverse('rooms:room', args=[slug, pk])}?{urlencode({'condition': condition.label})}")
+    room_url = reverse("rooms:room", args=[slug, pk])
+    return redirect(f"{room_url}?{urlencode({'condition': condition.label})}" if condition else room_url)
 
 
 # --- joining ------------------------------------------------------------------------------------

@@ -188,8 +188,8 @@ def loadings(
             )
         if labels is not None:
             points = [(px(lx), py(ly), str(label)) for label, lx, ly in zip(labels, xs, ys, strict=True)]
-            for name, font in LABEL_SIZES.items():
-                body.append(f'<g class="point-labels {name}" aria-hidden="true">')
+            for size_name, font in LABEL_SIZES.items():
+                body.append(f'<g class="point-labels {size_name}" aria-hidden="true">')
                 body.extend(_place_labels(points, (pad, pad, size - pad, size - pad), font))
                 body.append("</g>")
     x_name = _("Factor %(n)d") % {"n": x_factor}

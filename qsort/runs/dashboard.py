@@ -16,6 +16,7 @@ from functools import cached_property
 from typing import Any
 
 from django.utils.formats import get_format
+from django.utils.translation import ngettext
 
 from qsort.analysis.flagging import CONFOUNDED, FLAGGED, NONSIGNIFICANT
 
@@ -30,12 +31,22 @@ PAGE_FIELDS: dict[str, tuple[str, ...]] = {
     "factor": (*_HEADER, *_STATEMENTS, "distribution", "distinguishing"),
     "consensus": (*_HEADER, *_STATEMENTS, "consensus", "consensus_01"),
     "loadings": (*_HEADER, "flag_threshold", "sort_status"),
-    "plot": ("flag_threshold",),
+    "plot": (*_HEADER, "flag_threshold"),  # the loadings plot and rotation preview partials
     "stability": (*_HEADER, "statements", "statement_texts"),
     "report": (*_HEADER, "sort_status"),
     "header": _HEADER,
     "conditions": (*_HEADER, "statements", "statement_texts", "conditions"),
 }
+
+
+def two_places(value: float | None) -> str:
+    """A loading or z-score as the tables show it: two decimals with the language's separator
+    (as `floatformat:2`, without "-0.00"). Formatted here: in the template, the number filters
+    cost more than the rest of a table."""
+    if value is None:
+        return ""
+    text = f"{value:.2f}"
+    return ("0.00" if text == "-0.00" else text).replace(".", get_format("DECIMAL_SEPARATOR"))
 
 
 @dataclass(frozen=True)
@@ -51,6 +62,9 @@ class Statement:
     text: str
     comments: tuple[Comment, ...] = ()
     more_comments: int = 0  # comments left out of the page (the Data page lists them all)
+    # "7 comments", "and 2 more (in the data download)": worded once, shown beside every row
+    comments_label: str = ""
+    more_label: str = ""
 
 
 @dataclass(frozen=True)
@@ -61,6 +75,10 @@ class Cell:
     z: float | None
     array: int | None
     mark: str = ""
+
+    @property
+    def z_text(self) -> str:
+        return two_places(self.z)
 
 
 @dataclass(frozen=True)
@@ -74,6 +92,10 @@ class StatementRow:
 class Card:
     statement: Statement
     z: float
+
+    @property
+    def z_text(self) -> str:
+        return two_places(self.z)
 
 
 @dataclass(frozen=True)
@@ -144,7 +166,6 @@ def sort_rows(
     """The loadings table's rows for the sorts at `indices` (the other lists are their rows),
     with each sort's bootstrap flag frequencies when `flag_freq` (sort id -> per factor) has them."""
     flag_freq = flag_freq or {}
-    separator = get_format("DECIMAL_SEPARATOR")
     rows = []
     for index, label, row, row_flags, row_significant, status in zip(
         indices, labels, loadings, flags, significant, statuses, strict=True
@@ -156,7 +177,7 @@ def sort_rows(
                 loading=a,
                 flagged=row_flags[f],
                 significant=row_significant[f],
-                text=f"{a:.2f}".replace(".", separator),
+                text=two_places(a),
                 key=f"{index}:{f + 1}",
                 labelled_by=f"sort-{index} loading-head-{f + 1}",
                 flag_freq=frequencies[f] if f < len(frequencies) else None,
@@ -185,7 +206,21 @@ class Dashboard:
         for i, (sid, text) in enumerate(zip(self.result["statements"], texts, strict=True)):
             shown = tuple(self.comments.get(sid, ()))
             more = max(self.comment_counts.get(sid, 0) - len(shown), 0)
-            statements.append(Statement(index=i, id=sid, text=text, comments=shown, more_comments=more))
+            total = len(shown) + more
+            statements.append(
+                Statement(
+                    index=i,
+                    id=sid,
+                    text=text,
+                    comments=shown,
+                    more_comments=more,
+                    comments_label=ngettext("%(n)s comment", "%(n)s comments", total) % {"n": total},
+                    more_label=ngettext(
+                        "and %(n)s more (in the data download)", "and %(n)s more (in the data download)", more
+                    )
+                    % {"n": more},
+                )
+            )
         return statements
 
     @cached_property

@@ -65,6 +65,7 @@ class AnalysisRunQuerySet(WorkQuerySet):
         `result` itself deferred.  Runs no longer store the matrix (it is computed
         when asked for: services.correlations_of); older runs kept it, and at 1,000 sorts it is a
         million numbers to decode for pages and API answers that never show it."""
+        result: RawSQL | F
         if connection.vendor == "postgresql":
             # A constant expression, no user input: jsonb's "-" drops one key server-side.
             result = RawSQL(f"{AnalysisRun._meta.db_table}.result - 'correlations'", (), models.JSONField())  # noqa: S611
@@ -117,6 +118,8 @@ class AnalysisRun(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     objects = AnalysisRunQuerySet.as_manager()
+    # Only on runs loaded through `objects.without_correlations()`: the result minus the matrix.
+    stored_result: dict[str, Any] | None
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -183,16 +186,18 @@ class Part:
     column: int | None = None
 
     def path(self) -> str:
-        """The part as a jsonpath over the field (integers only), runs of rows as `a to b`."""
+        """The part as a jsonpath over the whole result (integers only), runs of rows as `a to b`."""
+        if not self.field.isidentifier():  # our own field names; never quoting to get wrong
+            raise ValueError(self.field)
         if self.column is not None:
-            return f"$[*][{int(self.column)}]"
+            return f"$.{self.field}[*][{int(self.column)}]"
         rows = [int(r) for r in self.rows or ()]
         ranges, start = [], 0
         for i in range(1, len(rows) + 1):
             if i == len(rows) or rows[i] != rows[i - 1] + 1:
                 ranges.append(f"{rows[start]}" if i - 1 == start else f"{rows[start]} to {rows[i - 1]}")
                 start = i
-        return "$[" + ",".join(ranges) + "]"
+        return f"$.{self.field}[" + ",".join(ranges) + "]"
 
     def cut(self, value: Any) -> Any:
         if self.column is not None:
@@ -205,16 +210,17 @@ class Part:
 def result_parts(run_id: int, parts: dict[str, Part]) -> dict[str, Any]:
     """Parts of one run's result, by name, in one query.
 
-    A result is the analysis JSON (20 MB at 1,000 sorts while it holds the correlation matrix),
-    and each jsonb operator on the stored value would detoast all of it again: PostgreSQL
-    copies it into memory once (`|| '{}'`, in a subquery kept apart by OFFSET 0), then cuts the
-    parts out, so only what a page shows crosses to Python. Elsewhere (SQLite, `make run`) the
-    result is decoded and cut here.
+    A result is the analysis JSON (5 MB at 20,000 sorts), and each jsonb operator on the stored
+    value would detoast all of it again: PostgreSQL copies it into memory once (`|| '{}'`, in a
+    subquery kept apart by OFFSET 0), then cuts the parts out (a jsonpath over the whole value:
+    `r -> 'loadings'` would copy all the loadings first), so only what a page shows crosses to
+    Python. Elsewhere (SQLite, `make run`) the result is decoded and cut here.
     """
     if not parts:
         return {}
     if connection.vendor != "postgresql":
         result = AnalysisRun.objects.values_list("result", flat=True).get(pk=run_id)
+        assert result is not None  # parts are asked of done runs only: analysisrun_done_has_result
         return {name: part.cut(result.get(part.field)) for name, part in parts.items()}
     columns, params = [], []
     for part in parts.values():
@@ -224,8 +230,8 @@ def result_parts(run_id: int, parts: dict[str, Part]) -> dict[str, Any]:
         elif part.rows is not None and not part.rows:
             columns.append("'[]'::jsonb")
         else:
-            columns.append("jsonb_path_query_array(r -> %s, %s::jsonpath)")
-            params.extend([part.field, part.path()])
+            columns.append("jsonb_path_query_array(r, %s::jsonpath)")
+            params.append(part.path())
     table = AnalysisRun._meta.db_table
     # The table name is ours and every value is a parameter.
     sql = (

@@ -14,9 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from docx import Document
-from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.shared import Pt
 
 from qsort.exchange import writers
 from qsort.exchange.tables import Cell, Table
@@ -262,6 +259,8 @@ def _table(document: Any, header: list[str], rows: list[list[Cell]]) -> None:
 def _grid(document: Any, result: Mapping[str, Any], f: int) -> None:
     """A factor array as the grid a participant filled: one column per grid value, most
     disagree on the left; each cell lists statement numbers (texts follow in a table)."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH  # python-docx: imported by the DOCX export only
+
     values = result["distribution"]["values"]
     column: dict[int, list[str]] = {v: [] for v in values}
     for s, row in enumerate(result["factor_arrays"]):
@@ -289,6 +288,11 @@ def report_docx(run: AnalysisRun) -> bytes:
     boot = job.result if job else None
     k = len(result["factors"])
     texts = result.get("statement_texts") or [str(s) for s in result["statements"]]
+    # Imported here: python-docx (and lxml) took a fifth of a second of every process start
+    # (`manage.py check` imports every view), and only this download needs it.
+    from docx import Document
+    from docx.shared import Pt
+
     document = Document()
     document.styles["Normal"].font.size = Pt(10)
     document.add_heading(f"{run.study.title}: analysis run {run.pk}", level=0)

@@ -335,6 +335,7 @@ def flag_overrides_for(
     hand choice.
     """
     result = run.result
+    assert result is not None  # a done run (the views' _done_run): analysisrun_done_has_result
     overrides = {(sort, factor): flag for sort, factor, flag in run.parameters.get("flag_overrides", [])}
     for index, (sort_id, flags) in enumerate(zip(result["sorts"], result["flags"], strict=True)):
         if shown is not None and index not in shown:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from functools import wraps
 
 import numpy as np
@@ -22,6 +23,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from qsort.analysis.rotation import rotate_pair
+from qsort.http import HtmxRequest
 from qsort.runs import charts
 from qsort.runs.dashboard import PAGE_FIELDS, SORT_STATUSES, Comment, Dashboard, flag_frequencies, sort_rows
 from qsort.runs.dashboard import stability as stability_of
@@ -73,7 +75,7 @@ class RunForm(forms.Form):
     def clean_excluded_sorts(self) -> list[str]:
         return [label.strip() for label in self.cleaned_data["excluded_sorts"].split(",") if label.strip()]
 
-    def __init__(self, *args, conditions: list[str], sessions: list[tuple[int, str]] = (), **kwargs) -> None:
+    def __init__(self, *args, conditions: list[str], sessions: Sequence[tuple[int, str]] = (), **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if sessions:  # focus-group sessions: a run may take only some of them (all by default)
             self.fields["sessions"] = forms.TypedMultipleChoiceField(
@@ -104,7 +106,8 @@ class RotationForm(forms.Form):
         self.factors = factors
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         first, second = data.get("first"), data.get("second")
         if first and second and (first == second or max(first, second) > self.factors):
             raise forms.ValidationError(
@@ -189,16 +192,20 @@ def _comments(study: Study) -> tuple[dict[str, list[Comment]], dict[str, int]]:
     COMMENTS_SHOWN of each statement in the order they were made (a sort's comments are saved
     when it is submitted), and how many each has in all.
 
-    Two queries whatever the number of sorts: a LATERAL join takes each statement's first
-    comments through the comment-statement index instead of numbering all 40,000 comments
-    of a 20,000-sort study.
+    One query whatever the number of sorts: per statement, a LATERAL join takes its first
+    comments and a count through the comment-statement index, instead of numbering (or
+    joining to their sorts) all 40,000 comments of a 20,000-sort study. A comment's sort and
+    statement are of one study (a database trigger says so), so a statement's comments are
+    the study's.
     """
     comments: dict[str, list[Comment]] = defaultdict(list)
+    counts: dict[str, int] = {}
     if connection.vendor != "postgresql":  # SQLite (`make run`): number them all, small studies
         rows = (
             SortComment.objects.filter(sort__study=study)
             .annotate(
-                rank=Window(RowNumber(), partition_by=F("statement_id"), order_by=F("id")),
+                rank=Window(RowNumber(), partition_by=F("statement_id"), order_by="id"),
+                total=Window(Count("id"), partition_by=F("statement_id")),
                 statement_number=F("statement__number"),
                 participant_code=F("sort__participant__code"),
                 participant_id=F("sort__participant_id"),
@@ -207,14 +214,19 @@ def _comments(study: Study) -> tuple[dict[str, list[Comment]], dict[str, int]]:
             .order_by("statement__number", "rank")
         )
     else:
-        rows = SortComment.objects.raw(
+        # Its SQL names the same columns as annotate() above, which mypy cannot read.
+        rows = SortComment.objects.raw(  # type: ignore[assignment]
             f"""
-        SELECT c.id, c.text, s.number AS statement_number, p.id AS participant_id, p.code AS participant_code
+        SELECT c.id, c.text, s.number AS statement_number, p.id AS participant_id, p.code AS participant_code,
+               n.total
         FROM {Statement._meta.db_table} s
         CROSS JOIN LATERAL (
             SELECT c.id, c.text, c.sort_id FROM {SortComment._meta.db_table} c
             WHERE c.statement_id = s.id ORDER BY c.id LIMIT %s
         ) c
+        CROSS JOIN LATERAL (
+            SELECT count(*) AS total FROM {SortComment._meta.db_table} a WHERE a.statement_id = s.id
+        ) n
         JOIN {Sort._meta.db_table} o ON o.id = c.sort_id
         JOIN {Participant._meta.db_table} p ON p.id = o.participant_id
         WHERE s.study_id = %s
@@ -225,8 +237,8 @@ def _comments(study: Study) -> tuple[dict[str, list[Comment]], dict[str, int]]:
     for row in rows:
         label = participant_label(row.participant_code, row.participant_id)
         comments[str(row.statement_number)].append(Comment(label, row.text))
-    counts = SortComment.objects.filter(sort__study=study).values("statement__number").annotate(n=Count("id"))
-    return comments, {str(row["statement__number"]): row["n"] for row in counts}
+        counts[str(row.statement_number)] = row.total
+    return comments, counts
 
 
 def _own_comments(study: Study) -> dict[tuple[str, str, str], str]:
@@ -242,15 +254,15 @@ def _axis(request: HttpRequest, name: str, default: int, k: int) -> int:
     return default if value is None else value
 
 
-def _done_page(request: HttpRequest, slug: str, run_id: int, page: str) -> tuple[Access, AnalysisRun, Dashboard]:
-    """A finished run with the result fields `page` shows; a run still working has only its
-    overview (which shows the progress), so its other pages send people there."""
+def _finished_run(request: HttpRequest, slug: str, run_id: int) -> tuple[Access, AnalysisRun]:
+    """A finished run, its result deferred; a run still working has only its overview (which
+    shows the progress), so its other pages send people there."""
     access = access_for(request.user, slug, Can.VIEW)
     runs = AnalysisRun.objects.defer("result").select_related("created_by")
     run = get_object_or_404(runs, pk=run_id, study=access.study)
     if run.status != AnalysisRun.Status.DONE:
         raise RunNotDone(access.study, run)
-    return access, run, Dashboard(result_parts(run.pk, {name: Part(name) for name in PAGE_FIELDS[page]}))
+    return access, run
 
 
 class RunNotDone(Exception):
@@ -258,23 +270,35 @@ class RunNotDone(Exception):
         self.response = redirect("runs:run", slug=study.slug, run_id=run.pk)
 
 
-def run_page(page: str):
-    """A sub-page of a finished run: the tabs, the header and `page`'s template."""
+#: What a request of a page reads besides its PAGE_FIELDS: (request, number of factors) ->
+#: which entry of PAGE_FIELDS to read after all, and further parts of the result by name.
+PartsFor = Callable[[HtmxRequest, int], tuple[str, dict[str, Part]]]
+
+
+def run_page(page: str, *, parts_for: PartsFor | None = None):
+    """A sub-page of a finished run: the tabs, the header and `page`'s template, with the
+    result fields PAGE_FIELDS names for it (the dashboard) and any parts `parts_for` asks for
+    (context["parts"]), all read in one query."""
 
     def decorator(view):
         @login_required
         @wraps(view)
-        def wrapper(request: HttpRequest, slug: str, run_id: int, **kwargs) -> HttpResponse:
+        def wrapper(request: HtmxRequest, slug: str, run_id: int, **kwargs) -> HttpResponse:
             try:
-                access, run, dashboard = _done_page(request, slug, run_id, page)
+                access, run = _finished_run(request, slug, run_id)
             except RunNotDone as not_done:
                 return not_done.response
+            fields, extra = parts_for(request, run.parameters["factors"]) if parts_for else (page, {})
+            if extra.keys() & set(PAGE_FIELDS[fields]):
+                raise ValueError(f"part names {sorted(extra)} hide result fields")
+            loaded = result_parts(run.pk, {name: Part(name) for name in PAGE_FIELDS[fields]} | extra)
             context = {
                 "access": access,
                 "study": access.study,
                 "tab": "results",
                 "run": run,
-                "dashboard": dashboard,
+                "dashboard": Dashboard({name: loaded.pop(name) for name in PAGE_FIELDS[fields]}),
+                "parts": loaded,
                 "can_analyse": access.can_analyse,
                 "can_download": access.can_download,
             }
@@ -286,7 +310,7 @@ def run_page(page: str):
 
 
 @login_required
-def run(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
+def run(request: HtmxRequest, slug: str, run_id: int) -> HttpResponse:
     """One run: its progress while it works, then its overview. htmx polls the `run-body` partial."""
     access = access_for(request.user, slug, Can.VIEW)
     study = access.study
@@ -337,26 +361,43 @@ def consensus(request: HttpRequest, context: dict) -> HttpResponse:
     return render(request, "runs/consensus.html", context)
 
 
-@run_page("loadings")
-def loadings(request: HttpRequest, context: dict) -> HttpResponse:
+def _loadings_choice(request: HttpRequest, k: int) -> tuple[int, int, RotationForm, dict | None]:
+    """The factors the loadings plot shows, and the hand rotation asked for (if it is valid)."""
+    x, y = _axis(request, "x", 1, k), _axis(request, "y", 2 if k > 1 else 1, k)
+    rotation = RotationForm(request.GET if "angle" in request.GET else None, factors=k)
+    turn = rotation.cleaned_data if rotation.is_bound and rotation.is_valid() else None
+    return x, y, rotation, turn
+
+
+def _loadings_parts(request: HtmxRequest, k: int) -> tuple[str, dict[str, Part]]:
+    """The plot and the rotation preview partials read two columns and the threshold (one
+    query); the page and the table read the statuses first, to know which sorts to show."""
+    target = request.htmx.target if request.htmx else None
+    x, y, _rotation, turn = _loadings_choice(request, k)
+    if target == "loadings-plot":
+        return "plot", _plot_parts(x, y)
+    if target == "rotation-preview":
+        return "plot", _plot_parts(turn["first"], turn["second"]) if turn else {}
+    return "loadings", {}
+
+
+@run_page("loadings", parts_for=_loadings_parts)
+def loadings(request: HtmxRequest, context: dict) -> HttpResponse:
     """Loadings and flags: the plot (a partial), the hand rotation preview (a partial) and the
     table, one page of sorts at a time, filtered by status. Each htmx partial loads only what it
     draws."""
     dashboard, run = context["dashboard"], context["run"]
     k = dashboard.k
-    x, y = _axis(request, "x", 1, k), _axis(request, "y", 2 if k > 1 else 1, k)
-    context |= {"section": "loadings", "x": x, "y": y, "factor_numbers": range(1, k + 1)}
+    x, y, rotation, turn = _loadings_choice(request, k)
+    context |= {"section": "loadings", "x": x, "y": y, "factor_numbers": range(1, k + 1), "rotation": rotation}
     target = request.htmx.target if request.htmx else None
     if target == "loadings-plot":
-        context["loadings_plot"] = _plot(result_parts(run.pk, _plot_parts(x, y)), dashboard, x, y)
+        context["loadings_plot"] = _plot(context["parts"], dashboard, x, y)
         return render(request, "runs/loadings.html#loadings-plot", context)
-    rotation = RotationForm(request.GET if "angle" in request.GET else None, factors=k)
-    turn = rotation.cleaned_data if rotation.is_bound and rotation.is_valid() else None
-    context["rotation"] = rotation
     if target == "rotation-preview":
         if turn:
-            parts = result_parts(run.pk, _plot_parts(turn["first"], turn["second"]))
-            context["preview"] = _plot(parts, dashboard, turn["first"], turn["second"], turn=turn["angle"])
+            preview = _plot(context["parts"], dashboard, turn["first"], turn["second"], turn=turn["angle"])
+            context["preview"] = preview
         return render(request, "runs/loadings.html#rotation-preview", context)
     statuses = dashboard.result["sort_status"]
     wanted = request.GET.get("status", "")
@@ -418,7 +459,7 @@ def conditions(request: HttpRequest, context: dict) -> HttpResponse:
 
 
 @run_page("stability")
-def stability(request: HttpRequest, context: dict) -> HttpResponse:
+def stability(request: HtmxRequest, context: dict) -> HttpResponse:
     """Each factor's stability under bootstrap resampling, laid out from the bootstrap engine's
     summaries; while a bootstrap runs, its progress (an htmx partial polled every second) and
     a cancel button."""
@@ -465,7 +506,10 @@ def _run_evidence(run: AnalysisRun) -> dict | None:
 def latest_bootstrap_result(run: AnalysisRun) -> tuple[Bootstrap, dict] | None:
     """The run's newest finished bootstrap and its summaries (the bootstrap JSON)."""
     job = latest_bootstrap(run)
-    return (job, job.result) if job else None
+    if job is None:
+        return None
+    assert job.result is not None  # a done bootstrap: bootstrap_done_has_result
+    return job, job.result
 
 
 @login_required
@@ -609,7 +653,7 @@ def rotate(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
     run = _done_run(request, slug, run_id)
     form = RotationForm(request.POST, factors=run.parameters["factors"])
     if not form.is_valid():
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
         return redirect("runs:run", slug=run.study.slug, run_id=run.pk)
     step = [form.cleaned_data["first"], form.cleaned_data["second"], form.cleaned_data["angle"]]
     return _derived(request, run, pair_rotations=[*run.parameters.get("pair_rotations", []), step])

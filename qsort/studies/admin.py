@@ -1,3 +1,7 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, TypedDict
+
 from django.contrib import admin
 from django.db.models import Count, Q
 
@@ -15,6 +19,24 @@ from qsort.studies.models import (
     Statement,
     Study,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class StudyCounts(TypedDict):
+    """What StudyAdmin.get_queryset annotates each study with."""
+
+    _statements: int
+    _participants: int
+    _sorts: int
+
+
+class ParticipantCounts(TypedDict):
+    """What ParticipantAdmin.get_queryset annotates each participant with."""
+
+    _sorts: int
+    _paper: int
 
 
 class StatementInline(admin.TabularInline):
@@ -81,15 +103,15 @@ class StudyAdmin(admin.ModelAdmin):
         )
 
     @admin.display(description="statements", ordering="_statements")
-    def n_statements(self, study: Study) -> int:
+    def n_statements(self, study: WithAnnotations[Study, StudyCounts]) -> int:
         return study._statements
 
     @admin.display(description="participants", ordering="_participants")
-    def n_participants(self, study: Study) -> int:
+    def n_participants(self, study: WithAnnotations[Study, StudyCounts]) -> int:
         return study._participants
 
     @admin.display(description="sorts", ordering="_sorts")
-    def n_sorts(self, study: Study) -> int:
+    def n_sorts(self, study: WithAnnotations[Study, StudyCounts]) -> int:
         return study._sorts
 
 
@@ -138,7 +160,7 @@ class ParticipantAdmin(admin.ModelAdmin):
         )
 
     @admin.display(description="paper sort", boolean=True)
-    def paper_sort(self, participant: Participant) -> bool | None:
+    def paper_sort(self, participant: WithAnnotations[Participant, ParticipantCounts]) -> bool | None:
         return None if not participant._sorts else participant._paper > 0
 
 

@@ -884,6 +884,11 @@ class SortComment(models.Model):
             models.UniqueConstraint(fields=["sort", "statement"], name="sortcomment_once_per_statement"),
             models.CheckConstraint(condition=~Q(text=""), name="sortcomment_text_not_empty"),
         ]
+        indexes = [
+            # The results pages show each statement's first comments and count them all: a range
+            # of this index per statement (else PostgreSQL walks the ids of every comment).
+            models.Index(fields=["statement", "id"], name="sortcomment_statement_first"),
+        ]
 
     def __str__(self) -> str:
         return self.text[:60]

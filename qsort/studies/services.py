@@ -11,7 +11,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from qsort.security.parsing import storable, unstorable_message, whole_number
-from qsort.studies.models import Answer, Condition, Participant, Sort, SortComment, SortValue, Study
+from qsort.studies.models import (
+    Answer,
+    Condition,
+    Participant,
+    PostSortQuestion,
+    Sort,
+    SortComment,
+    SortValue,
+    Study,
+)
 from qsort.studies.signals import sort_completed
 from qsort.studies.validation import SortInvalid, SortRules, check_sort, signed
 
@@ -105,7 +114,7 @@ def extreme_statements(study: Study, values: Mapping[int, int]) -> list[int]:
     return sorted(number for number, value in values.items() if value in ends)
 
 
-def questions_for_sort(study: Study, participant: Participant) -> list:
+def questions_for_sort(study: Study, participant: Participant) -> list[PostSortQuestion]:
     """The post-sort questions asked after this participant's next sort: every-condition ones
     always, once-per-participant ones only after their first sort."""
     questions = study.questions.all()
@@ -114,13 +123,16 @@ def questions_for_sort(study: Study, participant: Participant) -> list:
     return list(questions)
 
 
-def _clean_answers(questions: list, answers: Mapping[Any, Any], *, enforce_required: bool) -> dict[int, str]:
-    questions = {q.pk: q for q in questions}
+def _clean_answers(
+    questions: list[PostSortQuestion], answers: Mapping[Any, Any], *, enforce_required: bool
+) -> dict[int, str]:
+    by_id = {q.pk: q for q in questions}
     problems: list[str] = []
     cleaned: dict[int, str] = {}
     for raw_id, raw_text in answers.items():
         text = str(raw_text or "").strip()
-        question = questions.get(whole_number(raw_id))
+        number = whole_number(raw_id)
+        question = by_id.get(number) if number is not None else None
         if question is None:
             problems.append(_("'%(raw)s' is not a question of this study.") % {"raw": raw_id})
             continue
@@ -134,7 +146,7 @@ def _clean_answers(questions: list, answers: Mapping[Any, Any], *, enforce_requi
         elif text:
             cleaned[question.pk] = text
     if enforce_required:
-        for question in questions.values():
+        for question in by_id.values():
             if question.required and question.pk not in cleaned:
                 problems.append(_("Please answer the question '%(question)s'.") % {"question": question.text})
     if problems:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -41,7 +42,8 @@ class FirstQuestionMixin(forms.ModelForm):
             self.initial.setdefault("condition_of_instruction", self.instance.condition_of_instruction)
 
     def clean(self) -> dict:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if "condition_of_instruction" in cleaned:
             self.instance.condition_of_instruction = cleaned["condition_of_instruction"]
         return cleaned
@@ -173,7 +175,8 @@ class GridForm(forms.Form):
         return list(range(-half_range, half_range + 1))
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if "half_range" in cleaned:
             missing = [value for value in self.columns() if cleaned.get(f"cap_{value}") is None]
             if missing and not self.errors:
@@ -205,7 +208,8 @@ class InviteForm(forms.Form):
         return codes
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if not self.errors and not (cleaned.get("count") or cleaned.get("codes")):
             raise forms.ValidationError(_("Ask for at least one link, or give codes."))
         return cleaned
@@ -243,7 +247,7 @@ class PaperSortForm(forms.Form):
     )
 
     def __init__(
-        self, *args, conditions: list[str], sessions: list[tuple[int, str]] = (), for_chosen: bool = False, **kwargs
+        self, *args, conditions: list[str], sessions: Sequence[tuple[int, str]] = (), for_chosen: bool = False, **kwargs
     ) -> None:
         super().__init__(*args, **kwargs)
         if for_chosen:  # the participant was picked from the list

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from qsort.http import HtmxRequest
 from qsort.studies.access import Can, access_for, study_for
 from qsort.studies.models import Collaborator, Participant, PostSortQuestion, Study, StudyNotReady
 from qsort.workspace.forms import CollaboratorForm, QuestionForm, StudyCreateForm, StudySettingsForm
@@ -181,7 +182,7 @@ def _questions_context(study: Study, **extra) -> dict:
     }
 
 
-def _questions(request: HttpRequest, study: Study, **extra) -> HttpResponse:
+def _questions(request: HtmxRequest, study: Study, **extra) -> HttpResponse:
     """The questions block for htmx, or the settings page after a plain form post."""
     if request.htmx:
         return render(request, "workspace/settings.html#questions", _questions_context(study, **extra))
@@ -192,7 +193,7 @@ def _questions(request: HttpRequest, study: Study, **extra) -> HttpResponse:
 
 @login_required
 @require_POST
-def question_add(request: HttpRequest, slug: str) -> HttpResponse:
+def question_add(request: HtmxRequest, slug: str) -> HttpResponse:
     study = study_for(request.user, slug, Can.EDIT)
     form = QuestionForm(request.POST, prefix="new")
     if not form.is_valid():
@@ -206,7 +207,7 @@ def question_add(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def question_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def question_edit(request: HtmxRequest, slug: str, pk: int) -> HttpResponse:
     access = access_for(request.user, slug, Can.EDIT)
     study = access.study
     question = get_object_or_404(PostSortQuestion, study=study, pk=pk)
@@ -225,7 +226,7 @@ def question_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def question_move(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def question_move(request: HtmxRequest, slug: str, pk: int) -> HttpResponse:
     study = study_for(request.user, slug, Can.EDIT)
     step = -1 if request.POST.get("direction") == "up" else 1
     renumber_positions(move(list(study.questions.all()), pk, step), PostSortQuestion)
@@ -234,7 +235,7 @@ def question_move(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def question_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def question_delete(request: HtmxRequest, slug: str, pk: int) -> HttpResponse:
     study = study_for(request.user, slug, Can.EDIT)
     question = get_object_or_404(PostSortQuestion, study=study, pk=pk)
     if question.answers.exists():

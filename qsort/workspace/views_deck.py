@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from qsort.exchange.forms import ImportForm
+from qsort.http import HtmxRequest
 from qsort.security.parsing import whole_number
 from qsort.studies.access import Access, Can, access_for, study_for
 from qsort.studies.models import DeckLocked, GridColumn, Statement, StatementsRefused, Study
@@ -37,7 +38,7 @@ def _deck_context(study: Study, **extra) -> dict:
     }
 
 
-def _deck(request: HttpRequest, study: Study, *, error: str = "", **extra) -> HttpResponse:
+def _deck(request: HtmxRequest, study: Study, *, error: str = "", **extra) -> HttpResponse:
     if request.htmx:
         return render(request, "workspace/deck.html#deck", _deck_context(study, error=error, **extra))
     if error:
@@ -47,7 +48,7 @@ def _deck(request: HttpRequest, study: Study, *, error: str = "", **extra) -> Ht
 
 @login_required
 @require_GET
-def deck(request: HttpRequest, slug: str) -> HttpResponse:
+def deck(request: HtmxRequest, slug: str) -> HttpResponse:
     access = access_for(request.user, slug, Can.EDIT)
     template = "workspace/deck.html#deck" if request.htmx else "workspace/deck.html"
     return render(request, template, _deck_context(access.study, access=access))
@@ -55,11 +56,12 @@ def deck(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def statement_add(request: HttpRequest, slug: str) -> HttpResponse:
+def statement_add(request: HtmxRequest, slug: str) -> HttpResponse:
     study = study_for(request.user, slug, Can.EDIT)
     form = StatementForm(request.POST, prefix="new")
     if not form.is_valid():
-        return _deck(request, study, error=" ".join(form.errors.get("text", [_("A statement needs some text.")])))
+        problems = form.errors.get("text", [_("A statement needs some text.")])
+        return _deck(request, study, error=" ".join(str(problem) for problem in problems))
     try:
         study.add_statement(form.cleaned_data["text"])
     except (DeckLocked, StatementsRefused) as refused:
@@ -69,7 +71,7 @@ def statement_add(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def statement_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def statement_edit(request: HtmxRequest, slug: str, pk: int) -> HttpResponse:
     """Editing the text is allowed even on a locked deck: typos get fixed, numbers never change."""
     access = access_for(request.user, slug, Can.EDIT)
     study = access.study
@@ -96,7 +98,7 @@ def statement_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def statement_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def statement_delete(request: HtmxRequest, slug: str, pk: int) -> HttpResponse:
     study = study_for(request.user, slug, Can.EDIT)
     statement = get_object_or_404(Statement, study=study, pk=pk)
     try:
@@ -112,7 +114,7 @@ def _reorder_refusal(study: Study) -> str:
 
 @login_required
 @require_POST
-def statement_move(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def statement_move(request: HtmxRequest, slug: str, pk: int) -> HttpResponse:
     """Keyboard reordering: one place up or down."""
     study = study_for(request.user, slug, Can.EDIT)
     if refusal := _reorder_refusal(study):
@@ -124,7 +126,7 @@ def statement_move(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def deck_reorder(request: HttpRequest, slug: str) -> HttpResponse:
+def deck_reorder(request: HtmxRequest, slug: str) -> HttpResponse:
     """Drag and drop: the whole new order, as the list of statement ids (SortableJS 'end')."""
     study = study_for(request.user, slug, Can.EDIT)
     if refusal := _reorder_refusal(study):
@@ -139,7 +141,7 @@ def deck_reorder(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def deck_import(request: HttpRequest, slug: str) -> HttpResponse:
+def deck_import(request: HtmxRequest, slug: str) -> HttpResponse:
     """Show, row by row, what the pasted or uploaded statements would add; nothing is saved."""
     access = access_for(request.user, slug, Can.EDIT)
     study = access.study
@@ -155,7 +157,7 @@ def deck_import(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def deck_import_confirm(request: HttpRequest, slug: str) -> HttpResponse:
+def deck_import_confirm(request: HtmxRequest, slug: str) -> HttpResponse:
     """Add the previewed statements, judged again against the deck as it is now."""
     study = study_for(request.user, slug, Can.EDIT)
     try:
@@ -225,7 +227,7 @@ def _grid_context(access: Access, n_statements: int) -> dict:
 
 
 def _editor(
-    request: HttpRequest, access: Access, form: GridForm, capacities: dict[int, int], half_range: int, n_statements: int
+    request: HtmxRequest, access: Access, form: GridForm, capacities: dict[int, int], half_range: int, n_statements: int
 ) -> HttpResponse:
     """The grid editor: the whole page, or only its `editor` partial for htmx."""
     context = _grid_context(access, n_statements)
@@ -237,7 +239,7 @@ def _editor(
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def grid(request: HttpRequest, slug: str) -> HttpResponse:
+def grid(request: HtmxRequest, slug: str) -> HttpResponse:
     """The grid editor; a POST saves the range, the distribution and the capacities."""
     access = access_for(request.user, slug, Can.EDIT)
     study = access.study
@@ -275,7 +277,7 @@ def grid(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def grid_suggest(request: HttpRequest, slug: str) -> HttpResponse:
+def grid_suggest(request: HtmxRequest, slug: str) -> HttpResponse:
     """A quasi-normal shape for the deck in the chosen range (the suggest button, or a new range)."""
     access = access_for(request.user, slug, Can.EDIT)
     study = access.study

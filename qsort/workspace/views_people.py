@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 
 import segno
@@ -17,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from qsort.exchange.services import Export
 from qsort.exchange.tables import Table
 from qsort.exchange.writers import CSV_TYPE, csv_bytes
+from qsort.http import HtmxRequest
 from qsort.security.parsing import whole_number
 from qsort.studies.access import Can, access_for, study_for
 from qsort.studies.models import Participant, Sort, Study
@@ -79,7 +81,7 @@ def participants_invite(request: HttpRequest, slug: str) -> HttpResponse:
     else:
         for errors in form.errors.values():
             for error in errors:
-                messages.error(request, error)
+                messages.error(request, str(error))
     return redirect("workspace:participants", slug=study.slug)
 
 
@@ -109,8 +111,9 @@ def participants_csv(request: HttpRequest, slug: str) -> HttpResponse:
 def participant_qr(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     study = study_for(request.user, slug, Can.EDIT)
     participant = get_object_or_404(Participant, study=study, pk=pk)
-    response = HttpResponse(content_type="image/svg+xml")
-    segno.make(participant.link, error="m").save(response, kind="svg", scale=4, border=2, title=participant.label)
+    svg = io.BytesIO()
+    segno.make(participant.link, error="m").save(svg, kind="svg", scale=4, border=2, title=participant.label)
+    response = HttpResponse(svg.getvalue(), content_type="image/svg+xml")
     response["Cache-Control"] = "private, no-store"
     return response
 
@@ -160,7 +163,7 @@ def paper_placements(study_grid: dict[int, int], data, mode: str, numbers: list[
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def paper_sort(request: HttpRequest, slug: str) -> HttpResponse:
+def paper_sort(request: HtmxRequest, slug: str) -> HttpResponse:
     """Type in a sort done with physical cards. htmx posts validate as you type (the one sort
     validator); the submit button stores it as a completed sort marked 'entered by' this user."""
     access = access_for(request.user, slug, Can.EDIT)

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -75,6 +76,7 @@ def test_it_writes_to_stdout_without_output(capsys) -> None:
         ("statement_id,a,b\ns1,1,2\ns2,2,1\ns3,3,3\n", ["--factors", "5"], "at most 2"),
         ("statement_id,a,b\ns1,1,2\ns2,2,1\ns3,3,3\n", ["--factors", "1", "--flag", "zz:1"], "no sort 'zz'"),
         ("statement_id,a,b\ns1,1,2\ns2,2,1\ns3,3,3\n", ["--factors", "1", "--flag", "a"], "SORT:FACTOR"),
+        ("statement_id,a,b\ns1,1,2\ns2,2,1\ns3,3,3\n", ["--factors", "1", "--flag", "a:\u00b2"], "SORT:FACTOR"),
     ],
 )
 def test_bad_input_is_a_command_error_with_the_engines_message(tmp_path, content, args, words) -> None:
@@ -97,3 +99,41 @@ def test_the_command_line_starts_light(tmp_path) -> None:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "qsort.settings"}
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     assert loaded.stdout.strip() == "[]"
+
+
+def test_manage_py_runs_qanalysis_without_starting_django(tmp_path) -> None:
+    """The whole process as scripts start it: no Django, no Celery, no scipy.stats imported; the
+    same JSON as the management command; bad input exits 1 with the reason, nothing on stdout."""
+    manage = Path(__file__).resolve().parents[2] / "manage.py"
+    out = tmp_path / "out.json"
+    command = [
+        sys.executable,
+        "-X",
+        "importtime",
+        str(manage),
+        "qanalysis",
+        str(LIPSET / "sorts.csv"),
+        "--factors",
+        "3",
+    ]
+    done = subprocess.run([*command, "--output", str(out)], capture_output=True, text=True, check=True)
+    imported = {line.split("|")[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+    assert not {"django", "celery", "scipy.stats"} & imported
+    assert "wrote " in done.stderr and "9 sorts, 3 factors" in done.stderr
+    assert json.loads(out.read_text()) == _qanalysis(tmp_path, LIPSET / "sorts.csv", "--factors", "3")
+
+    bad = subprocess.run(
+        [sys.executable, str(manage), "qanalysis", str(LIPSET / "sorts.csv"), "--factors", "30"],
+        capture_output=True,
+        text=True,
+    )
+    assert bad.returncode == 1 and bad.stdout == ""
+    assert bad.stderr.startswith("CommandError: 30 factors asked for")
+
+
+def test_the_engine_and_the_runs_offer_the_same_extractions_and_rotations() -> None:
+    from qsort.analysis.engine import EXTRACTIONS, ROTATIONS
+    from qsort.runs.models import AnalysisRun
+
+    assert tuple(AnalysisRun.Extraction.values) == EXTRACTIONS
+    assert tuple(AnalysisRun.Rotation.values) == ROTATIONS

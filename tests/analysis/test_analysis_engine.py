@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 
 import numpy as np
 import pytest
@@ -308,3 +309,27 @@ def test_a_factor_without_defining_sorts_is_null_in_json() -> None:
     assert all(row[1] is None and type(row[0]) is float for row in out["zscores"])
     assert all(row[1] is None and type(row[0]) is int for row in out["factor_arrays"])
     json.dumps(out, allow_nan=False)
+
+
+def test_the_centroid_ends_where_two_zero_sums_would_take_turns_for_ever() -> None:
+    """qmethod's loop never ends here: sorts 3 and 1 have zero sums and reflecting one zeroes the
+    other. Each zero is reflected once per factor (as qmethod reflects it), then counts as positive."""
+    viewpoints = [[1, 1, 0, 0, -1, -1], [-1, 0, 1, -1, 0, 1], [-1, -1, 0, 0, 1, 1]]
+    swaps = [(2, 1), (3, 0), (0, 4), (0, 2), (4, 0), (4, 1), (0, 5), (3, 5)]
+    sorts = []
+    for i, (a, b) in enumerate(swaps):
+        values = list(viewpoints[i % 3])
+        values[a], values[b] = values[b], values[a]
+        sorts.append(values)
+    sorts.append(viewpoints[1])
+    z = corr.factor(np.array(sorts, dtype=float).T, [str(i) for i in range(9)])
+    finished: list[np.ndarray] = []
+    worker = threading.Thread(target=lambda: finished.append(extract.centroid(z, 2)), daemon=True)
+    worker.start()
+    worker.join(timeout=20)
+    assert finished, "the centroid's reflection loop did not end"
+    loadings = finished[0]
+    # The first factor's sums are those of the unreflected matrix except where reflected: every
+    # loading is finite and the residual after two factors is what R - F F^T gives.
+    assert np.isfinite(loadings).all()
+    np.testing.assert_allclose(loadings, extract.centroid(z, 2, dense=False), atol=1e-10)

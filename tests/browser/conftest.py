@@ -52,7 +52,7 @@ class RequestsInFlight:
         with self.lock:
             self.count -= 1
 
-    def wait_until_idle(self, quiet: float = 0.2, timeout: float = 15.0) -> None:
+    def wait_until_idle(self, quiet: float = 0.05, timeout: float = 15.0) -> None:
         """Return once no request has been in flight for `quiet` seconds (or after `timeout`)."""
         deadline = time.monotonic() + timeout
         idle_since = time.monotonic()

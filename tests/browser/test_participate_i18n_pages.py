@@ -36,7 +36,8 @@ def fits_the_screen(page) -> None:
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
-def test_a_german_study_fits_a_phone_and_its_script_speaks_german(phone, owner):
+def german_study(owner, **fields):
+    """An open German study of the 15 statements above, with a support text for "take a break"."""
     study = make_study(
         owner,
         slug="studie",
@@ -49,10 +50,17 @@ def test_a_german_study_fits_a_phone_and_its_script_speaks_german(phone, owner):
         consent_text="Ihre Antworten werden pseudonymisiert gespeichert. Sie können jederzeit aufhören.",
         label_disagree="Stimme überhaupt nicht zu",
         label_agree="Stimme voll und ganz zu",
+        support_text="Wenn Sie reden möchten: Telefonseelsorge 0800 111 0 111, rund um die Uhr.",
+        **fields,
     )
     for text in STATEMENTS:
         study.add_statement(text)
     study.open()
+    return study
+
+
+def test_a_german_study_fits_a_phone_and_its_script_speaks_german(phone, owner):
+    study = german_study(owner)
     participant = study.invite(1)[0]
 
     phone.goto(f"/p/{participant.token}/")

@@ -7,7 +7,6 @@ Then read aloud, take a break, undo, 200 % text, German, and the desktop's drag 
 from __future__ import annotations
 
 import re
-import statistics
 
 import pytest
 from playwright.sync_api import expect
@@ -20,12 +19,11 @@ from tests.browser.phone import (
     SPEECH_RECORDER,
     in_viewport,
     phone_context,
-    timed_tap,
     wider_than_viewport,
     words_broken_in_buttons,
 )
-from tests.browser.test_participate_i18n_pages import GRID as GERMAN_GRID
 from tests.browser.test_participate_i18n_pages import STATEMENTS as GERMAN_STATEMENTS
+from tests.browser.test_participate_i18n_pages import german_study
 from tests.conftest import make_study
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -106,7 +104,7 @@ def test_the_demo_study_is_sorted_by_taps_alone_on_a_throttled_phone(browser, li
     expect(phone.locator(".p-col[data-value='-4'] .p-colhead")).to_contain_text("-4 Most disagree 0 of 2")
     sound(phone, f"phone{size}-4-grid")
 
-    timings, placed = [], {}
+    placed = {}
     texts = dict(Statement.objects.filter(study=demo_study).values_list("number", "text"))
     for i, value in enumerate(PLAN):
         # The card being placed comes up by itself, in full, with the scale and both poles in view.
@@ -114,8 +112,7 @@ def test_the_demo_study_is_sorted_by_taps_alone_on_a_throttled_phone(browser, li
         number = int(current.get_attribute("data-number"))
         expect(phone.locator("[data-dock-text]")).to_have_text(texts[number])
         assert in_viewport(phone, ".p-scale") and in_viewport(phone, ".p-scale-poles span"), i
-        taps += 1
-        timings.append(timed_tap(phone, phone.locator(f"[data-place='{value}']"), read_ms=300))
+        tap(phone.locator(f"[data-place='{value}']"))
         expect(phone.locator(f".p-col[data-value='{value}'] [data-number='{number}']")).to_have_count(1)
         count = PLAN[: i + 1].count(value)
         expect(phone.locator("[data-dock-msg]")).to_have_text(f"Placed in {signed(value)} · {count} of {GRID[value]}")
@@ -125,10 +122,6 @@ def test_the_demo_study_is_sorted_by_taps_alone_on_a_throttled_phone(browser, li
             expect(phone.locator(f"[data-place='{value}']")).to_be_disabled()  # full: not offered
         if i == 20:
             sound(phone, f"phone{size}-4b-grid-placing")
-    print(
-        f"\nphone {size} px, CPU 4x slower: tap -> grid updated, median {statistics.median(timings):.1f} ms,"
-        f" max {max(timings):.1f} ms over {len(timings)} placements"
-    )
     expect(phone.locator("#left-count")).to_have_text("All cards are placed. You can still move them.")
     sound(phone, f"phone{size}-4c-grid-done")
 
@@ -193,28 +186,6 @@ def test_read_aloud_speaks_the_question_and_the_cards_in_the_studys_language(bro
     expect(phone.locator("[data-speak]").first).to_be_attached()
     assert phone.locator("[data-speak]:visible").count() == 0
     context.close()
-
-
-def german_study(owner, **fields):
-    study = make_study(
-        owner,
-        slug="studie",
-        status="draft",
-        n_statements=0,
-        grid=GERMAN_GRID,
-        language="de",
-        title="Was hilft Ihnen auf dem Weg aus der Abhängigkeit?",
-        condition_of_instruction="Wie sehr stimmen Sie diesen Aussagen über Ihre Genesung zu?",
-        consent_text="Ihre Antworten werden pseudonymisiert gespeichert. Sie können jederzeit aufhören.",
-        label_disagree="Stimme überhaupt nicht zu",
-        label_agree="Stimme voll und ganz zu",
-        support_text="Wenn Sie reden möchten: Telefonseelsorge 0800 111 0 111, rund um die Uhr.",
-        **fields,
-    )
-    for text in GERMAN_STATEMENTS:
-        study.add_statement(text)
-    study.open()
-    return study
 
 
 def skip_to_grid(participant) -> None:

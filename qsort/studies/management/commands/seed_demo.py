@@ -48,7 +48,8 @@ class Command(BaseCommand):
             defaults={
                 "title": "Relapse and recovery",
                 "owner": user,
-                "condition_of_instruction": demo.CONDITION if one_condition else demo.CONDITIONS[0][1],
+                # A property Django's constructor takes; django-stubs checks defaults against fields only.
+                "condition_of_instruction": demo.CONDITION if one_condition else demo.CONDITIONS[0][1],  # type: ignore[misc]
                 "consent_text": demo.CONSENT,
                 "welcome_text": demo.WELCOME,
                 "thank_you_text": demo.THANK_YOU,
