@@ -165,14 +165,15 @@ def test_without_a_broker_bootstraps_and_the_evidence_run_in_the_background_thre
     monkeypatch.setattr(tasks, "bootstrap", recorded("bootstrap", tasks.bootstrap))
     monkeypatch.setattr(tasks, "evidence_panel", recorded("evidence", tasks.evidence_panel))
     client.force_login(researcher)
+    assert client.get(f"/studies/{sorted_study.slug}/results/").status_code == 200  # queues the evidence
     client.post(f"/studies/{sorted_study.slug}/results/", PARAMETERS)
-    run = wait_for(lambda: AnalysisRun.objects.filter(status="done").first(), what="the background run")
+    run = wait_for(lambda: AnalysisRun.objects.filter(status="done").first(), 120, "the background run")
     response = client.post(f"/studies/{sorted_study.slug}/results/{run.pk}/stability/start/", {"steps": 30})
     assert response.status_code == 302
-    job = wait_for(lambda: Bootstrap.objects.filter(status="done").first(), what="the background bootstrap")
+    job = wait_for(lambda: Bootstrap.objects.filter(status="done").first(), 120, "the background bootstrap")
     assert job.result["call"]["nsteps"] == 30
     evidence = wait_for(
-        lambda: FactorEvidence.objects.filter(study=sorted_study, status="done").first(), what="the evidence"
+        lambda: FactorEvidence.objects.filter(study=sorted_study, status="done").first(), 120, "evidence"
     )
     assert evidence.result["parallel_analysis"]["draws"] == 1000
     assert threads["bootstrap"].startswith("qsort-analysis") and threads["evidence"].startswith("qsort-analysis")
