@@ -4,18 +4,25 @@ A bounded asyncio client (aiohttp) drives each participant as the page does: ope
 consent, pre-sort, sort (several autosaves, one of them repeated as a retry would), review and
 submit, retrying what failed the way the page does (connection errors, 5xx, 429: back off and send
 again). Meanwhile optional fault steps hit the stack. At the end it counts, in the database,
-the sorts expected / stored / lost / duplicated, and prints 5xx counts and p50/p95 latency per
-request kind, and how long the analyses took to finish after the last fault.
+the sorts expected / stored / lost / duplicated, and prints 5xx counts, p50/p95 latency per
+request kind, and for each analysis run of the study when it ended counted from the end of the
+last fault (every run must end done or failed, with a message, within a minute of it).
 
-    DATABASE_URL=postgres://... CELERY_BROKER_URL=redis://... \\
-        .venv/bin/python benchmarks/load.py --serve --participants 200 --concurrency 20 \\
-        --kill-web-worker --kill-celery-worker
+    .venv/bin/python benchmarks/load.py --private --participants 500 --concurrency 50 \\
+        --kill-web-worker --restart-postgres --kill-celery-worker --stop-redis
 
---serve starts gunicorn (--web-workers) on loopback and a Celery worker with beat, both on the
-DATABASE_URL and CELERY_BROKER_URL given, and stops them at the end; the kill faults need it.
-Without --serve, --url names a running server and only the command faults apply. The PostgreSQL
-and Redis faults run the commands given (defaults suit a Debian machine); they stop services
-that others may share: use them on a dedicated machine only.
+--private starts everything of its own in a temporary directory: a PostgreSQL cluster (initdb and
+pg_ctl from --pg-bin, on --pg-port, default 5499; run as the postgres user when started as root),
+a redis-server (on --redis-port, default 6399), gunicorn (--web-workers) on loopback and a Celery
+worker with beat on those two; at the end it stops them and deletes the directory. The faults act
+on these only: safe on a machine whose PostgreSQL (5432) and Redis (6379) others use. The
+PostgreSQL and Redis faults need --private.
+
+--serve starts gunicorn and the worker only, on the DATABASE_URL and CELERY_BROKER_URL given (the
+kill faults need --serve or --private). With neither, --url names a running server (no faults).
+
+Every participant comes from one loopback address, so the stacks started here raise the per-address
+participant rate limit (RATE_LIMIT_PARTICIPANT) to what many addresses would get together.
 """
 
 from __future__ import annotations
@@ -24,7 +31,8 @@ import argparse
 import asyncio
 import os
 import re
-import shlex
+import secrets
+import shutil
 import signal
 import statistics
 import subprocess
@@ -32,7 +40,11 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+import aiohttp
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -40,29 +52,25 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "qsort.settings")
 os.environ.setdefault("DEBUG", "0")
 os.environ.setdefault("SECURE_HTTPS", "0")
 
-import aiohttp  # noqa: E402
-import django  # noqa: E402
+from qsort.studies.demo import GRID, STATEMENTS, synthetic_sorts  # noqa: E402 (numpy only, no Django)
 
-django.setup()
-
-from django.contrib.auth import get_user_model  # noqa: E402
-from django.db.models import Count  # noqa: E402
-
-from qsort.runs.models import AnalysisRun  # noqa: E402
-from qsort.runs.services import start_run  # noqa: E402
-from qsort.studies.demo import GRID, STATEMENTS, synthetic_sorts  # noqa: E402
-from qsort.studies.models import Participant, SortValue, Study  # noqa: E402
-from qsort.studies.services import submit_sort  # noqa: E402
-
+# Django is set up in main(), once DATABASE_URL and CELERY_BROKER_URL name the services (--private
+# starts them first); the functions that touch the database import the models when called.
 CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 ATTEMPTS = 12  # a page keeps retrying; a participant keeps pressing "send" for about a minute
 SEED_SORTS = 3
 
 
 # --- the study and the participants -----------------------------------------------------------
-def make_study(n: int) -> tuple[Study, list[Participant]]:
+def make_study(n: int) -> tuple[Any, list[Any]]:
     """A fresh demo-like study (38 statements, -4..+4) with automatic re-analysis on, a first
     run to repeat, and `n` invited participants. Seed sorts come in through the model."""
+    from django.contrib.auth import get_user_model
+
+    from qsort.runs.services import start_run
+    from qsort.studies.models import Study
+    from qsort.studies.services import submit_sort
+
     owner, _created = get_user_model().objects.get_or_create(username="load-owner")
     study = Study.objects.create(
         title="Load run",
@@ -172,6 +180,69 @@ async def participant_flow(base: str, token: str, index: int, stats: Stats, stat
 
 
 # --- the stack and the faults -----------------------------------------------------------------
+def as_postgres(command: list[str]) -> list[str]:
+    """PostgreSQL refuses to run as root: as root, run its programs as the postgres user."""
+    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
+
+
+class PrivateServices:
+    """A PostgreSQL cluster and a redis-server of this run's own, in `root`, on their own ports:
+    the faults restart and stop these, never the machine's shared ones."""
+
+    def __init__(self, root: Path, pg_bin: Path, pg_port: int, redis_port: int) -> None:
+        self.root, self.pg_bin, self.pg_port, self.redis_port = root, pg_bin, pg_port, redis_port
+        self.data = root / "pgdata"
+        self.redis: subprocess.Popen | None = None
+        self.database_url = f"postgres://postgres@127.0.0.1:{pg_port}/qsort_load"
+        self.broker_url = f"redis://127.0.0.1:{redis_port}/0"
+
+    def _pg_ctl(self, *command: str) -> None:
+        options = f"-p {self.pg_port} -k {self.root} -c listen_addresses=127.0.0.1"
+        pg_ctl = [str(self.pg_bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.root / "postgres.log")]
+        subprocess.run(as_postgres([*pg_ctl, "-w", "-o", options, *command]), check=True, stdout=subprocess.DEVNULL)
+
+    def start(self) -> None:
+        for port in (self.pg_port, self.redis_port):
+            if subprocess.run(["ss", "-Hltn", f"sport = :{port}"], capture_output=True, text=True).stdout.strip():
+                raise SystemExit(f"port {port} is taken: choose another with --pg-port / --redis-port")
+        if os.geteuid() == 0:
+            shutil.chown(self.root, "postgres")
+        initdb = [str(self.pg_bin / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8"]
+        subprocess.run(as_postgres([*initdb, "--no-sync"]), check=True, stdout=subprocess.DEVNULL)
+        self._pg_ctl("start")
+        createdb = [str(self.pg_bin / "createdb"), "-h", "127.0.0.1", "-p", str(self.pg_port), "-U", "postgres"]
+        subprocess.run([*createdb, "qsort_load"], check=True)
+        self.start_redis()
+
+    def restart_postgres(self) -> None:
+        """As a service manager restarts it: fast shutdown (every connection is cut), start again."""
+        self._pg_ctl("-m", "fast", "restart")
+
+    def start_redis(self) -> None:
+        redis = ["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1", "--save", ""]
+        redis += ["--appendonly", "no", "--dir", str(self.root)]
+        log = open(self.root / "redis.log", "ab")  # noqa: SIM115 - lives as long as the process
+        self.redis = subprocess.Popen(redis, stdout=log, stderr=log, start_new_session=True)
+        ping = ["redis-cli", "-p", str(self.redis_port), "ping"]
+        for _try in range(100):
+            if subprocess.run(ping, capture_output=True, text=True).stdout.strip() == "PONG":
+                return
+            time.sleep(0.1)
+        raise SystemExit(f"the private redis-server did not start (see {self.root / 'redis.log'})")
+
+    def kill_redis(self) -> None:
+        """Redis dies (SIGKILL, nothing saved): queued messages and cache entries are gone."""
+        self.redis.kill()
+        self.redis.wait()
+
+    def stop(self) -> None:
+        if self.redis is not None and self.redis.poll() is None:
+            self.kill_redis()
+        if (self.data / "postmaster.pid").exists():
+            self._pg_ctl("-m", "immediate", "stop")
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
 class Stack:
     """gunicorn and a Celery worker (with beat) started here, so faults can kill them."""
 
@@ -179,12 +250,20 @@ class Stack:
         self.dir = Path(tempfile.mkdtemp(prefix="qsort-load-"))
         self.port, self.web_workers = port, web_workers
         self.env = {**os.environ, "DEBUG": "0", "SECURE_HTTPS": "0", "OPENBLAS_NUM_THREADS": "1"}
+        self.env["RATE_LIMIT_PARTICIPANT"] = "100000/m"  # one loopback address stands for many
+        # Production refuses to start without a real key and a mail backend that sends (none is sent).
+        self.env.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
+        self.env.setdefault("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
         self.web: subprocess.Popen | None = None
         self.worker: subprocess.Popen | None = None
 
     def _spawn(self, name: str, command: list[str]) -> subprocess.Popen:
         log = open(self.dir / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the process
         return subprocess.Popen(command, cwd=REPO, env=self.env, stdout=log, stderr=log, start_new_session=True)
+
+    def migrate(self) -> None:
+        manage = [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"]
+        subprocess.run(manage, cwd=REPO, env=self.env, check=True)
 
     def start_web(self) -> None:
         bind = f"127.0.0.1:{self.port}"
@@ -194,6 +273,18 @@ class Stack:
     def start_worker(self) -> None:
         celery = [sys.executable, "-m", "celery", "-A", "qsort", "worker", "-B", "-s", str(self.dir / "beat")]
         self.worker = self._spawn("worker", [*celery, "--concurrency", "1", "--loglevel", "INFO"])
+
+    def restart_worker_if_gone(self) -> int | None:
+        """What a restart policy does (compose: `restart: unless-stopped`): a worker that exited
+        on its own is started again. Returns its exit code, None while it runs."""
+        code = self.worker.poll()
+        if code is not None:
+            self.start_worker()
+        return code
+
+    def last_worker_crash(self) -> str:
+        lines = (self.dir / "worker.log").read_text(errors="replace").splitlines()
+        return next((line for line in reversed(lines) if "CRITICAL" in line), "")[:200]
 
     def web_worker_pids(self) -> list[int]:
         out = subprocess.run(["pgrep", "-P", str(self.web.pid)], capture_output=True, text=True).stdout
@@ -228,27 +319,40 @@ async def wait_until_up(base: str, timeout: float = 60) -> None:
     raise SystemExit(f"no server answered on {base} within {timeout} s")
 
 
+def fresh(work: Callable[..., Any], *args: Any) -> Any:
+    """`work(*args)` on a healthy connection: this script's own connections die with a PostgreSQL
+    restart too, and outside a request nothing else checks them."""
+    from django.db import close_old_connections
+
+    close_old_connections()
+    return work(*args)
+
+
+async def db(work: Callable[..., Any], *args: Any) -> Any:
+    return await asyncio.to_thread(fresh, work, *args)
+
+
 def run_status(run_id: int) -> str:
+    from qsort.runs.models import AnalysisRun
+
     return AnalysisRun.objects.values_list("status", flat=True).get(pk=run_id)
 
 
-async def kill_celery_mid_run(stack: Stack, study: Study, log: list[str]) -> tuple[int, float] | None:
+async def kill_celery_mid_run(stack: Stack, study: Any, log: list[str]) -> int | None:
     """Start an analysis, SIGKILL the worker while it runs, start a new worker (as a restart policy
-    would). Returns the run and when (wall clock) the worker was killed."""
-    owner = study.owner
+    would). Returns the run."""
+    from qsort.runs.services import start_run
+
     for _try in range(10):
-        run = await asyncio.to_thread(
-            start_run, study, owner, {"factors": 7, "extraction": "pca", "rotation": "varimax"}
-        )
+        run = await db(start_run, study, study.owner, {"factors": 7, "extraction": "pca", "rotation": "varimax"})
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            state = await asyncio.to_thread(run_status, run.pk)
+            state = await db(run_status, run.pk)
             if state == "running":
                 stack.kill_worker()
-                killed = time.time()
-                log.append(f"killed the Celery worker while run {run.pk} was running")
+                log.append(f"killed the Celery worker while run {run.pk} was running, started a new one")
                 stack.start_worker()
-                return run.pk, killed
+                return run.pk
             if state in ("done", "failed"):
                 break
             await asyncio.sleep(0.01)
@@ -256,7 +360,7 @@ async def kill_celery_mid_run(stack: Stack, study: Study, log: list[str]) -> tup
     return None
 
 
-async def faults(args, stack: Stack | None, study: Study, stats: Stats, total: int, log: list[str]) -> dict:
+async def faults(args, stack: Stack | None, services: PrivateServices | None, study, stats, total, log) -> dict:
     """Each fault fires when that share of the participants has submitted."""
     plan = []
     if args.kill_web_worker:
@@ -279,15 +383,16 @@ async def faults(args, stack: Stack | None, study: Study, stats: Stats, total: i
         elif fault == "kill-celery-worker":
             outcome["killed_run"] = await kill_celery_mid_run(stack, study, log)
         elif fault == "restart-postgres":
-            await asyncio.to_thread(subprocess.run, shlex.split(args.postgres_restart_cmd), check=True)
-            log.append(f"restarted PostgreSQL ({args.postgres_restart_cmd})")
+            await asyncio.to_thread(services.restart_postgres)
+            log.append(f"restarted the private PostgreSQL on port {services.pg_port} (fast shutdown, start)")
         elif fault == "stop-redis":
-            await asyncio.to_thread(subprocess.run, shlex.split(args.redis_stop_cmd), check=True)
+            services.kill_redis()
             await asyncio.sleep(args.redis_down_seconds)
-            await asyncio.to_thread(subprocess.run, shlex.split(args.redis_start_cmd), check=True)
-            log.append(f"stopped Redis for {args.redis_down_seconds} s")
-        outcome["last_fault_end"] = time.monotonic()
-        log[-1] += f" [{outcome['last_fault_end'] - started:.1f} s]"
+            await asyncio.to_thread(services.start_redis)
+            down = args.redis_down_seconds
+            log.append(f"killed the private Redis on port {services.redis_port}, started it {down:g} s later")
+        outcome["last_fault_end"] = time.time()
+        log[-1] += f" [{time.monotonic() - started:.1f} s]"
     return outcome
 
 
@@ -297,69 +402,86 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-async def main_async(args) -> None:
+async def main_async(args, services: PrivateServices | None) -> None:
     stack = None
     base = args.url
     if args.serve:
         stack = Stack(args.port, args.web_workers)
+        if services is not None:
+            stack.migrate()
         stack.start_web()
         stack.start_worker()
         base = f"http://127.0.0.1:{args.port}"
-    elif args.kill_web_worker or args.kill_celery_worker:
-        raise SystemExit("--kill-web-worker and --kill-celery-worker need --serve")
     try:
         await wait_until_up(base)
-        study, people = await asyncio.to_thread(make_study, args.participants)
-        statements = len(STATEMENTS)
+        study, people = await db(make_study, args.participants)
         stats, log = Stats(), []
         gate = asyncio.Semaphore(args.concurrency)
 
         async def one(index: int, token: str) -> None:
             async with gate:
-                await participant_flow(base, token, index, stats, statements)
+                await participant_flow(base, token, index, stats, len(STATEMENTS))
 
         started = time.monotonic()
-        fault_task = asyncio.create_task(faults(args, stack, study, stats, len(people), log))
+        restarts: list[tuple[float, int, str]] = []
+        supervisor = asyncio.create_task(supervise(stack, restarts)) if stack else None
+        fault_task = asyncio.create_task(faults(args, stack, services, study, stats, len(people), log))
         await asyncio.gather(*(one(i, p.token) for i, p in enumerate(people)))
         elapsed = time.monotonic() - started
         outcome = await fault_task
-        outcome["load_end"] = time.monotonic()
-        analyses = await asyncio.to_thread(wait_for_analyses, study, args.analysis_timeout)
-        await asyncio.to_thread(report, args, study, people, stats, log, elapsed, outcome, analyses)
+        outcome["load_end"] = time.time()
+        await db(wait_for_analyses, study, args.analysis_timeout)
+        if supervisor:
+            supervisor.cancel()
+        outcome["restarts"] = restarts
+        await db(report, args, study, people, stats, log, elapsed, outcome)
         if not args.keep:
-            await asyncio.to_thread(study.delete)
+            await db(study.delete)
     finally:
         if stack is not None:
             stack.stop()
             print(f"server logs: {stack.dir}")
 
 
-def wait_for_analyses(study: Study, timeout: float) -> dict:
-    """Every run of the study ends done or failed: when, and how."""
+async def supervise(stack: Stack, restarts: list[tuple[float, int, str]]) -> None:
+    """Start the Celery worker again whenever it exits on its own, as its restart policy would."""
+    while True:
+        code = stack.restart_worker_if_gone()
+        if code is not None:
+            restarts.append((time.time(), code, stack.last_worker_crash()))
+        await asyncio.sleep(0.5)
+
+
+def wait_for_analyses(study, timeout: float) -> None:
+    """Until every run of the study has ended, done or failed (or the timeout)."""
+    from qsort.runs.models import AnalysisRun
+
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        # A pending automatic run is due up to the minimum interval later: that is waiting, not stuck.
-        unfinished = AnalysisRun.objects.filter(study=study, status__in=["queued", "running"])
-        if not unfinished.exists():
-            break
+    unfinished = AnalysisRun.objects.filter(study=study, status__in=["queued", "running"])
+    while unfinished.exists() and time.monotonic() < deadline:
         time.sleep(0.5)
-    return {
-        "finished_at": time.monotonic(),
-        "states": dict(Counter(AnalysisRun.objects.filter(study=study).values_list("status", flat=True))),
-        "errors": list(AnalysisRun.objects.filter(study=study, status="failed").values_list("error", flat=True)),
-    }
 
 
-def report(args, study, people, stats: Stats, log, elapsed, outcome, analyses) -> None:
-    ids = [p.pk for p in people]
-    stored = Participant.objects.filter(pk__in=ids, sort__isnull=False).count()
-    per_sort = SortValue.objects.filter(sort__participant__in=ids).values("sort").annotate(n=Count("id"))
-    duplicated = sum(1 for row in per_sort if row["n"] != len(STATEMENTS))
+def report(args, study, people, stats: Stats, log, elapsed, outcome) -> None:
+    from django.db.models import Count
+
+    from qsort.runs.models import AnalysisRun
+    from qsort.studies.models import Sort
+
+    # One condition: each participant has one sort of every statement once, or none.
+    sorts = Sort.objects.filter(participant__in=[p.pk for p in people]).annotate(n=Count("values"))
+    stored = sorts.values("participant").distinct().count()
+    duplicated = sorts.count() - stored + sum(1 for n in sorts.values_list("n", flat=True) if n != len(STATEMENTS))
     expected = len(people)
+    origin = outcome["last_fault_end"] or outcome["load_end"]
+    since = "the end of the last fault" if outcome["last_fault_end"] else "the end of the load"
     print(f"\nqsort load run: {expected} participants, {args.concurrency} at a time, {elapsed:.1f} s")
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
     for line in log:
         print(f"  fault: {line}")
+    for when, code, crash in outcome["restarts"]:
+        print(f"  the Celery worker exited by itself (code {code}) at {when - origin:+.1f} s from {since};")
+        print(f"    started again, as its restart policy would. Its last critical line: {crash or '(none)'}")
     print(f"\nsorts expected {expected}   stored {stored}   lost {expected - stored}   duplicated {duplicated}")
     print(f"participants who gave up after {ATTEMPTS} tries: {stats.gave_up}")
     fives = {kind: n for (kind, status), n in stats.status.items() if status >= 500}
@@ -374,41 +496,80 @@ def report(args, study, people, stats: Stats, log, elapsed, outcome, analyses) -
             f"  {kind:<9} n={len(values):<5} p50 {statistics.median(values):7.1f}   p95 {percentile(values, 0.95):7.1f}"
             f"   max {max(values):7.1f}"
         )
-    print(f"\nanalysis runs of the study: {analyses['states']}")
-    for error in analyses["errors"]:
-        print(f"  failed: {error}")
-    if outcome.get("killed_run"):
-        run_id, killed = outcome["killed_run"]
-        run = AnalysisRun.objects.get(pk=run_id)
-        took = run.finished_at.timestamp() - killed if run.finished_at else None
-        recovered = f"{took:.1f} s after the kill" if took is not None else "not finished"
-        print(f"run {run_id} (worker killed mid-run): {run.status}, attempts {run.attempts}, {recovered}")
-    ended = analyses["finished_at"]
-    print(f"all analyses ended {ended - outcome['load_end']:.1f} s after the last participant submitted", end="")
-    print(" (an automatic re-analysis waits for the burst and its per-study interval)")
-    if outcome.get("last_fault_end"):
-        print(f"all analyses ended {analyses['finished_at'] - outcome['last_fault_end']:.1f} s after the last fault")
+    runs = list(AnalysisRun.objects.filter(study=study).order_by("pk").defer("result"))
+    print(f"\nanalysis runs of the study: {dict(Counter(run.status for run in runs))}")
+    print(f"each run, seconds from {since} (negative: before it):")
+    print("  run    kind       status   tries  created    due    ended  message")
+    for run in runs:
+        kind = "automatic" if run.automatic else "killed" if run.pk == outcome["killed_run"] else "manual"
+        ended = f"{run.finished_at.timestamp() - origin:+7.1f}" if run.finished_at else "    ---"
+        print(
+            f"  {run.pk:<6} {kind:<10} {run.status:<8} {run.attempts:>5}  {run.created_at.timestamp() - origin:+6.1f}"
+            f" {run.queued_at.timestamp() - origin:+6.1f}  {ended}  {run.error or ''}"
+        )
+    still = sum(1 for run in runs if run.status in ("queued", "running"))
+    if still:
+        print(f"{still} runs still unfinished {args.analysis_timeout:g} s after the load ended")
+        return
+    ended = {run.pk: run.finished_at.timestamp() for run in runs}
+    last = max(ended.values())
+    print(f"every run ended done or failed, the last {last - origin:.1f} s after {since}")
+    # The fault's own damage: runs it found unfinished. Runs queued later come from sorts that
+    # arrived after it (the load goes on) and wait for the automatic re-analysis delay.
+    hit = [run for run in runs if run.created_at.timestamp() <= origin < ended[run.pk]]
+    if hit:
+        slowest = max(ended[run.pk] for run in hit)
+        print(f"runs unfinished at {since} ({', '.join(str(run.pk) for run in hit)}): the last ended", end=" ")
+        print(f"{slowest - origin:.1f} s after it")
+    later = [run for run in runs if run.created_at.timestamp() > origin]
+    if later:
+        longest = max(ended[run.pk] - run.created_at.timestamp() for run in later)
+        print(f"runs queued after it ({', '.join(str(run.pk) for run in later)}): each ended at most", end=" ")
+        print(f"{longest:.1f} s after it was queued")
+    print(f"(the load ended {outcome['load_end'] - origin:+.1f} s from {since}; an automatic re-analysis")
+    print(" waits for a burst of sorts and its per-study interval before it is due)")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--participants", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=20)
+    parser.add_argument("--private", action="store_true", help="start a private PostgreSQL, Redis and the stack")
+    parser.add_argument("--pg-bin", type=Path, default=Path("/usr/lib/postgresql/15/bin"))
+    parser.add_argument("--pg-port", type=int, default=5499)
+    parser.add_argument("--redis-port", type=int, default=6399)
     parser.add_argument("--serve", action="store_true", help="start gunicorn and a Celery worker here")
     parser.add_argument("--port", type=int, default=8077)
     parser.add_argument("--web-workers", type=int, default=3)
     parser.add_argument("--url", default="http://127.0.0.1:8000", help="a running server (without --serve)")
     parser.add_argument("--kill-web-worker", action="store_true")
     parser.add_argument("--kill-celery-worker", action="store_true")
-    parser.add_argument("--restart-postgres", action="store_true", help="DEDICATED MACHINE ONLY")
-    parser.add_argument("--postgres-restart-cmd", default="pg_ctlcluster 15 main restart")
-    parser.add_argument("--stop-redis", action="store_true", help="DEDICATED MACHINE ONLY")
-    parser.add_argument("--redis-stop-cmd", default="redis-cli shutdown nosave")
-    parser.add_argument("--redis-start-cmd", default="redis-server --daemonize yes")
+    parser.add_argument("--restart-postgres", action="store_true", help="the private one (--private)")
+    parser.add_argument("--stop-redis", action="store_true", help="the private one (--private)")
     parser.add_argument("--redis-down-seconds", type=float, default=10)
     parser.add_argument("--analysis-timeout", type=float, default=240)
-    parser.add_argument("--keep", action="store_true", help="keep the load study afterwards")
-    asyncio.run(main_async(parser.parse_args()))
+    parser.add_argument("--keep", action="store_true", help="keep the load study afterwards (not with --private)")
+    args = parser.parse_args()
+    args.serve = args.serve or args.private
+    if (args.restart_postgres or args.stop_redis) and not args.private:
+        parser.error("--restart-postgres and --stop-redis act on private services only: add --private")
+    if (args.kill_web_worker or args.kill_celery_worker) and not args.serve:
+        parser.error("--kill-web-worker and --kill-celery-worker need --serve or --private")
+    services = None
+    if args.private:
+        root = Path(tempfile.mkdtemp(prefix="qsort-load-services-"))
+        services = PrivateServices(root, args.pg_bin, args.pg_port, args.redis_port)
+        os.environ["DATABASE_URL"], os.environ["CELERY_BROKER_URL"] = services.database_url, services.broker_url
+    try:
+        if services is not None:
+            services.start()
+        import django
+
+        django.setup()
+        asyncio.run(main_async(args, services))
+    finally:
+        if services is not None:
+            services.stop()
 
 
 if __name__ == "__main__":

@@ -166,6 +166,15 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # `make run`'s analysis thread writes while requests do. A transaction that reads, then writes
+    # failed at once with "database is locked" (a 503 on a participant's submit, found by
+    # benchmarks/participate.py): take the write lock when it begins, wait for it up to 20 s,
+    # and let readers and the writer pass each other (WAL).
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL;",
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -243,7 +252,7 @@ REDIS_URL = env_str("REDIS_URL") or (CELERY_BROKER_URL if CELERY_BROKER_URL.star
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "qsort.cache.FailOpenRedisCache",  # an outage is a miss, not a 500
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "qsort",
             # A Redis outage must not hang a request for long (rate limits then fail open).

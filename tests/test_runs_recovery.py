@@ -20,11 +20,17 @@ from django.utils import timezone
 
 from qsort.celery import app
 from qsort.runs import services, tasks
-from qsort.runs.models import MAX_ATTEMPTS, AnalysisRun, Bootstrap, FactorEvidence, worker_lost_before
+from qsort.runs.models import (
+    MAX_ATTEMPTS,
+    AnalysisRun,
+    Bootstrap,
+    FactorEvidence,
+    message_lost_before,
+    worker_lost_before,
+)
 from qsort.runs.services import (
     AUTO_REANALYSE_MIN_INTERVAL,
     AUTOMATIC_RUNS_KEPT,
-    RESEND_AFTER,
     load_sorts,
     recover_runs,
 )
@@ -229,7 +235,7 @@ def test_the_sweep_requeues_lost_runs_resends_lost_messages_and_fails_hopeless_r
     lost, hopeless, unsent, waiting, busy = (new_run() for _ in range(5))
     lose_worker(lost)
     lose_worker(hopeless, attempts=MAX_ATTEMPTS)
-    AnalysisRun.objects.filter(pk=unsent.pk).update(queued_at=timezone.now() - RESEND_AFTER - timedelta(seconds=1))
+    AnalysisRun.objects.filter(pk=unsent.pk).update(queued_at=message_lost_before() - timedelta(seconds=1))
     AnalysisRun.objects.filter(pk=busy.pk).update(status="running", claim="alive", heartbeat_at=timezone.now())
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         assert recover_runs()["runs"] == {"failed": 1, "taken_over": 1, "resent": 1}
@@ -259,7 +265,7 @@ def test_the_sweep_takes_over_or_ends_lost_bootstraps_and_evidence_jobs(
     lost = bootstrap(**lost_state, attempts=1)
     hopeless = bootstrap(**lost_state, attempts=MAX_ATTEMPTS)
     stopping = bootstrap(**lost_state, attempts=1, cancel_requested=True)
-    unsent = bootstrap(queued_at=timezone.now() - RESEND_AFTER - timedelta(seconds=1))
+    unsent = bootstrap(queued_at=message_lost_before() - timedelta(seconds=1))
     busy = bootstrap(status="running", claim="alive", heartbeat_at=timezone.now(), attempts=1)
     lost_evidence = FactorEvidence.objects.create(study=sorted_study, factors=2, state="9:x", **lost_state, attempts=1)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
@@ -363,9 +369,7 @@ def test_the_api_reports_a_stale_run_and_retries_it(client, researcher, facilita
 
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
-def test_a_run_queued_while_the_broker_was_down_is_sent_and_done_when_it_is_back(
-    client, researcher, sorted_study, monkeypatch
-):
+def test_a_run_queued_while_the_broker_was_down_is_sent_and_done_when_it_is_back(client, researcher, sorted_study):
     purge_queue()
     url = app.conf.broker_write_url
     app.conf.broker_write_url = "redis://127.0.0.1:1/0"  # this process's sends fail, for real
@@ -378,7 +382,8 @@ def test_a_run_queued_while_the_broker_was_down_is_sent_and_done_when_it_is_back
         app._pool = app.amqp._producer_pool = None
     run = AnalysisRun.objects.get()
     assert run.status == "queued"
-    monkeypatch.setattr(services, "RESEND_AFTER", timedelta(0))  # due at once (30 s in production)
+    # As if it had waited unclaimed past the sweep's limit (two heartbeats, 20 s in production).
+    AnalysisRun.objects.filter(pk=run.pk).update(queued_at=message_lost_before() - timedelta(seconds=1))
     with running_worker(purge=False):
         recover_runs_task.delay()  # what beat sends every QSORT_RUN_HEARTBEAT_SECONDS
         wait_for(lambda: AnalysisRun.objects.filter(pk=run.pk, status="done").exists(), 60, "the re-sent run")

@@ -48,7 +48,40 @@ def join(study, address="203.0.113.7", **headers):
 
 def test_the_cache_is_redis_when_a_broker_is_configured():
     assert live_settings.CELERY_BROKER_URL.startswith("redis://")
-    assert live_settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert live_settings.CACHES["default"]["BACKEND"] == "qsort.cache.FailOpenRedisCache"
+
+
+@pytest.fixture
+def redis_down(limits):
+    """The shared cache on a port where nothing listens: Redis is down (for this test only)."""
+    limits.CACHES = {"default": {**live_settings.CACHES["default"], "LOCATION": "redis://127.0.0.1:1/0"}}
+    AxesProxyHandler.implementation = None
+    return limits
+
+
+def test_while_redis_is_down_participants_save_and_submit_and_limits_fail_open(redis_down, study):
+    participant = study.invite(1)[0]
+    client = Client(REMOTE_ADDR="203.0.113.7", raise_request_exception=False)
+    assert client.post(f"/p/{participant.token}/consent/", {"choice": "agree"}).status_code == 302
+    saves = [
+        client.post(f"/p/{participant.token}/save/", {"version": i + 1}, content_type="application/json")
+        for i in range(10)  # over the limit of 8: nothing counts while the cache is away
+    ]
+    assert [save.status_code for save in saves] == [200] * 10
+    placements = [f"{n}:{v}" for n, v in zip(range(1, 7), [-1, -1, 0, 0, 1, 1], strict=True)]
+    assert client.post(f"/p/{participant.token}/submit/", {"placement": placements}).status_code == 302
+    assert participant.sorts.count() == 1
+
+
+def test_while_redis_is_down_sign_in_works_and_the_cache_answers_as_empty(redis_down, owner):
+    from django.core.cache import cache
+
+    client = Client(REMOTE_ADDR="203.0.113.7", raise_request_exception=False)
+    signed_in = client.post("/accounts/login/", {"username": "owner", "password": "owner-pass-123"})
+    assert signed_in.status_code == 302
+    cache.set("key", "value")
+    assert cache.get("key", "missing") == "missing"
+    assert cache.add("key", "value") is False and cache.get_many(["key"]) == {}
 
 
 def test_an_open_link_flood_gets_429_after_the_limit_and_stores_no_more(limits, open_study):

@@ -104,12 +104,7 @@ def read_dat(data: bytes) -> tuple[DatFile | None, list[str]]:
     low, high = _int(lines[1][0:3]), _int(lines[1][3:6])
     fields = [_int(lines[1][i : i + 3]) for i in range(6, 6 + 3 * len(PQ_VALUES), 3)]
     known = [count for count in fields if count is not None]
-    if (
-        low is None
-        or high is None
-        or len(known) < len(fields)
-        or not (PQ_VALUES[0] <= (low or 0) < (high or 0) <= PQ_VALUES[-1])
-    ):
+    if low is None or high is None or len(known) < len(fields) or not (PQ_VALUES[0] <= low < high <= PQ_VALUES[-1]):
         problems.append(
             "Line 2: expected the lowest and highest grid value and 20 card counts (values -6 to +13), "
             "each in 3 characters."

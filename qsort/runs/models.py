@@ -26,6 +26,11 @@ QUEUED_STALE_AFTER = timedelta(minutes=2)
 # taken over by the next delivery or sweep. A run that loses its worker this often fails.
 HEARTBEATS_MISSED = 3
 MAX_ATTEMPTS = 3
+# A queued run nobody claimed this many heartbeats after it was due has lost its message (a broker
+# outage, or a killed worker that held it): the sweep, every heartbeat, sends it again (a duplicate
+# is harmless: the claim makes it a no-op). So a run is back on a worker within about 30 s at the
+# default 10 s heartbeat, whichever way it was lost (benchmarks/load.py measures it).
+HEARTBEATS_UNCLAIMED = 2
 
 
 def heartbeat_interval() -> timedelta:
@@ -35,6 +40,11 @@ def heartbeat_interval() -> timedelta:
 def worker_lost_before() -> datetime:
     """A running run whose last heartbeat is older than this has lost its worker."""
     return timezone.now() - HEARTBEATS_MISSED * heartbeat_interval()
+
+
+def message_lost_before() -> datetime:
+    """A queued run due before this and still unclaimed has lost its message."""
+    return timezone.now() - HEARTBEATS_UNCLAIMED * heartbeat_interval()
 
 
 STAGES = {

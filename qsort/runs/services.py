@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from qsort.analysis import correlation, extraction
 from qsort.analysis.engine import CORRELATIONS_LIMIT
 from qsort.runs import background
-from qsort.runs.models import MAX_ATTEMPTS, AnalysisRun, Bootstrap, FactorEvidence, Job
+from qsort.runs.models import MAX_ATTEMPTS, AnalysisRun, Bootstrap, FactorEvidence, Job, message_lost_before
 from qsort.studies.models import Participant, Sort, SortValue, Study, participant_label, sort_name
 
 logger = logging.getLogger(__name__)
@@ -35,8 +35,6 @@ PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 
 AUTO_REANALYSE_DELAY = timedelta(seconds=30)
 AUTO_REANALYSE_MIN_INTERVAL = timedelta(minutes=1)
 AUTOMATIC_RUNS_KEPT = 3
-# A queued run still waiting this long after it was due is sent again by the sweep.
-RESEND_AFTER = timedelta(seconds=30)
 
 
 class RunRefused(Exception):
@@ -452,8 +450,8 @@ def recover_runs() -> dict[str, dict[str, int]]:
 
 
 def _sweep(model, requeued: dict[str, Any], lost_message: str, *, enqueue) -> dict[str, int]:
-    """One kind of work: a queued row is re-sent when it waited RESEND_AFTER past its due time
-    (its message was lost with a broker outage or a purge; a duplicate message is harmless, the
+    """One kind of work: a queued row is re-sent when it waited past message_lost_before() (its
+    message was lost with a broker outage or a purge; a duplicate message is harmless, the
     claim makes it a no-op). A running row whose heartbeat stopped is queued again, or failed
     with `lost_message` once it has lost its worker MAX_ATTEMPTS times (work that kills its
     worker, e.g. out of memory, must not loop forever)."""
@@ -464,7 +462,9 @@ def _sweep(model, requeued: dict[str, Any], lost_message: str, *, enqueue) -> di
     )
     taken_over = list(lost.values_list("pk", flat=True))
     model.objects.filter(pk__in=taken_over, status="running").update(**requeued, queued_at=now)
-    resend = list(model.objects.filter(status="queued", queued_at__lt=now - RESEND_AFTER).values_list("pk", flat=True))
+    resend = list(
+        model.objects.filter(status="queued", queued_at__lt=message_lost_before()).values_list("pk", flat=True)
+    )
     model.objects.filter(pk__in=resend).update(queued_at=now)
     for pk in [*taken_over, *resend]:
         logger.warning("%s %s: re-sent to a worker", model._meta.verbose_name.capitalize(), pk)

@@ -7,6 +7,7 @@ Then read aloud, take a break, undo, 200 % text, German, and the desktop's drag 
 from __future__ import annotations
 
 import re
+import statistics
 
 import pytest
 from playwright.sync_api import expect
@@ -19,6 +20,7 @@ from tests.browser.phone import (
     SPEECH_RECORDER,
     in_viewport,
     phone_context,
+    timed_tap,
     wider_than_viewport,
     words_broken_in_buttons,
 )
@@ -104,7 +106,7 @@ def test_the_demo_study_is_sorted_by_taps_alone_on_a_throttled_phone(browser, li
     expect(phone.locator(".p-col[data-value='-4'] .p-colhead")).to_contain_text("-4 Most disagree 0 of 2")
     sound(phone, f"phone{size}-4-grid")
 
-    placed = {}
+    timings, placed = [], {}
     texts = dict(Statement.objects.filter(study=demo_study).values_list("number", "text"))
     for i, value in enumerate(PLAN):
         # The card being placed comes up by itself, in full, with the scale and both poles in view.
@@ -112,7 +114,8 @@ def test_the_demo_study_is_sorted_by_taps_alone_on_a_throttled_phone(browser, li
         number = int(current.get_attribute("data-number"))
         expect(phone.locator("[data-dock-text]")).to_have_text(texts[number])
         assert in_viewport(phone, ".p-scale") and in_viewport(phone, ".p-scale-poles span"), i
-        tap(phone.locator(f"[data-place='{value}']"))
+        taps += 1
+        timings.append(timed_tap(phone, phone.locator(f"[data-place='{value}']"), read_ms=100))
         expect(phone.locator(f".p-col[data-value='{value}'] [data-number='{number}']")).to_have_count(1)
         count = PLAN[: i + 1].count(value)
         expect(phone.locator("[data-dock-msg]")).to_have_text(f"Placed in {signed(value)} · {count} of {GRID[value]}")
@@ -122,6 +125,11 @@ def test_the_demo_study_is_sorted_by_taps_alone_on_a_throttled_phone(browser, li
             expect(phone.locator(f"[data-place='{value}']")).to_be_disabled()  # full: not offered
         if i == 20:
             sound(phone, f"phone{size}-4b-grid-placing")
+    # The issue's own check prints the test's timing (benchmarks/phone.py measures it with reading pauses).
+    print(
+        f"\nphone {size} px, CPU 4x slower: tap -> grid updated, median {statistics.median(timings):.1f} ms,"
+        f" max {max(timings):.1f} ms over {len(timings)} placements"
+    )
     expect(phone.locator("#left-count")).to_have_text("All cards are placed. You can still move them.")
     sound(phone, f"phone{size}-4c-grid-done")
 
