@@ -337,6 +337,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "StudyStatusEnum": "qsort.studies.models.Study.Status",
         "RunStatusEnum": "qsort.runs.models.AnalysisRun.Status",
+        "JobStatusEnum": "qsort.runs.models.Job.Status",
     },
 }
 

@@ -12,11 +12,11 @@ import pytest
 from docx import Document
 
 from qsort.analysis.bootstrap import bootstrap
-from qsort.runs.models import AnalysisRun, Bootstrap
+from qsort.runs.models import AnalysisRun, Bootstrap, FactorEvidence
 from qsort.runs.report import methods_paragraph, run_methods
 from qsort.runs.services import load_sorts, start_run
 from qsort.runs.stability import run_sorts
-from qsort.runs.tasks import analyse_sorts, run_bootstrap
+from qsort.runs.tasks import analyse_sorts, run_bootstrap, run_factor_evidence
 from tests.runs_support import execute
 
 pytestmark = pytest.mark.django_db
@@ -166,17 +166,62 @@ def test_a_bootstrap_of_sorts_no_longer_in_the_study_is_refused(owner, run):
     assert job.status == "failed" and "no longer in the study" in job.error
 
 
-def test_factor_evidence_endpoint(client_for, facilitator, run):
+def test_factor_evidence_endpoint_is_a_job_with_progress_and_cancel(client_for, facilitator, researcher, run):
     client = client_for(facilitator)
-    response = client.get(f"/api/studies/{run.study.slug}/factor-evidence/?factors=3")
+    url = f"/api/studies/{run.study.slug}/factor-evidence/?factors=3"
+    response = client.get(url)
+    assert response.status_code == 202, response.json()
+    queued = response.json()
+    assert (queued["status"], queued["progress"], queued["factors"]) == ("queued", 0, 3)
+    assert client.get(url).json()["id"] == queued["id"]  # one job per state of the sorts, not per request
+    run_factor_evidence(queued["id"])
+    response = client.get(url)
     assert response.status_code == 200, response.json()
     panel = response.json()
-    assert [c["key"] for c in panel["criteria"]] == ["kaiser", "parallel", "humphrey", "two_loadings"]
+    assert [c["key"] for c in panel["criteria"]] == ["kaiser", "parallel", "parallel_horn", "humphrey", "two_loadings"]
     assert panel["parallel_analysis"]["draws"] == 1000 and panel["factors"] <= 3
     low, high = panel["suggested_range"]
     assert low <= panel["suggested"] <= high
+    assert all(c["reason"] for c in panel["criteria"])
     assert client.get(f"/api/studies/{run.study.slug}/factor-evidence/?factors=x").status_code == 400
     assert client.get(f"/api/studies/{run.study.slug}/factor-evidence/?factors=9").status_code == 400
+
+    # another trial size is its own job; a researcher cancels it, and may start it again
+    other = client.get(f"/api/studies/{run.study.slug}/factor-evidence/?factors=2").json()
+    cancel = f"/api/studies/{run.study.slug}/factor-evidence/{other['id']}/cancel/"
+    assert client.post(cancel).status_code == 403  # a facilitator reads, never starts or stops
+    researcher_client = client_for(researcher)
+    response = researcher_client.post(cancel)
+    assert response.status_code == 200 and response.json()["status"] == "cancelled"
+    assert researcher_client.post(cancel).status_code == 409
+    run_factor_evidence(other["id"])  # a late delivery of a cancelled job does nothing
+    assert FactorEvidence.objects.get(pk=other["id"]).status == "cancelled"
+    response = client.get(f"/api/studies/{run.study.slug}/factor-evidence/?factors=2")
+    assert response.status_code == 409 and response.json()["status"] == "cancelled"
+    again = researcher_client.post(f"/api/studies/{run.study.slug}/factor-evidence/?factors=2")
+    assert again.status_code == 202 and again.json()["id"] != other["id"]
+
+
+def test_a_running_evidence_job_reports_progress_and_stops_at_a_cancel(run, monkeypatch):
+    from qsort.analysis import evidence as engine
+    from qsort.runs.stability import evidence_job
+
+    job = evidence_job(run.study)
+    seen = []
+    real = engine._random_eigenvalues
+
+    def watched(*args):
+        state = FactorEvidence.objects.get(pk=job.pk)
+        seen.append((state.status, state.progress))
+        if len(seen) == 4:  # a researcher presses cancel while the draws run
+            FactorEvidence.objects.filter(pk=job.pk).update(cancel_requested=True)
+        return real(*args)
+
+    monkeypatch.setattr(engine, "_random_eigenvalues", watched)
+    run_factor_evidence(job.pk)
+    job.refresh_from_db()
+    assert job.status == "cancelled" and job.result is None and job.finished_at and not job.claim
+    assert seen[0] == ("running", 0) and 0 < seen[3][1] < 100
 
 
 def test_exports_bootstrap_json_xlsx_and_the_docx_report(client_for, researcher, run):
@@ -238,21 +283,30 @@ def test_the_schema_lists_the_new_endpoints(client_for, owner):
         "/api/bootstraps/{bootstrap_id}/",
         "/api/bootstraps/{bootstrap_id}/cancel/",
         "/api/studies/{slug}/factor-evidence/",
+        "/api/studies/{slug}/factor-evidence/{job_id}/cancel/",
     ):
         assert path in schema["paths"], path
 
 
-def test_the_run_form_preselects_the_suggested_number_of_factors(client, owner, sorted_study):
+def test_the_results_page_shows_the_evidence_job_then_preselects_the_suggested_number(client, owner, sorted_study):
     from django.utils.html import escape
-
-    from qsort.runs.stability import evidence_for_study
 
     client.force_login(owner)
     page = client.get(f"/studies/{sorted_study.slug}/results/").content.decode()
-    panel = evidence_for_study(sorted_study)
+    job = FactorEvidence.objects.get(study=sorted_study)
+    assert 'id="evidence-status"' in page and "<progress" in page and "every 1s" in page
+    polled = client.get(
+        f"/studies/{sorted_study.slug}/results/", headers={"HX-Request": "true", "HX-Target": "evidence-status"}
+    )
+    assert polled.content.decode().lstrip().startswith('<div id="evidence-status"')
+    run_factor_evidence(job.pk)
+    page = client.get(f"/studies/{sorted_study.slug}/results/").content.decode()
+    panel = FactorEvidence.objects.get(pk=job.pk).result
     assert f'name="factors" value="{panel["suggested"]}"' in page
     for criterion in panel["criteria"]:
         assert escape(f"{criterion['name']} {criterion['factors']}") in page
+        assert escape(criterion["reason"]) in page
+    assert "every 1s" not in page
 
 
 def test_cancelling_a_job_whose_worker_was_lost_ends_it_at_once(client_for, owner, run):

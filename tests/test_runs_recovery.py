@@ -19,8 +19,15 @@ from django.db import connection
 from django.utils import timezone
 
 from qsort.celery import app
-from qsort.runs import services
-from qsort.runs.models import MAX_ATTEMPTS, AnalysisRun, message_lost_before, worker_lost_before
+from qsort.runs import services, tasks
+from qsort.runs.models import (
+    MAX_ATTEMPTS,
+    AnalysisRun,
+    Bootstrap,
+    FactorEvidence,
+    message_lost_before,
+    worker_lost_before,
+)
 from qsort.runs.services import (
     AUTO_REANALYSE_MIN_INTERVAL,
     AUTOMATIC_RUNS_KEPT,
@@ -146,6 +153,38 @@ def test_a_stuck_automatic_run_is_sent_again_instead_of_blocking_later_ones(
     assert {"NEW1", "NEW2"} <= set(stuck.result["sorts"])
 
 
+@pytest.mark.django_db(transaction=True)
+def test_without_a_broker_bootstraps_and_the_evidence_run_in_the_background_thread(
+    client, researcher, sorted_study, settings, monkeypatch
+):
+    """Never in the request: the same background thread as the analyses (qsort.runs.background)."""
+    settings.QSORT_RUNS_IN_PROCESS = True
+    threads: dict[str, str] = {}
+
+    def recorded(name, function):
+        def call(*args, **kwargs):
+            threads[name] = threading.current_thread().name
+            return function(*args, **kwargs)
+
+        return call
+
+    monkeypatch.setattr(tasks, "bootstrap", recorded("bootstrap", tasks.bootstrap))
+    monkeypatch.setattr(tasks, "evidence_panel", recorded("evidence", tasks.evidence_panel))
+    client.force_login(researcher)
+    assert client.get(f"/studies/{sorted_study.slug}/results/").status_code == 200  # queues the evidence
+    client.post(f"/studies/{sorted_study.slug}/results/", PARAMETERS)
+    run = wait_for(lambda: AnalysisRun.objects.filter(status="done").first(), 120, "the background run")
+    response = client.post(f"/studies/{sorted_study.slug}/results/{run.pk}/stability/start/", {"steps": 30})
+    assert response.status_code == 302
+    job = wait_for(lambda: Bootstrap.objects.filter(status="done").first(), 120, "the background bootstrap")
+    assert job.result["call"]["nsteps"] == 30
+    evidence = wait_for(
+        lambda: FactorEvidence.objects.filter(study=sorted_study, status="done").first(), 120, "evidence"
+    )
+    assert evidence.result["parallel_analysis"]["draws"] == 1000
+    assert threads["bootstrap"].startswith("qsort-analysis") and threads["evidence"].startswith("qsort-analysis")
+
+
 # --- point 12: lost workers, lost messages --------------------------------------------------------
 
 
@@ -199,7 +238,7 @@ def test_the_sweep_requeues_lost_runs_resends_lost_messages_and_fails_hopeless_r
     AnalysisRun.objects.filter(pk=unsent.pk).update(queued_at=message_lost_before() - timedelta(seconds=1))
     AnalysisRun.objects.filter(pk=busy.pk).update(status="running", claim="alive", heartbeat_at=timezone.now())
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        assert recover_runs() == {"failed": 1, "taken_over": 1, "resent": 1}
+        assert recover_runs()["runs"] == {"failed": 1, "taken_over": 1, "resent": 1}
     assert len(callbacks) == 2
     states = {r.pk: r for r in AnalysisRun.objects.all()}
     assert (states[lost.pk].status, states[lost.pk].claim) == ("queued", "")
@@ -210,6 +249,62 @@ def test_the_sweep_requeues_lost_runs_resends_lost_messages_and_fails_hopeless_r
     assert states[busy.pk].claim == "alive"
     for run in (lost, unsent):
         assert execute(run).status == "done"
+
+
+@pytest.mark.django_db
+def test_the_sweep_takes_over_or_ends_lost_bootstraps_and_evidence_jobs(
+    sorted_study, owner, django_capture_on_commit_callbacks
+):
+    run = execute(AnalysisRun.objects.create(study=sorted_study, created_by=owner, parameters=PARAMETERS))
+    long_ago = worker_lost_before() - timedelta(seconds=1)
+    lost_state = {"status": "running", "claim": "dead-worker", "started_at": long_ago, "heartbeat_at": long_ago}
+
+    def bootstrap(**state) -> Bootstrap:
+        return Bootstrap.objects.create(run=run, steps=20, seed=5, **state)
+
+    lost = bootstrap(**lost_state, attempts=1)
+    hopeless = bootstrap(**lost_state, attempts=MAX_ATTEMPTS)
+    stopping = bootstrap(**lost_state, attempts=1, cancel_requested=True)
+    unsent = bootstrap(queued_at=message_lost_before() - timedelta(seconds=1))
+    busy = bootstrap(status="running", claim="alive", heartbeat_at=timezone.now(), attempts=1)
+    lost_evidence = FactorEvidence.objects.create(study=sorted_study, factors=2, state="9:x", **lost_state, attempts=1)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        swept = recover_runs()
+    assert swept["bootstraps"] == {"failed": 1, "taken_over": 1, "resent": 1}
+    assert swept["evidence"] == {"failed": 0, "taken_over": 1, "resent": 0}
+    assert len(callbacks) == 3
+    states = {job.pk: job for job in Bootstrap.objects.all()}
+    assert (states[lost.pk].status, states[lost.pk].claim, states[lost.pk].progress) == ("queued", "", 0)
+    assert states[hopeless.pk].status == "failed" and "worker running it was lost" in states[hopeless.pk].error
+    assert states[stopping.pk].status == "cancelled" and states[stopping.pk].finished_at
+    assert states[unsent.pk].queued_at > unsent.queued_at
+    assert (states[busy.pk].status, states[busy.pk].claim) == ("running", "alive")
+    # the re-sent messages' work: the next worker claims each job and finishes it
+    for job in (lost, unsent):
+        tasks.run_bootstrap(job.pk)
+        job.refresh_from_db()
+        assert (job.status, job.attempts) == ("done", (job.pk == lost.pk) + 1)
+    tasks.run_factor_evidence(lost_evidence.pk)
+    lost_evidence.refresh_from_db()
+    assert (lost_evidence.status, lost_evidence.attempts) == ("done", 2)
+    assert lost_evidence.result["suggested"] >= 1
+
+
+@pytest.mark.django_db
+def test_a_worker_written_off_cannot_overwrite_the_bootstrap_it_lost(sorted_study, owner, monkeypatch):
+    run = execute(AnalysisRun.objects.create(study=sorted_study, created_by=owner, parameters=PARAMETERS))
+    job = Bootstrap.objects.create(run=run, steps=20, seed=5)
+
+    real = tasks.bootstrap
+
+    def taken_over_meanwhile(*args, **kwargs):
+        Bootstrap.objects.filter(pk=job.pk).update(claim="the-next-worker")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tasks, "bootstrap", taken_over_meanwhile)
+    tasks.run_bootstrap(job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.claim, job.result) == ("running", "the-next-worker", None)
 
 
 @pytest.mark.django_db
@@ -331,6 +426,34 @@ def test_a_run_whose_real_worker_is_killed_is_finished_by_the_next_worker(
         rescuer = start_worker_process(f"rescuer-{os.getpid()}@%h", 0, "-B", "-s", str(tmp_path / "beat"))
         run = wait_for(lambda: AnalysisRun.objects.filter(pk=run.pk, status="done").first(), 60, "the takeover")
         assert run.attempts == 2 and len(run.result["sorts"]) == 9
+    finally:
+        for process in (doomed, rescuer):
+            if process is not None and process.poll() is None:
+                process.terminate()
+                process.wait(20)
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_bootstrap_whose_real_worker_is_killed_is_finished_by_the_next_worker(
+    client, researcher, sorted_study, settings, tmp_path
+):
+    settings.QSORT_RUN_HEARTBEAT_SECONDS = 1
+    run = execute(AnalysisRun.objects.create(study=sorted_study, created_by=researcher, parameters=PARAMETERS))
+    purge_queue()
+    doomed = start_worker_process(f"doomed-{os.getpid()}@%h", 60)
+    rescuer = None
+    try:
+        client.force_login(researcher)
+        client.post(f"/studies/{sorted_study.slug}/results/{run.pk}/stability/start/", {"steps": 50, "seed": 3})
+        job = Bootstrap.objects.get()
+        wait_for(lambda: Bootstrap.objects.filter(pk=job.pk, status="running").exists(), 60, "the first worker")
+        doomed.send_signal(signal.SIGKILL)
+        doomed.wait(10)
+        wait_for(lambda: Bootstrap.objects.get(pk=job.pk).lost_worker, 10, "the bootstrap to look lost")
+        rescuer = start_worker_process(f"rescuer-{os.getpid()}@%h", 0, "-B", "-s", str(tmp_path / "beat"))
+        job = wait_for(lambda: Bootstrap.objects.filter(pk=job.pk, status="done").first(), 60, "the takeover")
+        assert job.attempts == 2 and job.result["call"]["nsteps"] == 50 and job.seed == 3
     finally:
         for process in (doomed, rescuer):
             if process is not None and process.poll() is None:

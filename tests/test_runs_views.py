@@ -175,7 +175,8 @@ def test_the_results_page_shows_the_scree_and_the_history_in_few_queries(
     for _ in range(5):
         AnalysisRun.objects.create(study=sorted_study, created_by=owner, parameters={**PCA3})
     client.force_login(owner)
-    with django_assert_max_num_queries(10):
+    client.get(results_url(sorted_study))  # the first view of these sorts queues their evidence job
+    with django_assert_max_num_queries(11):  # then one look-up finds it
         page = client.get(results_url(sorted_study)).content.decode()
     assert page.count("2 factors, PCA, varimax") == 6  # five history rows and the latest run
     assert 'aria-label="Scree plot of the eigenvalues"' in page

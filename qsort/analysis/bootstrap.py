@@ -31,7 +31,7 @@ from threadpoolctl import ThreadpoolController
 from qsort.analysis import correlation as corr
 from qsort.analysis import extraction as extract
 from qsort.analysis import flagging
-from qsort.analysis.errors import AnalysisInputError
+from qsort.analysis.errors import AnalysisInputError, JobCancelled
 from qsort.analysis.result import AnalysisResult
 from qsort.analysis.rotation import VARIMAX_EPS, VARIMAX_MAX_ITER
 
@@ -53,7 +53,7 @@ Progress = Callable[[int, int], None]  # (steps done, steps in all)
 Cancelled = Callable[[], bool]
 
 
-class BootstrapCancelled(Exception):
+class BootstrapCancelled(JobCancelled):
     """The caller's ``cancelled()`` said stop; nothing is returned."""
 
 

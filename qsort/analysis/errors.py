@@ -9,3 +9,7 @@ class AnalysisInputError(ValueError):
     Messages are written for researchers ("sort P004 has the same value for every
     statement"), so shells (CLI, task, views) can show them as they are.
     """
+
+
+class JobCancelled(Exception):
+    """A long computation's ``cancelled()`` callback said stop; nothing is returned."""

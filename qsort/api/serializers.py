@@ -9,7 +9,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from qsort.runs.models import AnalysisRun, Bootstrap
+from qsort.runs.models import AnalysisRun, Bootstrap, FactorEvidence
 from qsort.studies.models import (
     CONDITION_LABEL_MAX_LENGTH,
     GRID_MAX_VALUE,
@@ -322,6 +322,15 @@ class BootstrapRequestSerializer(serializers.Serializer):
         if "resamples" in data and ("steps" in data or "seed" in data):
             raise serializers.ValidationError(_("Give either resamples, or steps and a seed, not both."))
         return data
+
+
+class FactorEvidenceJobSerializer(serializers.ModelSerializer):
+    """The evidence job while it is computed (or when it ended without a panel)."""
+
+    class Meta:
+        model = FactorEvidence
+        fields = ["id", "factors", "status", "progress", "cancel_requested", "error", "created_at", "finished_at"]
+        read_only_fields = fields
 
 
 class BootstrapSerializer(serializers.ModelSerializer):

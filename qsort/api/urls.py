@@ -38,6 +38,11 @@ urlpatterns = [
     path("bootstraps/<int:bootstrap_id>/", views.BootstrapDetail.as_view(), name="bootstrap"),
     path("bootstraps/<int:bootstrap_id>/cancel/", views.BootstrapCancel.as_view(), name="bootstrap_cancel"),
     path("studies/<slug:slug>/factor-evidence/", views.FactorEvidence.as_view(), name="factor_evidence"),
+    path(
+        "studies/<slug:slug>/factor-evidence/<int:job_id>/cancel/",
+        views.FactorEvidenceCancel.as_view(),
+        name="factor_evidence_cancel",
+    ),
     path("analyses/<int:run_id>/export/<str:file>", views.RunExport.as_view(), name="analysis_export"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", DOCS_POLICY(SpectacularSwaggerSplitView.as_view(**docs("swagger_ui"))), name="docs"),

@@ -533,18 +533,62 @@ class BootstrapCancel(Endpoint, APIView):
 
     @extend_schema(request=None, responses={200: s.BootstrapSerializer})
     def post(self, request: Request, bootstrap_id: int) -> Response:
-        from qsort.runs.stability import cancel_bootstrap
+        from qsort.runs.stability import cancel_job
 
         job = _bootstrap_for(request, bootstrap_id, Can.ANALYSE)
         if not job.can_cancel:
             raise Conflict({"detail": _("This bootstrap has already ended (%(status)s).") % {"status": job.status}})
-        cancel_bootstrap(job)
+        cancel_job(job)
         return Response(s.BootstrapSerializer(job).data)
+
+
+EVIDENCE_JOB_RESPONSES = {
+    200: OpenApiResponse(
+        OpenApiTypes.OBJECT,
+        description="The panel (the engine's evidence JSON: criteria with reasons, per-factor facts, "
+        "suggested range, parallel analysis), once the job for the study's current sorts is done.",
+    ),
+    202: OpenApiResponse(
+        s.FactorEvidenceJobSerializer,
+        description="The job is queued or running: its status and progress (0-100); ask again.",
+    ),
+    409: OpenApiResponse(
+        s.FactorEvidenceJobSerializer,
+        description="The job was cancelled or failed (`error` says why), or the study has fewer than two "
+        "completed sorts (`detail`). POST starts it again.",
+    ),
+}
 
 
 class FactorEvidence(Endpoint, APIView):
     """How many factors to keep: Kaiser-Guttman, Q parallel analysis, Humphrey's rule, two
-    significant loadings, explained variance and defining sorts, with a suggested range."""
+    significant loadings, explained variance and defining sorts, with a suggested range.
+
+    Parallel analysis draws 1,000 sets of random sorts, so the panel is a background job with
+    progress and cancel, one per state of the study's sorts: the first GET for new data starts
+    it, later GETs answer 202 with its progress until the panel is ready (200)."""
+
+    write_capability = Can.ANALYSE
+
+    def _factors(self) -> int:
+        request: Request = self.request
+        try:
+            factors = int(request.query_params.get("factors", AnalysisRun.MAX_FACTORS))
+        except ValueError:
+            factors = 0
+        if not 1 <= factors <= AnalysisRun.MAX_FACTORS:
+            raise ValidationError(
+                {"factors": [_("A whole number from 1 to %(max)d.") % {"max": AnalysisRun.MAX_FACTORS}]}
+            )
+        return factors
+
+    def _answer(self, job) -> Response:
+        if job is None:
+            raise Conflict({"detail": _("The evidence needs at least two completed sorts.")})
+        if job.status == job.Status.DONE:
+            return Response(type(job).objects.values_list("result", flat=True).get(pk=job.pk))
+        code = status.HTTP_409_CONFLICT if job.is_finished else status.HTTP_202_ACCEPTED
+        return Response(s.FactorEvidenceJobSerializer(job).data, status=code)
 
     @extend_schema(
         parameters=[
@@ -552,30 +596,43 @@ class FactorEvidence(Endpoint, APIView):
                 "factors", int, description="Factors of the trial solution the per-factor rules look at (1-8)."
             )
         ],
-        responses={200: OpenApiTypes.OBJECT},
+        responses=EVIDENCE_JOB_RESPONSES,
     )
     def get(self, request: Request, slug: str) -> Response:
-        from qsort.runs.services import RunRefused
-        from qsort.runs.stability import evidence_for_study
+        from qsort.runs.stability import evidence_job
 
-        study = self.study()
-        try:
-            factors = int(request.query_params.get("factors", AnalysisRun.MAX_FACTORS))
-        except ValueError:
-            raise ValidationError(
-                {"factors": [_("A whole number from 1 to %(max)d.") % {"max": AnalysisRun.MAX_FACTORS}]}
-            ) from None
-        if not 1 <= factors <= AnalysisRun.MAX_FACTORS:
-            raise ValidationError(
-                {"factors": [_("A whole number from 1 to %(max)d.") % {"max": AnalysisRun.MAX_FACTORS}]}
-            )
-        try:
-            panel = evidence_for_study(study, factors)
-        except RunRefused as refused:
-            raise Conflict({"detail": str(refused)}) from None
-        if panel is None:
-            raise Conflict({"detail": _("The evidence needs at least two completed sorts.")})
-        return Response(panel)
+        factors = self._factors()
+        return self._answer(evidence_job(self.study(), factors, user=request.user))
+
+    @extend_schema(
+        request=None,
+        parameters=[OpenApiParameter("factors", int, description="As for GET.")],
+        responses=EVIDENCE_JOB_RESPONSES,
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        """Compute the panel again after it was cancelled or failed (otherwise as GET)."""
+        from qsort.runs.stability import evidence_job
+
+        factors = self._factors()
+        return self._answer(evidence_job(self.study(), factors, user=request.user, again=True))
+
+
+class FactorEvidenceCancel(Endpoint, APIView):
+    """Cancel the study's queued or running evidence job (a running one stops at its next
+    batch of draws)."""
+
+    write_capability = Can.ANALYSE
+
+    @extend_schema(request=None, responses={200: s.FactorEvidenceJobSerializer, 409: OpenApiTypes.OBJECT})
+    def post(self, request: Request, slug: str, job_id: int) -> Response:
+        from qsort.runs.models import FactorEvidence as Job
+        from qsort.runs.stability import cancel_job
+
+        job = get_object_or_404(Job.objects.defer("result"), pk=job_id, study=self.study())
+        if not job.can_cancel:
+            raise Conflict({"detail": _("This job has already ended (%(status)s).") % {"status": job.status}})
+        cancel_job(job)
+        return Response(s.FactorEvidenceJobSerializer(job).data)
 
 
 # --- exports -----------------------------------------------------------------------------

@@ -448,8 +448,9 @@ class StableStatement:
 @dataclass(frozen=True)
 class StabilityFactor:
     number: int
-    fsi: float  # qmethod's factor stability index (0 is most stable)
+    fsi: float  # qmethod's FSindex, as its qfsi computes it (see the stability page's note)
     nfsi: float
+    moved: float  # the mean |grid position change| of the statements (the engine's FSindex_intended)
     statements: list[StableStatement]  # by bootstrapped mean z-score, highest first
 
     @property
@@ -479,7 +480,7 @@ def stability(bootstrap: dict[str, Any], statements: list[Statement]) -> list[St
         ]
         rows.sort(key=lambda r: -(r.mean if r.mean is not None else -math.inf))
         fsi = bootstrap["fsi"]
-        factors.append(StabilityFactor(f + 1, fsi["FSindex"][f], fsi["NFSindex"][f], rows))
+        factors.append(StabilityFactor(f + 1, fsi["FSindex"][f], fsi["NFSindex"][f], fsi["FSindex_intended"][f], rows))
     return factors
 
 

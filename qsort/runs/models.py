@@ -59,13 +59,17 @@ STAGES = {
 }
 
 
-class AnalysisRunQuerySet(models.QuerySet):
-    def lost_worker(self) -> AnalysisRunQuerySet:
-        """Running runs whose worker stopped beating (claimed before any beat: the claim time)."""
+class WorkQuerySet(models.QuerySet):
+    """Rows a worker claims (runs, bootstraps, evidence jobs): status, started_at, heartbeat_at."""
+
+    def lost_worker(self) -> WorkQuerySet:
+        """Running rows whose worker stopped beating (claimed before any beat: the claim time)."""
         return self.alias(sign_of_life=Coalesce("heartbeat_at", "started_at")).filter(
-            status=AnalysisRun.Status.RUNNING, sign_of_life__lt=worker_lost_before()
+            status="running", sign_of_life__lt=worker_lost_before()
         )
 
+
+class AnalysisRunQuerySet(WorkQuerySet):
     def without_correlations(self) -> AnalysisRunQuerySet:
         """Runs with `stored_result`: the result minus any sorts x sorts correlation matrix, with
         `result` itself deferred.  Runs no longer store the matrix (it is computed
@@ -254,14 +258,13 @@ def result_parts(run_id: int, parts: dict[str, Part]) -> dict[str, Any]:
     }
 
 
-class Bootstrap(models.Model):
-    """A bootstrap of one finished run (qmboots' procedure, qsort.analysis.bootstrap).
-
-    Either ``steps`` with a ``seed`` (drawn and stored when not given, so the bootstrap can be
-    repeated) or explicit ``resamples`` (0-based sort indices per step). ``result`` holds the
-    bootstrap JSON (qsort/analysis/README.md, "Bootstrap JSON"). ``cancel_requested`` is how a
-    web request stops a running job: the worker checks it between batches.
-    """
+class Job(models.Model):
+    """A long computation of one worker, with progress and cancel: a bootstrap of a run, the
+    number-of-factors evidence of a study.  The worker claims a queued job (``claim``), beats
+    (``heartbeat_at``) while it works, and writes only while the job is still its own; the
+    recovery sweep (services.recover_runs) takes over a job whose worker was lost, or ends it
+    with a message after MAX_ATTEMPTS losses. ``cancel_requested`` is how a web request stops a
+    running job: the worker checks it between batches."""
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -270,41 +273,38 @@ class Bootstrap(models.Model):
         FAILED = "failed", _("Failed")
         CANCELLED = "cancelled", _("Cancelled")
 
-    run = models.ForeignKey(AnalysisRun, on_delete=models.CASCADE, related_name="bootstraps")
-    steps = models.PositiveIntegerField()
-    seed = models.BigIntegerField(null=True, blank=True)
-    resamples = models.JSONField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     progress = models.PositiveSmallIntegerField(default=0)
     cancel_requested = models.BooleanField(default=False)
     result = models.JSONField(null=True, blank=True)
     error = models.TextField(blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="bootstraps"
-    )
     created_at = models.DateTimeField(auto_now_add=True)
+    # When it was last put on the queue (creation or takeover): the sweep's clock for re-sending.
+    queued_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
-    # Written with every batch's progress: a running job whose beats stopped lost its worker.
+    claim = models.CharField(max_length=32, blank=True)
+    # Written by the worker's heartbeat thread: a running job whose beats stopped lost its worker.
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
     finished_at = models.DateTimeField(null=True, blank=True)
 
+    objects = WorkQuerySet.as_manager()
+
     class Meta:
+        abstract = True
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(status__in=["queued", "running", "done", "failed", "cancelled"]),
-                name="bootstrap_status_valid",
+                name="%(class)s_status_valid",
             ),
             models.CheckConstraint(
-                condition=Q(progress__gte=0) & Q(progress__lte=100), name="bootstrap_progress_0_100"
+                condition=Q(progress__gte=0) & Q(progress__lte=100), name="%(class)s_progress_0_100"
             ),
             models.CheckConstraint(
-                condition=~Q(status="done") | Q(result__isnull=False), name="bootstrap_done_has_result"
+                condition=~Q(status="done") | Q(result__isnull=False), name="%(class)s_done_has_result"
             ),
         ]
-
-    def __str__(self) -> str:
-        return f"Bootstrap {self.pk} of run {self.run_id} ({self.status})"
 
     @property
     def is_finished(self) -> bool:
@@ -316,6 +316,49 @@ class Bootstrap(models.Model):
 
     @property
     def lost_worker(self) -> bool:
-        """Running, but no batch reported for several heartbeat intervals: nobody will finish it."""
+        """Running, but no heartbeat for several intervals: its worker is gone."""
         beat = self.heartbeat_at or self.started_at
         return self.status == self.Status.RUNNING and beat is not None and beat < worker_lost_before()
+
+
+class Bootstrap(Job):
+    """A bootstrap of one finished run (qmboots' procedure, qsort.analysis.bootstrap).
+
+    Either ``steps`` with a ``seed`` (drawn and stored when not given, so the bootstrap can be
+    repeated) or explicit ``resamples`` (0-based sort indices per step). ``result`` holds the
+    bootstrap JSON (qsort/analysis/README.md, "Bootstrap JSON").
+    """
+
+    run = models.ForeignKey(AnalysisRun, on_delete=models.CASCADE, related_name="bootstraps")
+    steps = models.PositiveIntegerField()
+    seed = models.BigIntegerField(null=True, blank=True)
+    resamples = models.JSONField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="bootstraps"
+    )
+
+    class Meta(Job.Meta):
+        pass
+
+    def __str__(self) -> str:
+        return f"Bootstrap {self.pk} of run {self.run_id} ({self.status})"
+
+
+class FactorEvidence(Job):
+    """The number-of-factors evidence panel of a study's sorts as they were (``state``: the
+    number of sorts and the newest sort's id, which change whenever a sort is added or
+    withdrawn), from a trial solution with ``factors`` factors. ``result`` holds the panel
+    (qsort.analysis.evidence.FactorEvidence.to_json)."""
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="factor_evidence")
+    factors = models.PositiveSmallIntegerField()
+    state = models.CharField(max_length=40)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta(Job.Meta):
+        indexes = [models.Index(fields=["study", "factors", "state"], name="factorevidence_lookup")]
+
+    def __str__(self) -> str:
+        return f"Evidence of {self.study} with {self.factors} factors ({self.status})"

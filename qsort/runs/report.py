@@ -110,7 +110,8 @@ def methods_paragraph(
         parts.append(
             f"To choose the number of factors the criteria were compared ({criteria}; parallel analysis "
             f"with {pa['draws']:,} sets of random Q-sorts drawn from the study's own grid, "
-            f"{pa['percentile']:g}th percentile), which suggested {low}"
+            f"{pa['percentile']:g}th percentile, each factor also tested against random sorts sharing the factors "
+            f"before it (revised parallel analysis, Green et al. 2012)), which suggested {low}"
             + (f" to {high}" if high != low else "")
             + " factors."
         )
@@ -122,13 +123,15 @@ def methods_paragraph(
             if call.get("seed") is not None
             else "resamples given explicitly"
         )
-        fsi = ", ".join(f"{v:.3f}" for v in bootstrap["fsi"]["NFSindex"])
+        moved = ", ".join(f"{v:.2f}" for v in bootstrap["fsi"]["FSindex_intended"])
+        fsi = ", ".join(f"{v:.2f}" for v in bootstrap["fsi"]["FSindex"])
         steps = _count(call["nsteps"], "bootstrap step", "bootstrap steps")
         parts.append(
             f"The stability of the solution was assessed with {steps} "
             f"following qmethod's qmboots procedure (Zabala & Pascual 2016; {seed}; factor order and sign aligned to "
             f"the full-sample solution with qindtest; {_count(excluded, 'step', 'steps')} with an order-swap error "
-            f"excluded); normalised factor stability indices: {fsi}."
+            f"excluded). Per factor, statements moved on average {moved} grid columns between the original and "
+            f"the bootstrapped factor array; qmethod's qfsi reports FSindex {fsi}."
         )
     parts.append(
         f"Analysis by qsort {software_version()}, whose engine reproduces the R package qmethod 1.8.4 "
@@ -400,7 +403,7 @@ def report_docx(run: AnalysisRun) -> bytes:
         )
         _table(
             document,
-            ["Factor", "Stability index (qmethod)", "Normalised", "Mean |array change|"],
+            ["Factor", "qmethod FSindex (as qfsi computes it)", "qmethod NFSindex", "Mean move of a statement"],
             [
                 [f + 1, boot["fsi"]["FSindex"][f], boot["fsi"]["NFSindex"][f], boot["fsi"]["FSindex_intended"][f]]
                 for f in range(len(boot["fsi"]["FSindex"]))

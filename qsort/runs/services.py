@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from qsort.analysis import correlation, extraction
 from qsort.analysis.engine import CORRELATIONS_LIMIT
 from qsort.runs import background
-from qsort.runs.models import MAX_ATTEMPTS, AnalysisRun, Bootstrap, message_lost_before
+from qsort.runs.models import MAX_ATTEMPTS, AnalysisRun, Bootstrap, FactorEvidence, Job, message_lost_before
 from qsort.studies.models import Participant, Sort, SortValue, Study, participant_label, sort_name
 
 logger = logging.getLogger(__name__)
@@ -365,60 +365,110 @@ def retry(run: AnalysisRun) -> None:
 
 
 def enqueue(run: AnalysisRun, *, countdown: float | None = None) -> None:
-    """Send the run to the worker after commit; a broker outage is logged, never raised.
-
-    The run stays queued in the database, so nothing is lost: the sweep (recover_runs) re-sends
-    it once the broker is back, and after QUEUED_STALE_AFTER the page offers a retry. Without a
-    broker the run goes to the web process's background thread, never into the request.
-    """
+    """Send the run to the worker after commit (see send_job)."""
     from qsort.runs.tasks import run_analysis  # the task module imports this one
 
+    send_job(run_analysis, run.pk, countdown=countdown)
+
+
+def send_job(task, pk: int, *, countdown: float | None = None) -> None:
+    """Send a job (an analysis run, a bootstrap, an evidence panel) to the worker after commit;
+    a broker outage is logged, never raised.
+
+    The job stays queued in the database, so nothing is lost: the sweep (recover_runs) re-sends
+    it once the broker is back. Without a broker the job goes to the web process's background
+    thread, never into the request.
+    """
     if settings.QSORT_RUNS_IN_PROCESS:
 
         def send() -> None:
-            background.submit(run_analysis, run.pk, delay=countdown or 0)
+            background.submit(task, pk, delay=countdown or 0)
             recover_runs()  # without beat, each enqueue is the moment to pick up what a restart left
     else:
 
         def send() -> None:
-            run_analysis.apply_async((run.pk,), countdown=countdown, retry=True, retry_policy=PUBLISH_RETRY_POLICY)
+            task.apply_async((pk,), countdown=countdown, retry=True, retry_policy=PUBLISH_RETRY_POLICY)
 
     transaction.on_commit(send, robust=True)
 
 
-def recover_runs() -> dict[str, int]:
-    """The sweep: re-send queued runs nobody picked up, hand lost workers' runs to a new one.
+# Reset a bootstrap or evidence job to "queued, nobody's" (a takeover of a lost worker's job).
+JOB_REQUEUED = {
+    "status": Job.Status.QUEUED,
+    "progress": 0,
+    "claim": "",
+    "heartbeat_at": None,
+    "started_at": None,
+}
 
-    A queued run is re-sent when it waited past message_lost_before() (its message was lost
-    with a broker outage or a purge; a duplicate message is harmless, the claim makes it a
-    no-op). A running run whose heartbeat stopped is queued again, or failed with a clear
-    message once it has lost its worker MAX_ATTEMPTS times (an analysis that kills its worker,
-    e.g. out of memory, must not loop forever).
+
+def recover_runs() -> dict[str, dict[str, int]]:
+    """The sweep: re-send queued work nobody picked up, hand lost workers' work to a new one.
+
+    For analysis runs, bootstraps and evidence jobs alike (see _sweep); a lost job whose cancel
+    was asked for is ended as cancelled, since nobody was left to see the request.
     """
+    from qsort.runs.tasks import run_bootstrap, run_factor_evidence
+
     now = timezone.now()
-    unfinished = AnalysisRun.objects.filter(status__in=[AnalysisRun.Status.QUEUED, AnalysisRun.Status.RUNNING])
-    lost = unfinished.filter(status=AnalysisRun.Status.RUNNING).lost_worker()
-    failed = lost.filter(attempts__gte=MAX_ATTEMPTS).update(
-        status=AnalysisRun.Status.FAILED,
-        claim="",
-        finished_at=now,
-        error=_(
-            "The analysis stopped %(n)d times because the worker running it was lost (for example, it ran out "
-            "of memory). Try fewer factors or ask your administrator to give the worker more memory."
+    for model in (Bootstrap, FactorEvidence):
+        model.objects.lost_worker().filter(cancel_requested=True).update(
+            status=Job.Status.CANCELLED, claim="", finished_at=now
         )
-        % {"n": MAX_ATTEMPTS},
+    return {
+        "runs": _sweep(
+            AnalysisRun,
+            REQUEUED,
+            _(
+                "The analysis stopped %(n)d times because the worker running it was lost (for example, it ran "
+                "out of memory). Try fewer factors or ask your administrator to give the worker more memory."
+            )
+            % {"n": MAX_ATTEMPTS},
+            enqueue=lambda pk: enqueue(AnalysisRun(pk=pk)),
+        ),
+        "bootstraps": _sweep(
+            Bootstrap,
+            JOB_REQUEUED,
+            _(
+                "The bootstrap stopped %(n)d times because the worker running it was lost (for example, it ran "
+                "out of memory). Try fewer steps, or ask your administrator to give the worker more memory."
+            )
+            % {"n": MAX_ATTEMPTS},
+            enqueue=lambda pk: send_job(run_bootstrap, pk),
+        ),
+        "evidence": _sweep(
+            FactorEvidence,
+            JOB_REQUEUED,
+            _(
+                "Computing the evidence stopped %(n)d times because the worker running it was lost (for "
+                "example, it ran out of memory). Ask your administrator to give the worker more memory."
+            )
+            % {"n": MAX_ATTEMPTS},
+            enqueue=lambda pk: send_job(run_factor_evidence, pk),
+        ),
+    }
+
+
+def _sweep(model, requeued: dict[str, Any], lost_message: str, *, enqueue) -> dict[str, int]:
+    """One kind of work: a queued row is re-sent when it waited past message_lost_before() (its
+    message was lost with a broker outage or a purge; a duplicate message is harmless, the
+    claim makes it a no-op). A running row whose heartbeat stopped is queued again, or failed
+    with `lost_message` once it has lost its worker MAX_ATTEMPTS times (work that kills its
+    worker, e.g. out of memory, must not loop forever)."""
+    now = timezone.now()
+    lost = model.objects.lost_worker()
+    failed = lost.filter(attempts__gte=MAX_ATTEMPTS).update(
+        status="failed", claim="", finished_at=now, error=lost_message
     )
     taken_over = list(lost.values_list("pk", flat=True))
-    AnalysisRun.objects.filter(pk__in=taken_over, status=AnalysisRun.Status.RUNNING).update(**REQUEUED, queued_at=now)
+    model.objects.filter(pk__in=taken_over, status="running").update(**requeued, queued_at=now)
     resend = list(
-        unfinished.filter(status=AnalysisRun.Status.QUEUED, queued_at__lt=message_lost_before()).values_list(
-            "pk", flat=True
-        )
+        model.objects.filter(status="queued", queued_at__lt=message_lost_before()).values_list("pk", flat=True)
     )
-    AnalysisRun.objects.filter(pk__in=resend).update(queued_at=now)
-    for run_id in [*taken_over, *resend]:
-        logger.warning("Analysis run %s: re-sent to a worker", run_id)
-        enqueue(AnalysisRun(pk=run_id))
+    model.objects.filter(pk__in=resend).update(queued_at=now)
+    for pk in [*taken_over, *resend]:
+        logger.warning("%s %s: re-sent to a worker", model._meta.verbose_name.capitalize(), pk)
+        enqueue(pk)
     return {"failed": failed, "taken_over": len(taken_over), "resent": len(resend)}
 
 
@@ -453,8 +503,6 @@ def rerun_without_sort(sort: Sort, *, origin: object = None) -> None:
             AnalysisRun.objects.filter(pk=run.pk).update(
                 **REQUEUED, result=None, parameters=parameters, attempts=0, queued_at=timezone.now()
             )
-    # A bootstrap of such a run resampled the withdrawn sort and lists its loadings: it goes too.
-    Bootstrap.objects.filter(run_id__in=affected).delete()
     # A bootstrap resampled the old sorts and describes the old result: it goes with it.
     Bootstrap.objects.filter(run_id__in=affected).delete()
     for run_id in affected:

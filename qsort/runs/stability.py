@@ -1,8 +1,9 @@
 """How many factors and how stable they are: bootstrap jobs of a run, and the evidence panel.
 
 The numbers come from the pure engine (qsort.analysis.bootstrap / .evidence); this module
-decides what a request may ask for, queues the job, and caches the evidence panel so a page
-view never recomputes 1,000 draws of parallel analysis.
+decides what a request may ask for and queues the jobs (a bootstrap of a run, the evidence of
+a study's sorts: qsort.runs.tasks), so a request never waits for them. A finished run's own
+panel is cached.
 """
 
 from __future__ import annotations
@@ -16,10 +17,9 @@ from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from qsort.analysis import AnalysisInputError
 from qsort.analysis.evidence import factor_evidence, study_evidence
-from qsort.runs.models import AnalysisRun, Bootstrap
-from qsort.runs.services import PUBLISH_RETRY_POLICY, RunRefused, StudySorts, load_sorts
+from qsort.runs.models import AnalysisRun, Bootstrap, FactorEvidence, Job
+from qsort.runs.services import RunRefused, StudySorts, load_sorts, send_job
 from qsort.studies.models import Study
 
 #: A bootstrap of this many steps is what the form offers; qmboots' papers use 1,000-2,000.
@@ -27,7 +27,7 @@ DEFAULT_STEPS = 1000
 MAX_STEPS = 5000
 #: Parallel analysis draws for the evidence panel (the issue's figure).
 EVIDENCE_DRAWS = 1000
-#: Seed of the evidence panel's random sorts: fixed, so the panel is the same on every view.
+#: Seed of the evidence panel's random sorts: fixed, so the same sorts give the same panel.
 EVIDENCE_SEED = 20261130
 EVIDENCE_CACHE_SECONDS = 24 * 3600
 
@@ -116,23 +116,20 @@ def start_bootstrap(run: AnalysisRun, user, **request: Any) -> Bootstrap:
 def enqueue_bootstrap(job: Bootstrap) -> None:
     from qsort.runs.tasks import run_bootstrap  # the task module imports this one
 
-    def send() -> None:
-        run_bootstrap.apply_async((job.pk,), retry=True, retry_policy=PUBLISH_RETRY_POLICY)
-
-    transaction.on_commit(send, robust=True)
+    send_job(run_bootstrap, job.pk)
 
 
-def cancel_bootstrap(job: Bootstrap) -> None:
-    """A queued job is cancelled at once; a running one at its next batch (the worker checks),
-    or at once when its worker was lost (no heartbeat: nobody would ever see the request)."""
+def cancel_job(job: Job) -> None:
+    """A queued job (bootstrap, evidence) is cancelled at once; a running one at its next batch
+    (the worker checks), or at once when its worker was lost (nobody would see the request)."""
+    rows = type(job).objects.filter(pk=job.pk)
+    now = timezone.now()
     if job.lost_worker:
-        Bootstrap.objects.filter(pk=job.pk, status=Bootstrap.Status.RUNNING).update(
-            status=Bootstrap.Status.CANCELLED, cancel_requested=True, finished_at=timezone.now()
+        rows.filter(status=Job.Status.RUNNING).update(
+            status=Job.Status.CANCELLED, cancel_requested=True, claim="", finished_at=now
         )
-    Bootstrap.objects.filter(pk=job.pk, status=Bootstrap.Status.QUEUED).update(
-        status=Bootstrap.Status.CANCELLED, cancel_requested=True, finished_at=timezone.now()
-    )
-    Bootstrap.objects.filter(pk=job.pk, status=Bootstrap.Status.RUNNING).update(cancel_requested=True)
+    rows.filter(status=Job.Status.QUEUED).update(status=Job.Status.CANCELLED, cancel_requested=True, finished_at=now)
+    rows.filter(status=Job.Status.RUNNING).update(cancel_requested=True)
     job.refresh_from_db()
 
 
@@ -142,59 +139,78 @@ def latest_bootstrap(run: AnalysisRun) -> Bootstrap | None:
 
 
 # --- number-of-factors evidence ----------------------------------------------------------
-def _study_state(study: Study) -> tuple[int, str]:
+def study_state(study: Study) -> tuple[int, str]:
     """The number of sorts, and a key that changes whenever a sort is added or withdrawn."""
     state = study.sorts.aggregate(count=Count("id"), newest=Max("id"))
     return state["count"], f"{state['count']}:{state['newest']}"
 
 
-def _evidence_key(study: Study, state: str, factors: int) -> str:
-    return f"qsort:evidence:{study.pk}:{state}:{factors}"
+def evidence_panel(sorts: StudySorts, factors: int, **parallel: Any) -> dict[str, Any]:
+    """The panel for a study's sorts: a trial PCA + varimax with `factors` factors (the job's
+    work, qsort.runs.tasks.run_factor_evidence). `parallel`: workers, progress, cancelled."""
+    if sorts.data.shape[1] < 2:
+        raise RunRefused(_("The evidence needs at least two completed sorts."))
+    return study_evidence(
+        sorts.data,
+        sorts.statement_ids,
+        sorts.sort_ids,
+        factors=factors,
+        distribution=sorts.distribution,
+        draws=EVIDENCE_DRAWS,
+        seed=EVIDENCE_SEED,
+        max_retained=AnalysisRun.MAX_FACTORS,
+        **parallel,
+    ).to_json()
 
 
-def evidence_for_study(
-    study: Study, factors: int = AnalysisRun.MAX_FACTORS, *, state: tuple[int, str] | None = None
-) -> dict[str, Any] | None:
-    """The panel for the study's current sorts (a trial PCA + varimax with `factors`), cached
-    until a sort is added or withdrawn. None when there are fewer than two sorts."""
-    count, version = state or _study_state(study)
+def evidence_job(
+    study: Study, factors: int = AnalysisRun.MAX_FACTORS, *, user=None, again: bool = False
+) -> FactorEvidence | None:
+    """The evidence job of the study's current sorts: the newest for this data and `factors`,
+    or a new one queued when there is none (or, with `again`, when the newest was cancelled or
+    failed). None with fewer than two sorts. A page view or an API read starts the job once per
+    state of the data; older jobs that ended are deleted."""
+    count, state = study_state(study)
     if count < 2:
         return None
-    key = _evidence_key(study, version, factors)
-    cached = cache.get(key)
-    if cached is not None:
-        return cached
-    sorts = load_sorts(study)
-    try:
-        panel = study_evidence(
-            sorts.data,
-            sorts.statement_ids,
-            sorts.sort_ids,
-            factors=factors,
-            distribution=sorts.distribution,
-            draws=EVIDENCE_DRAWS,
-            seed=EVIDENCE_SEED,
-        ).to_json()
-    except AnalysisInputError as error:
-        raise RunRefused(str(error)[:1].upper() + str(error)[1:]) from None
-    cache.set(key, panel, timeout=EVIDENCE_CACHE_SECONDS)
-    return panel
+    jobs = FactorEvidence.objects.filter(study=study, factors=factors)
 
-
-#: Up to this many sorts the results page computes a missing panel itself (well under a second
-#: on an idle core); above, it shows a cached panel only (the API computes and caches one).
-EVIDENCE_INLINE_MAX_SORTS = 300
-
-
-def evidence_for_results_page(study: Study) -> dict[str, Any] | None:
-    """The panel the run form takes its suggested number from, if it is cheap or cached."""
-    state = _study_state(study)
-    if state[0] > EVIDENCE_INLINE_MAX_SORTS:
-        return cache.get(_evidence_key(study, state[1], AnalysisRun.MAX_FACTORS))
-    try:
-        return evidence_for_study(study, state=state)
-    except RunRefused:  # e.g. a sort with one value everywhere: starting a run says so in words
+    def usable() -> FactorEvidence | None:
+        current = jobs.filter(state=state).defer("result").first()
+        if current is not None and not (again and current.status in {Job.Status.CANCELLED, Job.Status.FAILED}):
+            return current
         return None
+
+    current = usable()  # the usual case: one look-up, no lock
+    if current is not None:
+        return current
+    with transaction.atomic():
+        Study.objects.select_for_update().filter(pk=study.pk).first()  # one job per state, not one per request
+        current = usable()
+        if current is not None:
+            return current
+        jobs.exclude(status__in=[Job.Status.QUEUED, Job.Status.RUNNING]).delete()
+        job = FactorEvidence.objects.create(study=study, factors=factors, state=state, created_by=user)
+        from qsort.runs.tasks import run_factor_evidence  # the task module imports this one
+
+        send_job(run_factor_evidence, job.pk)
+    return job
+
+
+def suggested_panel(study: Study) -> dict[str, Any] | None:
+    """The newest finished panel of the study's current sorts (what the run form preselects
+    from), or None while it is computed."""
+    _count, state = study_state(study)
+    return (
+        FactorEvidence.objects.filter(study=study, factors=AnalysisRun.MAX_FACTORS, state=state, status=Job.Status.DONE)
+        .values_list("result", flat=True)
+        .first()
+    )
+
+
+#: Up to this many sorts a run's pages compute the run's own panel (then cached) themselves;
+#: above, the run's overview says so (the study's panel is a job, at any size).
+EVIDENCE_INLINE_MAX_SORTS = 300
 
 
 def evidence_for_run(run: AnalysisRun) -> dict[str, Any]:
@@ -216,6 +232,7 @@ def evidence_for_run(run: AnalysisRun) -> dict[str, Any]:
         eigenvalues=np.array(result["eigenvalues"], dtype=np.float64),
         draws=EVIDENCE_DRAWS,
         seed=EVIDENCE_SEED,
+        max_retained=AnalysisRun.MAX_FACTORS,
     ).to_json()
     cache.set(key, panel, timeout=EVIDENCE_CACHE_SECONDS)
     return panel

@@ -26,12 +26,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from qsort.analysis import AnalysisResult, analyse
-from qsort.analysis.bootstrap import BootstrapCancelled, bootstrap
+from qsort.analysis.bootstrap import bootstrap
 from qsort.analysis.conditions import compare_conditions
+from qsort.analysis.errors import JobCancelled
 from qsort.runs import services
-from qsort.runs.models import AnalysisRun, Bootstrap, heartbeat_interval
+from qsort.runs.models import AnalysisRun, Bootstrap, FactorEvidence, Job, heartbeat_interval
 from qsort.runs.services import RunRefused, StudySorts, load_sorts
-from qsort.runs.stability import run_sorts, stored_result
+from qsort.runs.stability import EVIDENCE_DRAWS, evidence_panel, run_sorts, stored_result
+from qsort.studies.models import Study
 
 logger = logging.getLogger(__name__)
 
@@ -101,25 +103,34 @@ def recover_on_start(**_kwargs) -> None:
     time_limit=settings.QSORT_RUN_TIME_LIMIT_SECONDS + 60,
 )
 def run_analysis(run_id: int) -> None:
-    # A conditional UPDATE claims the run: a duplicate delivery finds it taken and does nothing;
-    # a redelivery after its worker died finds the heartbeat stopped and takes it over.
-    claim = secrets.token_hex(16)
-    now = timezone.now()
-    takeover = Q(pk__in=AnalysisRun.objects.filter(pk=run_id).lost_worker().values("pk"))
-    claimed = AnalysisRun.objects.filter(Q(pk=run_id) & (Q(status=AnalysisRun.Status.QUEUED) | takeover)).update(
-        status=AnalysisRun.Status.RUNNING,
-        claim=claim,
-        attempts=F("attempts") + 1,
-        started_at=now,
-        heartbeat_at=now,
-        stage="loading data",
-        progress=0,
-    )
-    if not claimed:
+    claim = claim_work(AnalysisRun, run_id, stage="loading data")
+    if claim is None:
         return
     rows = AnalysisRun.objects.filter(pk=run_id, claim=claim)
     with heartbeat(rows):
         _analyse(run_id, rows)
+
+
+def claim_work(model, pk: int, **fields: Any) -> str | None:
+    """Claim a queued row (a run or a job) for this worker; None when it is not ours to do.
+
+    A conditional UPDATE: a duplicate delivery finds the row taken and does nothing; a
+    redelivery (or the sweep's re-send) after its worker died finds the heartbeat stopped and
+    takes it over. Every later write is conditional on the returned claim.
+    """
+    claim = secrets.token_hex(16)
+    now = timezone.now()
+    takeover = Q(pk__in=model.objects.filter(pk=pk).lost_worker().values("pk"))
+    claimed = model.objects.filter(Q(pk=pk) & (Q(status="queued") | takeover)).update(
+        status="running",
+        claim=claim,
+        attempts=F("attempts") + 1,
+        started_at=now,
+        heartbeat_at=now,
+        progress=0,
+        **fields,
+    )
+    return claim if claimed else None
 
 
 def _analyse(run_id: int, rows) -> None:
@@ -187,38 +198,72 @@ def _fail(rows, message: str) -> None:
 POOL_MIN_CELLS = 200_000
 
 
-@shared_task(ignore_result=True)
-def run_bootstrap(bootstrap_id: int) -> None:
-    """Claim the job, bootstrap the run's own sorts with the engine, store the summaries.
+def _workers(cells: int) -> int:
+    return min(2, os.cpu_count() or 1) if cells >= POOL_MIN_CELLS else 1
 
-    Progress is written after each batch of steps; before each batch the engine asks whether
-    the job was cancelled (one indexed query).
+
+Compute = Callable[[Any, Callable[[int, int], None], Callable[[], bool]], dict[str, Any]]
+
+
+def run_job(model, job_id: int, compute: Compute, what: str, **finished: Any) -> None:
+    """Claim a job (bootstrap, evidence), beat while `compute(job, progress, cancelled)` works,
+    store what it returns, or end the job cancelled or failed with a message.
+
+    Every write is conditional on the job still being this worker's and running: a cancel of a
+    lost job, a takeover, or a withdrawal that deleted it is never overwritten.
     """
-    now = timezone.now()
-    claimed = Bootstrap.objects.filter(pk=bootstrap_id, status=Bootstrap.Status.QUEUED).update(
-        status=Bootstrap.Status.RUNNING, started_at=now, heartbeat_at=now, progress=0
-    )
-    if not claimed:
+    claim = claim_work(model, job_id)
+    if claim is None:
         return
-    job = Bootstrap.objects.select_related("run__study").get(pk=bootstrap_id)
-    # Every write is conditional on the job still running: a cancel of a lost job, or a
-    # withdrawal that deleted it, is never overwritten.
-    rows = Bootstrap.objects.filter(pk=bootstrap_id, status=Bootstrap.Status.RUNNING)
-    run = job.run
+    rows = model.objects.filter(pk=job_id, claim=claim, status=Job.Status.RUNNING)
 
     def progress(done: int, total: int) -> None:
         rows.update(progress=min(99, 100 * done // total), heartbeat_at=timezone.now())
 
     def cancelled() -> bool:
-        # Cancel asked for, or the job is gone (deleted by a withdrawal, or ended as lost).
+        # Cancel asked for, or the job is no longer ours (deleted, ended as lost, taken over).
         return not rows.filter(cancel_requested=False).exists()
 
-    try:
+    def finish(status: str, **fields: Any) -> None:
+        rows.update(status=status, claim="", finished_at=timezone.now(), **fields)
+
+    with heartbeat(rows):
+        try:
+            result = compute(model.objects.get(pk=job_id), progress, cancelled)
+        except JobCancelled:
+            finish(Job.Status.CANCELLED)
+            return
+        except model.DoesNotExist:  # deleted meanwhile (a withdrawal)
+            return
+        except (ValueError, RunRefused) as error:  # written for researchers, as clauses
+            message = str(error)
+            finish(Job.Status.FAILED, error=message[:1].upper() + message[1:])
+            return
+        except Exception:
+            logger.exception("%s %s failed", model.__name__, job_id)
+            finish(
+                Job.Status.FAILED,
+                error=_(
+                    "%(what)s stopped because of an unexpected error. Please try again; if it fails again, tell us."
+                )
+                % {"what": what},
+            )
+            return
+    finish(Job.Status.DONE, result=result, progress=100, **{key: value(result) for key, value in finished.items()})
+
+
+@shared_task(ignore_result=True)
+def run_bootstrap(bootstrap_id: int) -> None:
+    """Bootstrap the run's own sorts with the engine (progress after each batch of steps; the
+    engine asks whether the job was cancelled before each)."""
+
+    def compute(job: Bootstrap, progress, cancelled) -> dict[str, Any]:
+        run = AnalysisRun.objects.select_related("study").get(pk=job.run_id)
         sorts, data = run_sorts(run)
         result = stored_result(run)
         k = len(result["unrotated_loadings"][0])
         options = {"resamples": job.resamples} if job.resamples is not None else {"steps": job.steps, "seed": job.seed}
-        boot = bootstrap(
+        return bootstrap(
             data,
             result["statements"],
             result["sorts"],
@@ -231,32 +276,27 @@ def run_bootstrap(bootstrap_id: int) -> None:
             correlation=result["parameters"].get("correlation", "pearson"),
             distribution=sorts.distribution,
             sort_distribution=True,
-            workers=min(2, os.cpu_count() or 1) if job.steps * data.shape[1] >= POOL_MIN_CELLS else 1,
+            workers=_workers(job.steps * data.shape[1]),
             progress=progress,
             cancelled=cancelled,
             **options,
+        ).to_json()
+
+    run_job(Bootstrap, bootstrap_id, compute, _("The bootstrap"), seed=lambda result: result["call"]["seed"])
+
+
+@shared_task(ignore_result=True)
+def run_factor_evidence(job_id: int) -> None:
+    """The number-of-factors evidence of a study's sorts (parallel analysis's draws dominate)."""
+
+    def compute(job: FactorEvidence, progress, cancelled) -> dict[str, Any]:
+        sorts = load_sorts(Study.objects.get(pk=job.study_id))
+        return evidence_panel(
+            sorts,
+            job.factors,
+            workers=_workers(EVIDENCE_DRAWS * sorts.data.shape[1]),
+            progress=progress,
+            cancelled=cancelled,
         )
-    except BootstrapCancelled:
-        rows.update(status=Bootstrap.Status.CANCELLED, finished_at=timezone.now())
-        return
-    except (ValueError, RunRefused) as error:
-        message = str(error)
-        rows.update(status=Bootstrap.Status.FAILED, error=message[:1].upper() + message[1:], finished_at=timezone.now())
-        return
-    except Exception:
-        logger.exception("Bootstrap %s failed", bootstrap_id)
-        rows.update(
-            status=Bootstrap.Status.FAILED,
-            error=_(
-                "The bootstrap stopped because of an unexpected error. Please try again; if it fails again, tell us."
-            ),
-            finished_at=timezone.now(),
-        )
-        return
-    rows.update(
-        status=Bootstrap.Status.DONE,
-        result=boot.to_json(),
-        progress=100,
-        seed=boot.parameters["seed"],
-        finished_at=timezone.now(),
-    )
+
+    run_job(FactorEvidence, job_id, compute, _("Computing the evidence"))

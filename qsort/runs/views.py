@@ -17,6 +17,7 @@ from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import RowNumber
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -27,7 +28,7 @@ from qsort.runs import charts
 from qsort.runs.dashboard import PAGE_FIELDS, SORT_STATUSES, Comment, Dashboard, flag_frequencies, sort_rows
 from qsort.runs.dashboard import stability as stability_of
 from qsort.runs.glossary import GLOSSARY
-from qsort.runs.models import AnalysisRun, Bootstrap, Part, result_parts
+from qsort.runs.models import AnalysisRun, Bootstrap, FactorEvidence, Part, result_parts
 from qsort.runs.report import run_methods
 from qsort.runs.services import (
     RunRefused,
@@ -41,9 +42,9 @@ from qsort.runs.stability import (
     DEFAULT_STEPS,
     EVIDENCE_INLINE_MAX_SORTS,
     MAX_STEPS,
-    cancel_bootstrap,
-    evidence_for_results_page,
+    cancel_job,
     evidence_for_run,
+    evidence_job,
     latest_bootstrap,
     start_bootstrap,
 )
@@ -124,20 +125,29 @@ def results(request: HttpRequest, slug: str) -> HttpResponse:
     """Start a run (with the scree of the current sorts to choose K), and the run history."""
     access = access_for(request.user, slug, Can.ANALYSE if request.method == "POST" else Can.VIEW)
     study = access.study
-    evidence = evidence_for_results_page(study)
-    form = RunForm(
-        request.POST or None,
-        initial={"factors": min(evidence["suggested"], AnalysisRun.MAX_FACTORS)} if evidence else None,
-        conditions=list(study.conditions.values_list("label", flat=True)),
-        sessions=list(study.sessions.order_by("created_at", "id").values_list("pk", "name")),
-    )
-    if form.is_valid():
+    conditions = list(study.conditions.values_list("label", flat=True))
+    sessions = list(study.sessions.order_by("created_at", "id").values_list("pk", "name"))
+    form = RunForm(request.POST, conditions=conditions, sessions=sessions) if request.method == "POST" else None
+    if form is not None and form.is_valid():
         try:
             run = start_run(study, request.user, form.cleaned_data)
         except RunRefused as refusal:
             form.add_error(None, str(refusal))
         else:
             return redirect("runs:run", slug=study.slug, run_id=run.pk)
+    # The number-of-factors evidence is a job (1,000 draws of parallel analysis): started by the
+    # first view of new data, polled by its partial while it works, its panel shown when done.
+    job = evidence_job(study, user=request.user)
+    evidence = job.result if job is not None and job.status == job.Status.DONE else None
+    if request.htmx and request.htmx.target == "evidence-status":
+        return render(
+            request,
+            "runs/results.html#evidence-status",
+            {"study": study, "job": job, "evidence": evidence, "can_analyse": access.can_analyse, "polled": True},
+        )
+    if form is None:  # the run form preselects the suggested number of factors
+        initial = {"factors": min(evidence["suggested"], AnalysisRun.MAX_FACTORS)} if evidence else None
+        form = RunForm(initial=initial, conditions=conditions, sessions=sessions)
     runs = list(study.analysis_runs.defer("result").select_related("created_by")[:HISTORY_LENGTH])
     # The evidence panel holds the same eigenvalues (one engine function): no second load.
     eigenvalues = evidence["eigenvalues"] if evidence else scree_eigenvalues(study)
@@ -154,9 +164,27 @@ def results(request: HttpRequest, slug: str) -> HttpResponse:
             "eigenvalues": eigenvalues[: AnalysisRun.MAX_FACTORS + 2],
             "scree": charts.scree(eigenvalues) if eigenvalues else "",
             "can_analyse": access.can_analyse,
+            "job": job,
             "evidence": evidence,
         },
     )
+
+
+@login_required
+@require_POST
+def evidence_again(request: HttpRequest, slug: str) -> HttpResponse:
+    """Compute the study's evidence again after it was cancelled or failed."""
+    study = study_for(request.user, slug, Can.ANALYSE)
+    evidence_job(study, user=request.user, again=True)
+    return redirect(reverse("runs:results", args=[study.slug]) + "#evidence")
+
+
+@login_required
+@require_POST
+def evidence_cancel(request: HttpRequest, slug: str, job_id: int) -> HttpResponse:
+    study = study_for(request.user, slug, Can.ANALYSE)
+    cancel_job(get_object_or_404(FactorEvidence.objects.defer("result"), pk=job_id, study=study))
+    return redirect(reverse("runs:results", args=[study.slug]) + "#evidence")
 
 
 def _comments(study: Study) -> tuple[dict[str, list[Comment]], dict[str, int]]:
@@ -507,7 +535,7 @@ def start_bootstrap_view(request: HttpRequest, slug: str, run_id: int) -> HttpRe
 def cancel_bootstrap_view(request: HttpRequest, slug: str, run_id: int, bootstrap_id: int) -> HttpResponse:
     run = _done_run(request, slug, run_id)
     job = get_object_or_404(run.bootstraps.defer("result", "resamples"), pk=bootstrap_id)
-    cancel_bootstrap(job)
+    cancel_job(job)
     return redirect("runs:stability", slug=run.study.slug, run_id=run.pk)
 
 
