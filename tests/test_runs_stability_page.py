@@ -111,6 +111,22 @@ def test_the_overview_lays_out_the_engines_evidence_panel(client, owner, run):
         assert criterion["name"] in page
 
 
+def test_the_run_task_stores_the_panel_and_the_pages_only_lay_it_out(client, owner, run, monkeypatch):
+    from qsort.analysis import evidence
+
+    panel = run.result["evidence"]
+    assert panel["suggested_range"] and panel["criteria"]
+
+    def computed_in_the_request(*_args, **_kwargs):
+        raise AssertionError("a page computed the evidence panel")
+
+    monkeypatch.setattr(evidence, "factor_evidence", computed_in_the_request)
+    client.force_login(owner)
+    low, high = panel["suggested_range"]
+    assert f"The criteria suggest {low} to {high} factors" in client.get(url(run)).content.decode()
+    assert client.get(url(run, "report/")).status_code == 200
+
+
 def test_the_report_page_offers_the_docx_report_and_the_methods_paragraph(client, owner, run):
     from django.utils.html import escape
 

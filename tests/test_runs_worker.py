@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 
 from qsort.analysis import analyse
+from qsort.analysis.evidence import evidence_for_result
 from qsort.runs.models import AnalysisRun
+from qsort.runs.stability import EVIDENCE_DRAWS, EVIDENCE_SEED
 from tests.runs_support import running_worker
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
@@ -48,18 +50,22 @@ def test_a_real_worker_analyses_the_demo_study_and_stores_what_the_engine_return
     sorts = list(demo_study.sorts.order_by("submitted_at", "id").select_related("participant"))
     numbers = list(demo_study.statements.order_by("number").values_list("number", flat=True))
     data = np.array([[sort.values_by_number()[n] for sort in sorts] for n in numbers])
-    expected = analyse(
+    engine = analyse(
         data,
         [str(n) for n in numbers],
         [sort.participant.code for sort in sorts],
         factors=3,
         extraction="pca",
         rotation="varimax",
-    ).to_json()
+    )
+    expected = engine.to_json()
     stored = dict(run.result)
     assert stored.pop("statement_texts") == list(
         demo_study.statements.order_by("number").values_list("text", flat=True)
     )
+    # The run's number-of-factors evidence is computed by the task and stored beside the result.
+    evidence = evidence_for_result(data, engine, draws=EVIDENCE_DRAWS, seed=EVIDENCE_SEED, max_retained=8).to_json()
+    assert stored.pop("evidence") == json.loads(json.dumps(evidence))
     # The sorts x sorts correlation matrix is never stored (computed where it is shown).
     assert "correlations" not in stored and expected.pop("correlations") is not None
     assert stored == json.loads(json.dumps(expected))  # JSON has lists where Python may have tuples

@@ -27,7 +27,7 @@ _HEADER = ("factors",)
 _STATEMENTS = ("statements", "statement_texts", "zscores", "factor_arrays", "statement_status")
 #: The result fields each page reads (the rest stays in the database).
 PAGE_FIELDS: dict[str, tuple[str, ...]] = {
-    "overview": (*_HEADER, "eigenvalues", "warnings", "sort_status"),
+    "overview": (*_HEADER, "eigenvalues", "warnings", "sort_status", "evidence"),
     "factor": (*_HEADER, *_STATEMENTS, "distribution", "distinguishing"),
     "consensus": (*_HEADER, *_STATEMENTS, "consensus", "consensus_01"),
     "loadings": (*_HEADER, "flag_threshold", "sort_status"),

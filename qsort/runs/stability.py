@@ -11,13 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from qsort.analysis.evidence import factor_evidence, study_evidence
+from qsort.analysis import AnalysisResult
+from qsort.analysis.evidence import evidence_for_result, study_evidence
 from qsort.runs.models import AnalysisRun, Bootstrap, FactorEvidence, Job
 from qsort.runs.services import RunRefused, StudySorts, load_sorts, send_job
 from qsort.studies.models import Study
@@ -29,7 +29,6 @@ MAX_STEPS = 5000
 EVIDENCE_DRAWS = 1000
 #: Seed of the evidence panel's random sorts: fixed, so the same sorts give the same panel.
 EVIDENCE_SEED = 20261130
-EVIDENCE_CACHE_SECONDS = 24 * 3600
 
 
 def stored_result(run: AnalysisRun) -> dict[str, Any]:
@@ -208,31 +207,23 @@ def suggested_panel(study: Study) -> dict[str, Any] | None:
     )
 
 
-#: Up to this many sorts a run's pages compute the run's own panel (then cached) themselves;
-#: above, the run's overview says so (the study's panel is a job, at any size).
+#: Up to this many sorts the run task computes the run's own panel beside its analysis (a second
+#: or two at 80 sorts, ~4 s at 300); above, the run's overview says so (the study's panel is a
+#: job, at any size).
 EVIDENCE_INLINE_MAX_SORTS = 300
 
 
-def evidence_for_run(run: AnalysisRun) -> dict[str, Any]:
-    """The panel for a finished run: its own loadings and flags, cached until the run is re-run
-    (a withdrawal re-runs it under the same id, so the key holds when it finished)."""
-    finished = run.finished_at.timestamp() if run.finished_at else 0
-    key = f"qsort:evidence:run:{run.pk}:{finished}"
-    cached = cache.get(key)
-    if cached is not None:
-        return cached
-    _, data = run_sorts(run)
-    result = stored_result(run)
-    k = len(result["unrotated_loadings"][0])
-    panel = factor_evidence(
-        data,
-        unrotated=np.array(result["unrotated_loadings"], dtype=np.float64),
-        rotated=np.array(result["loadings"], dtype=np.float64)[:, :k],
-        flags=np.array(result["flags"], dtype=np.bool_)[:, :k],
-        eigenvalues=np.array(result["eigenvalues"], dtype=np.float64),
-        draws=EVIDENCE_DRAWS,
-        seed=EVIDENCE_SEED,
-        max_retained=AnalysisRun.MAX_FACTORS,
+def run_evidence(data: np.ndarray, analysis: AnalysisResult) -> dict[str, Any]:
+    """The panel of a run from its sorts' values and its analysis (its own loadings and flags):
+    what the run task stores as ``result["evidence"]``."""
+    return evidence_for_result(
+        data, analysis, draws=EVIDENCE_DRAWS, seed=EVIDENCE_SEED, max_retained=AnalysisRun.MAX_FACTORS
     ).to_json()
-    cache.set(key, panel, timeout=EVIDENCE_CACHE_SECONDS)
-    return panel
+
+
+def evidence_for_run(run: AnalysisRun) -> dict[str, Any] | None:
+    """The panel the run task stored with a finished run's result; None above
+    EVIDENCE_INLINE_MAX_SORTS sorts, where it could not be computed, or for a run stored before
+    the task computed it (running the analysis again adds it)."""
+    evidence: dict[str, Any] | None = stored_result(run).get("evidence")
+    return evidence

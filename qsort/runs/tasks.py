@@ -32,7 +32,14 @@ from qsort.analysis.errors import JobCancelled
 from qsort.runs import services
 from qsort.runs.models import AnalysisRun, Bootstrap, FactorEvidence, Job, heartbeat_interval
 from qsort.runs.services import RunRefused, StudySorts, load_sorts
-from qsort.runs.stability import EVIDENCE_DRAWS, evidence_panel, run_sorts, stored_result
+from qsort.runs.stability import (
+    EVIDENCE_DRAWS,
+    EVIDENCE_INLINE_MAX_SORTS,
+    evidence_panel,
+    run_evidence,
+    run_sorts,
+    stored_result,
+)
 from qsort.studies.models import Study
 
 logger = logging.getLogger(__name__)
@@ -147,7 +154,8 @@ def _analyse(run_id: int, rows) -> None:
     try:
         sorts = load_sorts(run.study, parameters.get("conditions"), selection=parameters)
         progress("loading data", 0)
-        result = analyse_sorts(sorts, parameters, progress).to_json()
+        analysis = analyse_sorts(sorts, parameters, progress)
+        result = analysis.to_json()
         if "conditions" in parameters:  # a study with several conditions: say which this run covers
             result["run_conditions"] = parameters["conditions"]
         if len(parameters.get("conditions", [])) > 1:
@@ -159,6 +167,9 @@ def _analyse(run_id: int, rows) -> None:
                 parameters["conditions"],
                 np.array(result["flags"], dtype=bool).reshape(len(sorts.sort_ids), -1),
             ).to_json()
+        if len(sorts.sort_ids) <= EVIDENCE_INLINE_MAX_SORTS:  # the run's pages lay it out, never compute it
+            progress("number-of-factors evidence", 100)
+            result["evidence"] = _evidence_or_none(run_id, sorts, analysis)
     except ValueError as error:  # the engine's input errors are written for researchers, as clauses
         message = str(error)
         _fail(rows, message[:1].upper() + message[1:])
@@ -188,6 +199,16 @@ def _analyse(run_id: int, rows) -> None:
     rows.update(
         status=AnalysisRun.Status.DONE, result=result, stage="", progress=100, claim="", finished_at=timezone.now()
     )
+
+
+def _evidence_or_none(run_id: int, sorts: StudySorts, analysis: AnalysisResult) -> dict[str, Any] | None:
+    """The run's evidence panel; None (shown as "not available") if it cannot be computed, which
+    must not fail an analysis that succeeded."""
+    try:
+        return run_evidence(sorts.data, analysis)
+    except (ValueError, ArithmeticError, np.linalg.LinAlgError):
+        logger.exception("The evidence panel of analysis run %s could not be computed", run_id)
+        return None
 
 
 def _fail(rows, message: str) -> None:

@@ -43,7 +43,6 @@ from qsort.runs.stability import (
     EVIDENCE_INLINE_MAX_SORTS,
     MAX_STEPS,
     cancel_job,
-    evidence_for_run,
     evidence_job,
     latest_bootstrap,
     start_bootstrap,
@@ -121,7 +120,7 @@ def _run_of(study: Study, run_id: int) -> AnalysisRun:
 
 
 @login_required
-def results(request: HttpRequest, slug: str) -> HttpResponse:
+def results(request: HtmxRequest, slug: str) -> HttpResponse:
     """Start a run (with the scree of the current sorts to choose K), and the run history."""
     access = access_for(request.user, slug, Can.ANALYSE if request.method == "POST" else Can.VIEW)
     study = access.study
@@ -327,13 +326,12 @@ def run(request: HtmxRequest, slug: str, run_id: int) -> HttpResponse:
     }
     if run.status == AnalysisRun.Status.DONE:
         dashboard = Dashboard(result_parts(run.pk, {name: Part(name) for name in PAGE_FIELDS["overview"]}))
-        small = len(dashboard.result["sort_status"]) <= EVIDENCE_INLINE_MAX_SORTS
         context |= {
             "dashboard": dashboard,
             "scree": charts.scree(dashboard.result["eigenvalues"], chosen=dashboard.k),
-            # The engine's evidence panel for this run (cached); computed here only for a small
-            # run, as the results page does (above, the API's factor-evidence endpoint has it).
-            "evidence": _run_evidence(run) if small and not request.htmx else None,
+            # The run's evidence panel, stored by the run task up to EVIDENCE_INLINE_MAX_SORTS
+            # sorts (above, the study's evidence job on the results page has it).
+            "evidence": dashboard.result.get("evidence"),
             "evidence_limit": EVIDENCE_INLINE_MAX_SORTS,
         }
     if request.htmx:
@@ -496,13 +494,6 @@ def stability(request: HtmxRequest, context: dict) -> HttpResponse:
     return render(request, "runs/stability.html", context)
 
 
-def _run_evidence(run: AnalysisRun) -> dict | None:
-    try:
-        return evidence_for_run(run)  # cached: the result and the sorts load only on a miss
-    except RunRefused:  # e.g. a sort withdrawn since the run: the panel would not be of this run
-        return None
-
-
 def latest_bootstrap_result(run: AnalysisRun) -> tuple[Bootstrap, dict] | None:
     """The run's newest finished bootstrap and its summaries (the bootstrap JSON)."""
     job = latest_bootstrap(run)
@@ -548,8 +539,8 @@ def report(request: HttpRequest, context: dict) -> HttpResponse:
         "section": "report",
         "glossary": GLOSSARY.values(),
         "has_bootstrap": run.bootstraps.filter(status=Bootstrap.Status.DONE).exists(),
-        # The methods paragraph reads the run's evidence panel: computed (then cached) here only
-        # for a small run, as the overview does; report.docx always holds it.
+        # The methods paragraph (with the run's stored evidence panel) reads the whole stored
+        # result: on the page only for a small run; report.docx always holds it.
         "methods": run_methods(run) if small else "",
         "evidence_limit": EVIDENCE_INLINE_MAX_SORTS,
     }
