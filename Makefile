@@ -13,7 +13,8 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/qsort
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/0
 # pytest-xdist processes, each with its own test database and Celery queue. Two per core: the
 # browser tests wait on Chromium and the live server, and with one per core the CPUs sat idle
-# (2 cores: 587 s with 2 processes, 417 s with 4, CPU 96 % busy).
+# (2 cores: 587 s with 2 processes, 417 s with 4, CPU 96 % busy). worksteal: a process that runs
+# out takes queued tests from the others, so the long browser tests do not end on one process.
 TEST_PROCESSES ?= 4
 
 .PHONY: run test install install-dev services typecheck lint format check-deploy benchmarks worker clean
@@ -57,7 +58,7 @@ test: install-dev services
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
 	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$(TEST_BROKER_URL)} \
 	SECURE_HTTPS=0 DEBUG=0 \
-	$(BIN)/pytest -n $(TEST_PROCESSES) $(ARGS)
+	$(BIN)/pytest -n $(TEST_PROCESSES) --dist worksteal $(ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check .
