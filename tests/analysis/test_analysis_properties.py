@@ -33,12 +33,16 @@ def test_reordering_sorts_permutes_loadings_and_keeps_scores(study, random) -> N
     random.shuffle(order)
     base = _run(x, sorts)
     moved = _run(x[:, order], [sorts[i] for i in order])
-    np.testing.assert_allclose(moved.loadings, base.loadings[order], atol=1e-9)
+    # A factor whose loadings sum to zero has no sign to keep (the column-sum rule meets rounding:
+    # hypothesis found 12 statements x 5 sorts, seed 193): there, compare up to the sign.
+    undecided = np.abs(base.loadings.sum(axis=0)) < 1e-9
+    sign = np.where(undecided, np.sign((moved.loadings * base.loadings[order]).sum(axis=0)), 1.0)
+    np.testing.assert_allclose(moved.loadings * sign, base.loadings[order], atol=1e-9)
     assert (moved.flags == base.flags[order]).all()
-    np.testing.assert_allclose(moved.zscores, base.zscores, atol=1e-9, equal_nan=True)
+    np.testing.assert_allclose(moved.zscores * sign, base.zscores, atol=1e-9, equal_nan=True)
     for f in range(base.n_factors):
         column = base.zscores[:, f]
-        if np.isnan(column).any():
+        if np.isnan(column).any() or undecided[f]:
             continue
         gaps = np.diff(np.sort(column))
         if (gaps > 1e-9).all() or (gaps == 0).all():  # no ties that rounding could split
