@@ -98,9 +98,18 @@ def test_a_german_study_fits_a_phone_and_its_script_speaks_german(phone, owner):
 
     phone.locator(".p-piles .p-card").first.tap()
     expect(phone.locator("#dock-label")).to_have_text("In diese Spalte legen:")
+    # The status line announces the placement, then "Gespeichert" once the autosave is back (on a
+    # busy machine before a poll could see it): record every text it shows.
+    phone.evaluate(
+        """() => { window.__said = [];
+             const status = document.querySelector('#save-status');
+             new MutationObserver(() => window.__said.push(status.textContent))
+               .observe(status, { childList: true, characterData: true, subtree: true }); }"""
+    )
     phone.locator("[data-place='0']").tap()
     expect(phone.locator("#left-count")).to_have_text("Noch 14 Karten zu legen.")
-    expect(phone.locator("#save-status")).to_contain_text("liegt jetzt in Spalte 0")
+    expect(phone.locator("[data-dock-msg]")).to_contain_text("Gelegt auf 0")
+    phone.wait_for_function("said => window.__said.some((text) => text.includes(said))", arg="liegt jetzt in Spalte 0")
     for _ in range(13):
         phone.locator(".p-piles .p-card").first.tap()
         free = phone.evaluate(
