@@ -22,7 +22,7 @@ from qsort.analysis import distribution as dist
 from qsort.analysis.correlation import METHODS
 from qsort.analysis.engine import EXTRACTIONS, ROTATIONS, analyse
 from qsort.analysis.errors import AnalysisInputError
-from qsort.analysis.flagging import LEVELS
+from qsort.analysis.flagging import DEFAULT_LEVEL, LEVELS
 from qsort.analysis.io import read_sorts_csv
 
 HELP = "Analyse a sorts CSV (statement_id,<sort id>,... then one row per statement) and write JSON."
@@ -65,7 +65,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--unflag", action="append", default=[], metavar="SORT:FACTOR", help="remove a flag (repeatable)"
     )
-    parser.add_argument("--flag-level", type=float, choices=tuple(LEVELS), default=0.05)
+    parser.add_argument("--flag-level", type=float, choices=tuple(LEVELS), default=DEFAULT_LEVEL)
     parser.add_argument("--split-bipolar", type=int, metavar="FACTOR", help="split FACTOR's negative pole")
     parser.add_argument(
         "--include-correlations",

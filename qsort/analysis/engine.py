@@ -80,7 +80,7 @@ def analyse(
     correlation: str = "pearson",
     distribution: Sequence[int] | np.ndarray | None = None,
     flag_overrides: Iterable[tuple[str, int, bool]] = (),
-    flag_level: float = 0.05,
+    flag_level: float = flagging.DEFAULT_LEVEL,
     pair_rotations: Iterable[tuple[int, int, float]] = (),
     reflections: Iterable[int] = (),
     split_bipolar: int | None = None,
@@ -127,7 +127,7 @@ def analyse(
         if value not in allowed:
             raise AnalysisInputError(f"{name} {value!r} is not one of {', '.join(allowed)}")
     if flag_level not in flagging.LEVELS:
-        raise AnalysisInputError(f"flag_level {flag_level!r} is not one of 0.05, 0.01")
+        raise AnalysisInputError(f"flag_level {flag_level!r} is not one of {', '.join(map(str, flagging.LEVELS))}")
     limit = min(p, n - 1)
     if isinstance(factors, bool) or not isinstance(factors, (int, np.integer)) or factors < 1:
         raise AnalysisInputError(f"factors must be a positive integer, not {factors!r}")

@@ -7,13 +7,15 @@ import numpy as np
 #: Two-sided normal quantiles for the flagging level: a loading is significant when
 #: |a| > z / sqrt(N statements) (Brown 1980; qmethod uses the .05 level).
 LEVELS: dict[float, float] = {0.05: 1.96, 0.01: 2.576}
+#: qmethod's (and PQMethod's) level, the default wherever a level is not chosen.
+DEFAULT_LEVEL = 0.05
 
 
-def threshold(n_statements: int, level: float = 0.05) -> float:
+def threshold(n_statements: int, level: float = DEFAULT_LEVEL) -> float:
     return LEVELS[level] / float(np.sqrt(n_statements))
 
 
-def automatic(loadings: np.ndarray, n_statements: int, level: float = 0.05) -> np.ndarray:
+def automatic(loadings: np.ndarray, n_statements: int, level: float = DEFAULT_LEVEL) -> np.ndarray:
     """qmethod's automatic flags: a_ij^2 > sum_{k != j} a_ik^2 and |a_ij| > z/sqrt(N).
 
     Both tests are strict; by the first a sort is flagged on at most one factor.  Negative
@@ -29,7 +31,7 @@ def automatic(loadings: np.ndarray, n_statements: int, level: float = 0.05) -> n
 FLAGGED, CONFOUNDED, NONSIGNIFICANT = "flagged", "confounded", "nonsignificant"
 
 
-def significant(loadings: np.ndarray, n_statements: int, level: float = 0.05) -> np.ndarray:
+def significant(loadings: np.ndarray, n_statements: int, level: float = DEFAULT_LEVEL) -> np.ndarray:
     """Sorts x factors: |a| > z/sqrt(N), the loading is significant at ``level``."""
     above: np.ndarray = np.abs(loadings) > threshold(n_statements, level)
     return above

@@ -154,7 +154,7 @@ def add_judgements(stored: dict[str, Any]) -> dict[str, Any]:
     """
     loadings = np.array(stored["loadings"], dtype=np.float64).reshape(len(stored["sorts"]), -1)
     flags = np.array(stored["flags"], dtype=bool).reshape(loadings.shape)
-    level = stored["parameters"].get("flag_level", 0.05)
+    level = stored["parameters"].get("flag_level", flagging.DEFAULT_LEVEL)
     n_statements = len(stored["statements"])
     significant = flagging.significant(loadings, n_statements, level)
     has_scores = np.array([f["se_factor_scores"] is not None for f in stored["factors"]], dtype=bool)

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.conf import settings
 
+from qsort.analysis import flagging
 from qsort.exchange import writers
 from qsort.exchange.tables import Cell, Table
 from qsort.runs.models import AnalysisRun, Bootstrap
@@ -75,9 +76,9 @@ def methods_paragraph(
             f"{'Factor' if len(reflections) == 1 else 'Factors'} {_list([str(f) for f in reflections])} "
             f"{'was' if len(reflections) == 1 else 'were'} reflected (loadings multiplied by -1)."
         )
-    level = p.get("flag_level", 0.05)
+    level = p.get("flag_level", flagging.DEFAULT_LEVEL)
     p_text = f"{level:.2f}".lstrip("0")  # ".05", as papers write it
-    z = 1.96 if level == 0.05 else 2.576
+    z = flagging.LEVELS[level]
     threshold = result.get("flag_threshold", z / n**0.5)
     parts.append(
         f"A Q-sort was flagged as defining a factor when its loading was significant at p < {p_text} "
