@@ -41,6 +41,32 @@ def test_seed_demo_twice_creates_no_duplicates(demo_study, settings):
 
 
 @pytest.mark.django_db
+def test_the_demo_snapshot_writes_back_exactly_the_rows_seed_demo_wrote(settings):
+    """The fixtures' RowSnapshot (tests/conftest.py) stands in for seed_demo in most tests."""
+    from django.db import connection, transaction
+
+    from tests.conftest import RowSnapshot
+
+    def seed() -> None:
+        settings.DEBUG = True
+        call_command("seed_demo", stdout=io.StringIO())
+
+    def rows(table: str) -> list[bytes]:
+        with connection.cursor() as cursor, cursor.cursor.copy(f'COPY "{table}" TO STDOUT') as copy:
+            return sorted(b"".join(bytes(block) for block in copy).splitlines())
+
+    with transaction.atomic():
+        snapshot = RowSnapshot(seed)
+        written = {table: rows(table) for table, _rows in snapshot.tables}
+        transaction.set_rollback(True)
+    assert not Study.objects.exists()
+    snapshot.restore()
+    assert {table: rows(table) for table, _rows in snapshot.tables} == written
+    assert {"studies_sort", "studies_sortvalue", "studies_statement", "studies_participant"} <= set(written)
+    assert len(written["studies_sort"]) == 2 * demo.DEMO_SORTS  # both conditions
+
+
+@pytest.mark.django_db
 def test_every_demo_sort_passes_the_validator(demo_study):
     rules = SortRules.for_study(demo_study)
     for sort in demo_study.sorts.all():

@@ -17,9 +17,10 @@ Object.defineProperty(window, "speechSynthesis", { configurable: true, value: {
 }});
 """
 
-# Stamps the moment a finger touches the screen, and the first change of the grid after it.
+# Stamps the moment a finger touches the screen, and the first change of the grid after it (set up
+# once per page, reset by each later call).
 TAP_CLOCK = """() => {
-  if (window.__tap) return;
+  if (window.__tap) { window.__tap.start = 0; window.__tap.updated = 0; return; }
   window.__tap = { start: 0, updated: 0 };
   const start = () => { window.__tap.start = performance.now(); window.__tap.updated = 0; };
   document.addEventListener("touchstart", start, true);
@@ -40,8 +41,15 @@ def phone_context(browser, base_url: str, size: str = "360", *, recorder: bool =
         context.add_init_script(SPEECH_RECORDER)
     page = context.new_page()
     if throttle > 1:
-        context.new_cdp_session(page).send("Emulation.setCPUThrottlingRate", {"rate": throttle})
+        slow_cpu(page, throttle)
     return context, page
+
+
+def slow_cpu(page, rate: float) -> None:
+    """Run the page's CPU `rate` times slower from now on (1: full speed again). Chromium slows a
+    page by spinning a core beside it, so a test slows only the steps it measures: on a 2-core
+    machine a whole slowed sort held a core for a minute."""
+    page.context.new_cdp_session(page).send("Emulation.setCPUThrottlingRate", {"rate": rate})
 
 
 def timed_tap(page, locator, read_ms: int = 0) -> float:
@@ -49,10 +57,10 @@ def timed_tap(page, locator, read_ms: int = 0) -> float:
     last tap started); milliseconds from the touch to the grid's DOM being updated."""
     page.wait_for_timeout(read_ms)
     page.evaluate(TAP_CLOCK)
-    page.evaluate("window.__tap.start = 0; window.__tap.updated = 0")
     locator.tap()
-    page.wait_for_function("window.__tap.updated > 0")
-    return page.evaluate("window.__tap.updated - window.__tap.start")
+    # One round trip: on a slowed page each costs tens of milliseconds of the test's time.
+    waited = page.wait_for_function("window.__tap.updated > 0 && {ms: window.__tap.updated - window.__tap.start}")
+    return waited.json_value()["ms"]
 
 
 def wider_than_viewport(page) -> list[str]:
