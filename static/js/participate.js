@@ -427,7 +427,11 @@
       note(say(text.placed_short, { column: signed(value), count: cardsIn(column.list).length, capacity: column.capacity }));
       column.col.classList.add("just-placed");
       card.classList.add("just-placed");
-      card.scrollIntoView({ block: "nearest", behavior: reduceMotion ? "auto" : "smooth" });
+      // A pinned dock leaves the grid in view: show the card where it went. An unpinned one (large
+      // text) stays where the participant reads the next card.
+      if (getComputedStyle(dock.box).position === "sticky") {
+        card.scrollIntoView({ block: "nearest", behavior: reduceMotion ? "auto" : "smooth" });
+      }
     }
 
     root.addEventListener("click", function (event) {

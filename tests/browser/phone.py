@@ -97,16 +97,17 @@ def words_broken_in_buttons(page) -> list[str]:
     )
 
 
-def in_viewport(page, selector: str) -> bool:
-    """Every element matching `selector` is fully inside the viewport (and there is at least one)."""
+def in_viewport(page, *selectors: str) -> bool:
+    """Every element matching each selector is fully inside the viewport (and each matches at
+    least one); one round trip to the page for all of them."""
     return page.evaluate(
-        """(selector) => {
+        """(selectors) => selectors.every((selector) => {
           const found = Array.from(document.querySelectorAll(selector));
           return found.length > 0 && found.every((el) => {
             const box = el.getBoundingClientRect();
             return box.height > 0 && box.top >= -0.5 && box.bottom <= innerHeight + 0.5
               && box.left >= -0.5 && box.right <= innerWidth + 0.5;
           });
-        }""",
-        selector,
+        })""",
+        list(selectors),
     )
