@@ -17,7 +17,7 @@ TEST_BROKER_URL ?= redis://127.0.0.1:6379/0
 # out takes queued tests from the others, so the long browser tests do not end on one process.
 TEST_PROCESSES ?= 4
 
-.PHONY: run test install install-dev services typecheck lint format check-deploy benchmarks worker clean
+.PHONY: run test screenshots install install-dev services typecheck lint format check-deploy benchmarks worker clean
 
 # `make run` needs only the runtime packages; `make test` adds the test and lint tools on top.
 $(BIN)/.installed-runtime: requirements.txt
@@ -59,6 +59,13 @@ test: install-dev services
 	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$(TEST_BROKER_URL)} \
 	SECURE_HTTPS=0 DEBUG=0 \
 	$(BIN)/pytest -n $(TEST_PROCESSES) --dist worksteal $(ARGS)
+
+# The browser tests, saving a PNG of each page they visit under screenshots/ (git-ignored).
+screenshots: install-dev services
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
+	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$(TEST_BROKER_URL)} \
+	SECURE_HTTPS=0 DEBUG=0 SCREENSHOTS=1 \
+	$(BIN)/pytest -n $(TEST_PROCESSES) --dist worksteal tests/browser $(ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -6,11 +6,13 @@ vendored axe-core in the page and returns serious and critical violations.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.signals import request_finished, request_started
 from playwright.sync_api import sync_playwright
 
@@ -150,11 +152,15 @@ def axe_violations(page) -> list[dict]:
     return [v for v in result["violations"] if v["impact"] in {"serious", "critical"}]
 
 
-def screenshot(page, name: str) -> Path:
-    """Save a full-page PNG under screenshots/ (git-ignored) for a person to look at."""
+def screenshot(page, name: str, *, full_page: bool = True) -> Path:
+    """Save a full-page PNG under screenshots/ (git-ignored) for a person to look at, when asked
+    (`make screenshots`, SCREENSHOTS=1): a 2x phone page takes half a second of CPU to encode,
+    a minute over the suite, and no test reads the file."""
+    if os.environ.get("SCREENSHOTS", "0") == "0":
+        return SCREENSHOTS / f"{name}.png"
     SCREENSHOTS.mkdir(exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=full_page)
     return path
 
 
@@ -163,6 +169,19 @@ def htmx_settled(page) -> None:
     page.wait_for_function(
         "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
     )
+
+
+def sign_in(page, username: str) -> None:
+    """Start signed in as `username`, with the session cookie the sign-in form would have set: for
+    tests of the pages behind it (the form itself is driven by login(), test_smoke and the flows)."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    client = Client()
+    user = get_user_model().objects.get(username=username)
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    page.context.add_cookies([{"name": cookie.key, "value": cookie.value, "domain": "localhost", "path": "/"}])
 
 
 def login(page, username: str, password: str) -> None:

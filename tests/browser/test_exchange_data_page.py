@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import axe_violations, login, screenshot
+from tests.browser.conftest import axe_violations, screenshot, sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -24,7 +24,7 @@ def _finished_run(study):
 
 
 def _open_data_page(page, demo_study) -> None:
-    login(page, "facilitator", "qsort-demo-2026")
+    sign_in(page, "facilitator")
     page.goto(f"/studies/{demo_study.slug}/data/")
 
 
@@ -67,7 +67,7 @@ def test_a_sorts_import_preview_shows_every_problem(request, demo_study, device,
 
 
 def test_the_pqmethod_import_page_on_a_phone(phone, demo_study, tmp_path):
-    login(phone, "facilitator", "qsort-demo-2026")
+    sign_in(phone, "facilitator")
     (tmp_path / "X.STA").write_text("First statement\nSecond statement\nThird\n")
     (tmp_path / "X.DAT").write_text(
         "  0  2  3 Tiny PQMethod study\n -1  1"

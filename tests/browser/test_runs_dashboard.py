@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from qsort.runs.models import AnalysisRun
-from tests.browser.conftest import axe_violations, login, screenshot
+from tests.browser.conftest import axe_violations, screenshot, sign_in
 from tests.runs_support import purge_queue, running_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -26,7 +26,7 @@ RUN_PAGES = ("", "factors/1/", "loadings/", "consensus/", "stability/", "report/
 
 
 def start_a_run(page, study) -> None:
-    login(page, "facilitator", "qsort-demo-2026")
+    sign_in(page, "facilitator")
     page.goto(f"/studies/{study.slug}/results/")
     page.get_by_label("Number of factors").fill("3")
     page.get_by_label("Extraction").select_option("pca")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import axe_violations, login, screenshot
+from tests.browser.conftest import axe_violations, screenshot, sign_in
 from tests.conftest import make_study
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -22,7 +22,7 @@ def test_both_pages_preview_a_paste_alike_and_readably(request, django_user_mode
     page = request.getfixturevalue(device)
     owner = django_user_model.objects.create_user("deckowner", password="deck-pass-123")
     study = make_study(owner, slug="decks", status="draft", n_statements=3, grid={-1: 1, 0: 1, 1: 1})
-    login(page, "deckowner", "deck-pass-123")
+    sign_in(page, "deckowner")
 
     page.goto(f"/studies/{study.slug}/deck/")
     page.locator("#import textarea").fill(PASTE)

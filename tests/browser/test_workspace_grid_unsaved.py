@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import htmx_settled, login
+from tests.browser.conftest import htmx_settled, sign_in
 from tests.conftest import make_study
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def test_an_unsaved_shape_says_so_and_leaving_asks_first(page, owner):
     study = make_study(owner, slug="shape", status="draft", n_statements=12, grid={0: 12})
-    login(page, "owner", "owner-pass-123")
+    sign_in(page, "owner")
     page.goto(f"/studies/{study.slug}/grid/")
     expect(page.locator("#grid-picture")).to_contain_text("✓ 12 places for 12 statements.")
     expect(page.locator("[data-unsaved]")).to_have_count(0)

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from qsort.studies.models import Collaborator, Participant
-from tests.browser.conftest import axe_violations, login, screenshot
+from tests.browser.conftest import axe_violations, screenshot, sign_in
 from tests.conftest import make_study
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -47,7 +47,7 @@ def studies(demo_study, django_user_model):
 @pytest.mark.parametrize("device", ["page", "phone"])
 def test_each_page_looks_right_on_desktop_and_phone(request, studies, name, device):
     browser_page = request.getfixturevalue(device)
-    login(browser_page, "facilitator", "qsort-demo-2026")
+    sign_in(browser_page, "facilitator")
     browser_page.goto(PAGES[name])
     expect(browser_page.locator("main")).to_be_visible()
     if name == "participants":
@@ -63,7 +63,7 @@ def test_each_page_looks_right_on_desktop_and_phone(request, studies, name, devi
 
 
 def test_the_deck_reorders_by_drag_and_by_keyboard(page, studies):
-    login(page, "facilitator", "qsort-demo-2026")
+    sign_in(page, "facilitator")
     page.goto("/studies/draft/deck/")
     items = page.locator("#statement-list > li .item-text")
     expect(items.first).to_have_text("Statement number 1")
@@ -89,7 +89,7 @@ def test_the_deck_reorders_by_drag_and_by_keyboard(page, studies):
 
 
 def test_the_printable_deck_prints_eight_cards_per_a4_sheet_then_the_score_sheet(page, demo_study):
-    login(page, "facilitator", "qsort-demo-2026")
+    sign_in(page, "facilitator")
     page.goto("/studies/relapse-and-recovery/print/")
     pdf = page.pdf(format="A4", print_background=True)
     pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
