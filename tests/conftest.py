@@ -112,6 +112,12 @@ def sorted_study(study):
     return study
 
 
+def copy_out(cursor, query: str) -> bytes:
+    """The rows of `query` in PostgreSQL's COPY text format."""
+    with cursor.cursor.copy(f"COPY ({query}) TO STDOUT") as copy:
+        return b"".join(bytes(block) for block in copy)
+
+
 class RowSnapshot:
     """The rows a piece of setup wrote, copied out of PostgreSQL so that later tests of this process
     get the very same rows back in milliseconds (`seed_demo` makes 40 sorts through the services in
@@ -134,9 +140,7 @@ class RowSnapshot:
             self.tables: list[tuple[str, bytes]] = []
             for table in self._parents_first(connection, cursor):
                 # Names from the database's own catalogue, a number it gave: nothing from outside.
-                query = f'SELECT * FROM "{table}" WHERE xmin::text::bigint >= {boundary}'  # noqa: S608
-                with cursor.cursor.copy(f"COPY ({query}) TO STDOUT") as copy:
-                    rows = b"".join(bytes(block) for block in copy)
+                rows = copy_out(cursor, f'SELECT * FROM "{table}" WHERE xmin::text::bigint >= {boundary}')  # noqa: S608
                 if rows:
                     self.tables.append((table, rows))
 
@@ -181,12 +185,13 @@ def _seeded_demo(*args: str):
     from django.core.management import call_command
     from django.test import override_settings
 
+    from qsort.studies.demo import DEMO_SLUG
     from qsort.studies.models import Study
 
     def seed() -> None:
         with override_settings(DEBUG=True):
             call_command("seed_demo", *args, stdout=open(os.devnull, "w"))  # noqa: SIM115
-        owner = Study.objects.select_related("owner").get(slug="relapse-and-recovery").owner
+        owner = Study.objects.select_related("owner").get(slug=DEMO_SLUG).owner
         owner.set_password(DEMO_PASSWORD)
         owner.save(update_fields=["password"])
 
@@ -194,7 +199,7 @@ def _seeded_demo(*args: str):
         _DEMO_SNAPSHOTS[args].restore()
     else:
         _DEMO_SNAPSHOTS[args] = RowSnapshot(seed)
-    return Study.objects.select_related("owner").get(slug="relapse-and-recovery")
+    return Study.objects.select_related("owner").get(slug=DEMO_SLUG)
 
 
 @pytest.fixture

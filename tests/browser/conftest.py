@@ -153,14 +153,13 @@ def axe_violations(page) -> list[dict]:
 
 
 def screenshot(page, name: str, *, full_page: bool = True) -> Path:
-    """Save a full-page PNG under screenshots/ (git-ignored) for a person to look at, when asked
-    (`make screenshots`, SCREENSHOTS=1): a 2x phone page takes half a second of CPU to encode,
-    a minute over the suite, and no test reads the file."""
-    if os.environ.get("SCREENSHOTS", "0") == "0":
-        return SCREENSHOTS / f"{name}.png"
-    SCREENSHOTS.mkdir(exist_ok=True)
+    """Save a PNG (the full page, or the viewport) under screenshots/ (git-ignored) for a person to
+    look at, when asked (`make screenshots`, SCREENSHOTS=1): a 2x phone page takes half a second of
+    CPU to encode, a minute over the suite, and no test reads the file."""
     path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=full_page)
+    if os.environ.get("SCREENSHOTS", "0") != "0":
+        SCREENSHOTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(path), full_page=full_page)
     return path
 
 

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from qsort.errors import database_unavailable
 from qsort.studies.models import SortDraft
-from tests.browser.conftest import SCREENSHOTS
+from tests.browser.conftest import screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -46,8 +46,7 @@ def test_an_outage_pauses_saving_keeps_the_cards_and_saves_when_the_database_is_
     expect(page.locator("#save-status")).to_contain_text("Saving paused, we will retry")
     expect(page.locator(f".p-col[data-value='1'] .p-card[data-number='{number}']")).to_have_count(1)  # kept here
     page.locator("#save-status").scroll_into_view_if_needed()
-    SCREENSHOTS.mkdir(exist_ok=True)  # the viewport, as the phone shows it (the dock is fixed)
-    page.screenshot(path=str(SCREENSHOTS / "participate-saving-paused-phone.png"))
+    screenshot(page, "participate-saving-paused-phone", full_page=False)  # as the phone shows it (the dock is pinned)
     assert answered and SortDraft.objects.get(participant=participant).state["grid"] == {}
 
     page.unroute(save_url)
