@@ -27,6 +27,7 @@ CHROMIUM_ARGS = [
 ]
 AXE = Path(__file__).resolve().parents[1] / "vendor" / "axe-4.14.1.min.js"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
+SCREENSHOTS_WANTED = os.environ.get("SCREENSHOTS", "0") != "0"  # `make screenshots`
 
 
 def pytest_collection_modifyitems(items):
@@ -157,10 +158,17 @@ def screenshot(page, name: str, *, full_page: bool = True) -> Path:
     look at, when asked (`make screenshots`, SCREENSHOTS=1): a 2x phone page takes half a second of
     CPU to encode, a minute over the suite, and no test reads the file."""
     path = SCREENSHOTS / f"{name}.png"
-    if os.environ.get("SCREENSHOTS", "0") != "0":
+    if SCREENSHOTS_WANTED:
         SCREENSHOTS.mkdir(exist_ok=True)
         page.screenshot(path=str(path), full_page=full_page)
     return path
+
+
+def keep_file(name: str, data: bytes) -> None:
+    """Save another file for a person to look at (a printed PDF) beside the screenshots, when asked."""
+    if SCREENSHOTS_WANTED:
+        SCREENSHOTS.mkdir(exist_ok=True)
+        (SCREENSHOTS / name).write_bytes(data)
 
 
 def htmx_settled(page) -> None:

@@ -16,7 +16,7 @@ from qsort.participate import services as flow
 from qsort.rooms.models import Session
 from qsort.studies.models import Participant
 from qsort.studies.services import submit_sort
-from tests.browser.conftest import SCREENSHOTS, login, screenshot
+from tests.browser.conftest import keep_file, login, screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -116,6 +116,6 @@ def test_a_focus_group_joins_sorts_and_discusses_on_the_room_screen(browser, liv
     assert pdf.startswith(b"%PDF") and len(re.findall(rb"/Type\s*/Page[^s]", pdf)) >= 1
     screenshot(page, "rooms-guide-print")
 
-    (SCREENSHOTS / "rooms-guide-print.pdf").write_bytes(pdf)
+    keep_file("rooms-guide-print.pdf", pdf)
     for context in contexts:
         context.close()
