@@ -157,7 +157,7 @@ def test_a_stuck_automatic_run_is_sent_again_instead_of_blocking_later_ones(
 def test_without_a_broker_bootstraps_and_the_evidence_run_in_the_background_thread(
     client, researcher, sorted_study, settings, monkeypatch
 ):
-    """Never in the request: the same background thread as the analyses (qsort.runs.background)."""
+    """Never in the request: each kind of job in its own background thread (qsort.runs.background)."""
     settings.QSORT_RUNS_IN_PROCESS = True
     threads: dict[str, str] = {}
 
@@ -182,7 +182,42 @@ def test_without_a_broker_bootstraps_and_the_evidence_run_in_the_background_thre
         lambda: FactorEvidence.objects.filter(study=sorted_study, status="done").first(), 120, "evidence"
     )
     assert evidence.result["parallel_analysis"]["draws"] == 1000
-    assert threads["bootstrap"].startswith("qsort-analysis") and threads["evidence"].startswith("qsort-analysis")
+    assert threads["bootstrap"].startswith("qsort-run_bootstrap_")
+    assert threads["evidence"].startswith("qsort-run_factor_evidence_")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_a_broker_a_long_bootstrap_does_not_hold_up_an_analysis(
+    client, researcher, sorted_study, settings, monkeypatch
+):
+    """A bootstrap that is still working (held here until the analysis is done) leaves the
+    analyses' thread free: a researcher's new run finishes meanwhile."""
+    settings.QSORT_RUNS_IN_PROCESS = True
+    started, release = threading.Event(), threading.Event()
+
+    def held_bootstrap(*args, **kwargs):
+        started.set()
+        assert release.wait(60), "the test never released the bootstrap"
+        return original(*args, **kwargs)
+
+    original = tasks.bootstrap
+    monkeypatch.setattr(tasks, "bootstrap", held_bootstrap)
+    client.force_login(researcher)
+    client.post(f"/studies/{sorted_study.slug}/results/", PARAMETERS)
+    first = wait_for(lambda: AnalysisRun.objects.filter(status="done").first(), 120, "the first run")
+    client.post(f"/studies/{sorted_study.slug}/results/{first.pk}/stability/start/", {"steps": 20})
+    try:
+        assert started.wait(60), "the bootstrap never started"
+        client.post(f"/studies/{sorted_study.slug}/results/", PARAMETERS | {"factors": 3})
+        second = wait_for(
+            lambda: AnalysisRun.objects.filter(status="done").exclude(pk=first.pk).first(), 120, "the second run"
+        )
+        assert Bootstrap.objects.get().status == "running"  # still held while the second run finished
+        assert len(second.result["factors"]) == 3
+    finally:
+        release.set()
+    job = wait_for(lambda: Bootstrap.objects.filter(status="done").first(), 120, "the released bootstrap")
+    assert job.result["call"]["nsteps"] == 20
 
 
 # --- point 12: lost workers, lost messages --------------------------------------------------------
