@@ -13,8 +13,8 @@ class SortRecord:
     # easy-htmlq's one name per sort; PQMethod .DAT files carry it too, cut to 8 characters).
     label: str
     submitted_at: datetime
-    values: tuple[int, ...]  # value of statements 1..N, in statement-number order
-    comments: dict[int, str] = field(default_factory=dict)  # statement number -> comment
+    values: tuple[int, ...]  # value of statements 1..N, in statement-number order (see StudyData)
+    comments: dict[int, tuple[int, str]] = field(default_factory=dict)  # statement number -> (its value, comment)
     answers: tuple[str, ...] = ()  # one per post-sort question, "" when unanswered
     participant: str = ""
     condition: str = ""  # the condition's label
@@ -29,6 +29,9 @@ class StudyData:
     questions: tuple[str, ...]
     sorts: tuple[SortRecord, ...]
     conditions: tuple[str, ...] = ()  # labels, in the study's order
+    # False when the sorts' values were left in the database (each record's `values` is empty):
+    # a report too large to hold the sorts writes only the value beside each comment.
+    every_value: bool = True
 
     @property
     def several_conditions(self) -> bool:

@@ -18,7 +18,7 @@ def results(data: StudyData) -> dict[str, dict[str, str]]:
             "datetime": record.submitted_at.isoformat(),
             "sort": "|".join(str(v) for v in record.values),
         }
-        entry.update({f"comment{number:02d}": text for number, text in sorted(record.comments.items())})
+        entry.update({f"comment{number:02d}": text for number, (_value, text) in sorted(record.comments.items())})
         entry.update({f"form{i}": answer for i, answer in enumerate(record.answers) if answer})
         records[record.label] = entry
     return records

@@ -16,7 +16,7 @@ from functools import cached_property
 from typing import Any
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 
@@ -25,7 +25,7 @@ from qsort.exchange import easyhtmlq, pqmethod, tables, writers
 from qsort.exchange.dataset import SortRecord, StudyData, file_sort_name, split_file_sort_name
 from qsort.exchange.models import DownloadLog
 from qsort.exchange.safety import restore, safe_filename
-from qsort.runs.models import AnalysisRun, Part, result_parts
+from qsort.runs.models import AnalysisRun, Part, load_result, result_parts
 from qsort.runs.report import RUN_REPORT_FILES
 from qsort.runs.services import RunRefused, correlations_of
 from qsort.studies.models import (
@@ -78,20 +78,23 @@ class SortRow:
     answers: dict[int, str]  # question id -> answer
 
 
-def sort_rows(sorts: QuerySet[Sort]) -> list[SortRow]:
+def sort_rows(sorts: QuerySet[Sort], *, every_value: bool = True) -> list[SortRow]:
     """These sorts with their values, comments and answers, oldest first: four queries, whether
-    `sorts` is a whole study (exports) or one page of the API."""
+    `sorts` is a whole study (exports) or one page of the API. Without `every_value`, a row's
+    values are only those its comments are about (all a report too large to hold sorts writes)."""
     heads = list(
         sorts.order_by("submitted_at", "id").values_list(
             "id", "participant_id", "participant__code", "submitted_at", "entered_by_id", "condition__label"
         )
     )
     ids = sorts.values("id")
+    chosen = SortValue.objects.filter(sort__in=ids)
+    if not every_value:
+        commented = SortComment.objects.filter(sort_id=OuterRef("sort_id"), statement_id=OuterRef("statement_id"))
+        chosen = chosen.filter(Exists(commented))
     values: dict[int, dict[int, int]] = defaultdict(dict)
-    for sort_id, number, value in SortValue.objects.filter(sort__in=ids).values_list(
-        "sort_id", "statement__number", "value"
-    ):
-        values[sort_id][number] = value
+    for sort_id, numbers, sort_values in chosen.per_sort("statement__number"):
+        values[sort_id] = dict(zip(numbers, sort_values, strict=True))
     comments: dict[int, dict[int, str]] = defaultdict(dict)
     for sort_id, number, text in SortComment.objects.filter(sort__in=ids).values_list(
         "sort_id", "statement__number", "text"
@@ -115,8 +118,9 @@ def sort_rows(sorts: QuerySet[Sort]) -> list[SortRow]:
     ]
 
 
-def load_study_data(study: Study) -> StudyData:
-    """Every statement, sort, comment and answer of the study in a constant number of queries."""
+def load_study_data(study: Study, *, every_value: bool = True) -> StudyData:
+    """Every statement, sort, comment and answer of the study in a constant number of queries;
+    without `every_value`, each sort's values only where it has a comment (see StudyData)."""
     statements = tuple(study.statements.order_by("number").values_list("number", "text"))
     numbers = [number for number, _ in statements]
     questions = list(study.questions.order_by("position", "id").values_list("id", "text"))
@@ -125,13 +129,13 @@ def load_study_data(study: Study) -> StudyData:
         SortRecord(
             label=file_sort_name(row.label, row.condition) if len(conditions) > 1 else row.label,
             submitted_at=row.submitted_at,
-            values=tuple(row.values.get(number, 0) for number in numbers),
-            comments=row.comments,
+            values=tuple(row.values.get(number, 0) for number in numbers) if every_value else (),
+            comments={number: (row.values.get(number, 0), text) for number, text in row.comments.items()},
             answers=tuple(row.answers.get(qid, "") for qid, _ in questions),
             participant=row.label,
             condition=row.condition,
         )
-        for row in sort_rows(Sort.objects.filter(study=study))
+        for row in sort_rows(Sort.objects.filter(study=study), every_value=every_value)
     )
     return StudyData(
         title=study.title,
@@ -141,6 +145,7 @@ def load_study_data(study: Study) -> StudyData:
         questions=tuple(text for _, text in questions),
         sorts=records,
         conditions=conditions,
+        every_value=every_value,
     )
 
 
@@ -177,17 +182,11 @@ class RunSource:
 
     @cached_property
     def result(self) -> dict[str, Any]:
-        result = AnalysisRun.objects.filter(pk=self.run.pk).values_list("result", flat=True).get()
-        assert result is not None  # export_run_file takes done runs: analysisrun_done_has_result
-        return result
+        return load_result(self.run.pk)  # export_run_file takes done runs only
 
     @cached_property
     def texts(self) -> dict[int, str]:
         return dict(Statement.objects.filter(study_id=self.run.study_id).order_by().values_list("number", "text"))
-
-    @cached_property
-    def data(self) -> StudyData:
-        return load_study_data(self.run.study)
 
     def result_with_correlations(self, *, up_to: int | None = None) -> dict[str, Any]:
         """The result with its correlation matrix (stored by older runs, else computed), when it
@@ -204,8 +203,10 @@ def _factor_arrays(source: RunSource) -> tables.Table:
 
 
 def _report(source: RunSource) -> bytes:
+    """The full report; each sort's values are loaded only when its Sorts sheet holds them."""
     result = source.result_with_correlations(up_to=tables.REPORT_CORRELATIONS_MAX_SORTS)
-    return writers.xlsx_bytes(tables.report_tables(result, source.data))
+    every_value = tables.report_holds_sorts(len(result["sorts"]), len(result["statements"]))
+    return writers.xlsx_bytes(tables.report_tables(result, load_study_data(source.run.study, every_value=every_value)))
 
 
 RUN_FILES: dict[str, tuple[str, Callable[[RunSource], bytes]]] = {

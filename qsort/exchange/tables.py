@@ -60,11 +60,16 @@ WORKSHEET_MAX_COLUMNS = 16_384
 REPORT_SORTS_MAX_CELLS = 120_000
 
 
+def report_holds_sorts(sorts: int, statements: int) -> bool:
+    """Whether the report's Sorts sheet holds the sorts (else it says where they are)."""
+    return sorts < WORKSHEET_MAX_COLUMNS and sorts * statements <= REPORT_SORTS_MAX_CELLS
+
+
 def report_sorts_table(data: StudyData) -> Table:
     """The report's Sorts sheet: qmethod's layout, or a note saying where the sorts are when
     there are more than a worksheet has columns or than a quick download holds."""
     sorts, statements = len(data.sorts), len(data.numbers)
-    if sorts < WORKSHEET_MAX_COLUMNS and sorts * statements <= REPORT_SORTS_MAX_CELLS:
+    if data.every_value and report_holds_sorts(sorts, statements):
         return sorts_table(data)
     note = (
         f"{sorts:,} sorts of {statements} statements are left out of this workbook "
@@ -75,12 +80,11 @@ def report_sorts_table(data: StudyData) -> Table:
 
 def comments_table(data: StudyData) -> Table:
     texts = data.texts
-    index = {number: i for i, number in enumerate(data.numbers)}
     rows: list[tuple[Cell, ...]] = [
-        (*_who(data, record), number, texts.get(number, ""), record.values[index[number]], comment)
+        (*_who(data, record), number, texts[number], value, comment)
         for record in data.sorts
-        for number, comment in sorted(record.comments.items())
-        if number in index
+        for number, (value, comment) in sorted(record.comments.items())
+        if number in texts
     ]
     return Table("Comments", (*_who_header(data), "statement", "text", "value", "comment"), rows)
 

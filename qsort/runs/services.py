@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 from django.conf import settings
-from django.contrib.postgres.aggregates import ArrayAgg
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Count, Max, QuerySet
@@ -123,7 +122,10 @@ def load_sorts(
             )
         )
         kept = {sort_pk for sort_pk, *_rest in sorts}
-        values_by_sort = [row for row in _values_by_sort(study, conditions) if row[0] in kept]
+        of_study = SortValue.objects.filter(sort__study=study)
+        if conditions:
+            of_study = of_study.filter(sort__condition__label__in=conditions)
+        values_by_sort = [row for row in of_study.per_sort() if row[0] in kept]
     by_number = sorted(range(len(statements)), key=lambda i: statements[i][1])
     row_of = {statements[i][0]: row for row, i in enumerate(by_number)}
     column_of = {sort_pk: column for column, (sort_pk, *_rest) in enumerate(sorts)}
@@ -149,34 +151,6 @@ def load_sorts(
         participants=participants,
         conditions=labels,
     )
-
-
-def _values_by_sort(study: Study, conditions: list[str] | None = None) -> Iterator[tuple[int, list[int], list[int]]]:
-    """(sort id, statement ids, values) per completed sort (of `conditions`, if given), in one query."""
-    values = SortValue.objects.filter(sort__study=study)
-    if conditions:
-        values = values.filter(sort__condition__label__in=conditions)
-    if connection.vendor == "postgresql":
-        yield from (
-            values.order_by()
-            .values("sort_id")
-            .annotate(
-                statements=ArrayAgg("statement_id", order_by="statement_id"),
-                values=ArrayAgg("value", order_by="statement_id"),
-            )
-            .values_list("sort_id", "statements", "values")
-        )
-        return
-    current: tuple[int, list[int], list[int]] | None = None
-    for sort_pk, statement_pk, value in values.order_by("sort_id").values_list("sort_id", "statement_id", "value"):
-        if current is None or current[0] != sort_pk:
-            if current is not None:
-                yield current
-            current = (sort_pk, [], [])
-        current[1].append(statement_pk)
-        current[2].append(value)
-    if current is not None:
-        yield current
 
 
 def correlations_of(study: Study, result: dict[str, Any]) -> list[list[float]] | None:

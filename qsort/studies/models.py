@@ -7,11 +7,12 @@ The database keeps the invariants (named constraints below); the one sort valida
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from django.conf import settings
+from django.contrib.postgres.aggregates import ArrayAgg
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import Count, Max, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -851,12 +852,39 @@ class Sort(models.Model):
         return dict(self.values.values_list("statement__number", "value"))
 
 
+class SortValueQuerySet(models.QuerySet):
+    def per_sort(self, by: str = "statement_id") -> Iterator[tuple[int, list[int], list[int]]]:
+        """(sort id, statements, values) for each sort, in one query; statements are named and
+        ordered by `by` (their id, or "statement__number"). On PostgreSQL each sort's values come
+        as one array: 20,000 rows for 20,000 sorts, not 1.2 million tuples to build and walk."""
+        if connection.vendor == "postgresql":
+            yield from (
+                self.order_by()
+                .values("sort_id")
+                .annotate(statements=ArrayAgg(by, order_by=by), values=ArrayAgg("value", order_by=by))
+                .values_list("sort_id", "statements", "values")
+            )
+            return
+        current: tuple[int, list[int], list[int]] | None = None
+        for sort_pk, statement, value in self.order_by("sort_id", by).values_list("sort_id", by, "value"):
+            if current is None or current[0] != sort_pk:
+                if current is not None:
+                    yield current
+                current = (sort_pk, [], [])
+            current[1].append(statement)
+            current[2].append(value)
+        if current is not None:
+            yield current
+
+
 class SortValue(models.Model):
     sort = models.ForeignKey(Sort, on_delete=models.CASCADE, related_name="values")
     # RESTRICT, not PROTECT: a statement with sort values cannot be deleted on its own, but
     # deleting the whole study (which cascades to its sorts too) is allowed.
     statement = models.ForeignKey(Statement, on_delete=models.RESTRICT, related_name="sort_values")
     value = models.SmallIntegerField()
+
+    objects = SortValueQuerySet.as_manager()
 
     class Meta:
         constraints = [
