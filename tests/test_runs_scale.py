@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import datetime
 
 import numpy as np
@@ -18,8 +19,10 @@ from django.test.utils import CaptureQueriesContext
 from qsort.analysis import analyse
 from qsort.exchange import services, tables, writers
 from qsort.exchange.dataset import SortRecord, StudyData
+from qsort.exchange.models import DownloadLog
 from qsort.runs.models import AnalysisRun
 from qsort.runs.services import correlations_of, load_sorts, start_run
+from qsort.studies.models import Sort, SortComment, SortValue, SortValueQuerySet
 from tests.runs_support import add_sorts, execute
 
 pytestmark = pytest.mark.django_db
@@ -162,6 +165,114 @@ def test_the_reports_sorts_sheet_is_left_out_with_a_note_when_too_large(sorts, s
         assert sheet.rows == [] and f"{sorts:,} sorts" in sheet.note and "sorts.csv" in sheet.note
         workbook = openpyxl.load_workbook(io.BytesIO(writers.xlsx_bytes([sheet])))
         assert next(workbook["Sorts"].iter_rows(values_only=True))[0] == sheet.note
+
+
+def _count_loaded_values(monkeypatch) -> list[int]:
+    """How many sort values each later load takes from the database (one entry per sort)."""
+    loaded: list[int] = []
+    per_sort = SortValueQuerySet.per_sort
+
+    def counting(self, by: str = "statement_id"):
+        for row in per_sort(self, by):
+            loaded.append(len(row[2]))
+            yield row
+
+    monkeypatch.setattr(SortValueQuerySet, "per_sort", counting)
+    return loaded
+
+
+def _comment(study, code: str, number: int, text: str) -> int:
+    """A comment on statement `number` of the sort of `code`; returns the value it was placed at."""
+    sort = Sort.objects.get(study=study, participant__code=code)
+    statement = study.statements.get(number=number)
+    SortComment.objects.create(sort=sort, statement=statement, text=text)
+    return SortValue.objects.get(sort=sort, statement=statement).value
+
+
+def test_a_report_too_large_for_its_sorts_loads_only_the_values_beside_its_comments(new_run, monkeypatch):
+    study = new_run.study
+    placed = {("S02", 1): _comment(study, "S02", 1, "Family first"), ("S07", 6): _comment(study, "S07", 6, "Not me")}
+    monkeypatch.setattr(tables, "REPORT_SORTS_MAX_CELLS", 9 * 6 - 1)  # 9 sorts of 6: one cell too many
+    monkeypatch.setattr(tables, "REPORT_CORRELATIONS_MAX_SORTS", 8)  # nor its matrix (computed from the sorts)
+    loaded = _count_loaded_values(monkeypatch)
+    with CaptureQueriesContext(connection) as queries:
+        body = services.export_run_file(new_run, "report.xlsx", None).body
+    assert sum(loaded) == 2  # of 54 values: the two commented ones
+    book = openpyxl.load_workbook(io.BytesIO(body))
+    note = next(book["Sorts"].iter_rows(values_only=True))[0]
+    assert note.startswith("9 sorts of 6 statements are left out") and "sorts.csv" in note
+    comments = list(book["Comments"].iter_rows(values_only=True))
+    texts = dict(study.statements.values_list("number", "text"))
+    assert comments == [
+        ("participant", "statement", "text", "value", "comment"),
+        ("S02", 1, texts[1], placed["S02", 1], "Family first"),
+        ("S07", 6, texts[6], placed["S07", 6], "Not me"),
+    ]
+    assert [row[0] for row in book["Post-sort answers"].iter_rows(values_only=True)][1:] == new_run.result["sorts"]
+    add_sorts(study, 12, codes=[f"T{i:02d}" for i in range(12)], seed=3)
+    larger = execute(start_run(study, study.owner, PCA))
+    larger.study = study  # as new_run's, already loaded
+    with CaptureQueriesContext(connection) as more:
+        services.export_run_file(larger, "report.xlsx", None)
+    assert len(more.captured_queries) == len(queries.captured_queries)  # none per sort
+
+
+def test_a_report_that_holds_its_sorts_writes_the_values_load_sorts_gives(new_run, monkeypatch):
+    _comment(new_run.study, "S03", 2, "Hard one")
+    loaded = _count_loaded_values(monkeypatch)
+    book = openpyxl.load_workbook(io.BytesIO(services.export_run_file(new_run, "report.xlsx", None).body))
+    # One array per sort (ArrayAgg): the Sorts sheet's, then the correlations' (9 sorts of 6)
+    assert loaded == [6] * 18
+    sorts = load_sorts(new_run.study)
+    rows = list(book["Sorts"].iter_rows(values_only=True))
+    assert rows[0] == ("statement_id", *sorts.sort_ids)
+    assert [list(row[1:]) for row in rows[1:]] == sorts.data.tolist()
+    comment = list(book["Comments"].iter_rows(values_only=True))[1]
+    assert comment[0] == "S03" and comment[3] == sorts.data[1, sorts.sort_ids.index("S03")]
+
+
+DETAIL_FIELDS = [
+    "id",
+    "study",
+    "status",
+    "progress",
+    "stage",
+    "stale",
+    "parameters",
+    "error",
+    "created_at",
+    "started_at",
+    "finished_at",
+    "result",
+]
+
+
+def test_the_api_detail_keeps_its_fields_and_hands_over_the_stored_result(client_for, new_run):
+    body = client_for(new_run.study.owner).get(f"/api/analyses/{new_run.pk}/").json()
+    assert list(body) == DETAIL_FIELDS
+    assert body["id"] == new_run.pk and body["study"] == new_run.study.slug and body["status"] == "done"
+    assert body["parameters"] == new_run.parameters and body["stale"] is False
+    assert body["result"] == new_run.result
+
+
+def test_a_facilitator_gets_the_detail_without_the_result_never_loaded(client_for, new_run, facilitator):
+    client = client_for(facilitator)
+    client.get(f"/api/analyses/{new_run.pk}/")  # token and session set-up out of the capture
+    with CaptureQueriesContext(connection) as queries:
+        body = client.get(f"/api/analyses/{new_run.pk}/").json()
+    assert list(body) == DETAIL_FIELDS and body["result"] is None and body["status"] == "done"
+    assert not any(re.search(r"\bresult\b", q["sql"]) for q in queries)
+    assert not DownloadLog.objects.filter(run=new_run).exists()
+
+
+def test_the_api_list_of_runs_never_loads_a_result(client_for, new_run):
+    client = client_for(new_run.study.owner)
+    url = f"/api/studies/{new_run.study.slug}/analyses/"
+    client.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        listed = client.get(url).json()["results"]
+    assert [run["id"] for run in listed] == [new_run.pk] and listed[0]["result"] is None
+    assert not any(re.search(r"\bresult\b", q["sql"]) for q in queries)
 
 
 def test_load_sorts_without_postgresql_arrays_gives_the_same_matrix(study, monkeypatch):

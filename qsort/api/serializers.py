@@ -297,12 +297,10 @@ class AnalysisRunSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_result(self, run: AnalysisRun) -> dict | None:
-        """The analysis JSON (shared/analysis-json.md) once the run is done: only in one run's detail,
-        only for roles that may download results, and each such read is logged (the view decides);
-        `stored_result` when the view loaded it without the correlation matrix."""
-        if not self.context.get("with_result") or run.status != AnalysisRun.Status.DONE:
-            return None
-        return run.stored_result if hasattr(run, "stored_result") else run.result
+        """The analysis JSON (shared/analysis-json.md) of a finished run, as the view loaded it
+        (`result` in the context): only in one run's detail, only for roles that may download
+        results, and each such read is logged (the view decides)."""
+        return self.context.get("result")
 
 
 class BootstrapRequestSerializer(serializers.Serializer):

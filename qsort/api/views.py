@@ -32,7 +32,7 @@ from rest_framework.views import APIView
 from qsort.api import serializers as s
 from qsort.exchange import services as exchange
 from qsort.participate import services as participate
-from qsort.runs.models import AnalysisRun, Bootstrap
+from qsort.runs.models import AnalysisRun, Bootstrap, load_result
 from qsort.runs.services import correlations_of
 from qsort.security.limits import ParticipantThrottle
 from qsort.studies.access import Access, Can, access_for, role_allows, study_for
@@ -359,8 +359,8 @@ class AnalysisList(Endpoint, generics.ListCreateAPIView[AnalysisRun]):
     write_capability = Can.ANALYSE
 
     def get_queryset(self):
-        # Each run's result in the same query (not one query per run), minus any stored matrix.
-        return AnalysisRun.objects.filter(study=self.study()).select_related("study").without_correlations()
+        # The list never carries results (they are read, and logged, one run at a time).
+        return AnalysisRun.objects.filter(study=self.study()).select_related("study").defer("result")
 
     @extend_schema(
         request=s.AnalysisRequestSerializer,
@@ -427,6 +427,7 @@ class AnalysisDetail(Endpoint, generics.RetrieveAPIView[AnalysisRun]):
 
     serializer_class = s.AnalysisRunSerializer
     renderer_classes = [AnalysisJSONRenderer]
+    result: dict[str, Any] | None = None  # what the answer carries (get_object decides)
 
     @extend_schema(
         parameters=[
@@ -452,20 +453,20 @@ class AnalysisDetail(Endpoint, generics.RetrieveAPIView[AnalysisRun]):
                     ]
                 }
             )
-        run = _run_for(self.request, self.kwargs["run_id"], Can.VIEW, AnalysisRun.objects.without_correlations())
+        run = _run_for(self.request, self.kwargs["run_id"], Can.VIEW)
         role = run.study.role_of(self.request.user)
-        self.with_result = run.status == AnalysisRun.Status.DONE and role_allows(role, Can.DOWNLOAD)
-        if self.with_result and "correlations" in wanted and run.stored_result is not None:
-            full = AnalysisRun.objects.filter(pk=run.pk).values_list("result", flat=True).get()
-            assert full is not None  # with_result means done: analysisrun_done_has_result
-            run.stored_result = {**run.stored_result, "correlations": correlations_of(run.study, full)}
+        if run.status == AnalysisRun.Status.DONE and role_allows(role, Can.DOWNLOAD):
+            # Stored, or computed from the sorts when the run did not store it (runs no longer do).
+            self.result = load_result(run.pk, correlations="correlations" in wanted)
+            if "correlations" in wanted:
+                self.result["correlations"] = correlations_of(run.study, self.result)
         return run
 
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
         run = self.get_object()
-        if self.with_result:
+        if self.result is not None:
             exchange.log_download(run.study, request.user, "result.json", run=run, via_api=True)
-        context = {**self.get_serializer_context(), "with_result": self.with_result}
+        context = {**self.get_serializer_context(), "result": self.result}
         return Response(self.get_serializer(run, context=context).data)
 
 
