@@ -855,8 +855,9 @@ class Sort(models.Model):
 class SortValueQuerySet(models.QuerySet):
     def per_sort(self, by: str = "statement_id") -> Iterator[tuple[int, list[int], list[int]]]:
         """(sort id, statements, values) for each sort, in one query; statements are named and
-        ordered by `by` (their id, or "statement__number"). On PostgreSQL each sort's values come
-        as one array: 20,000 rows for 20,000 sorts, not 1.2 million tuples to build and walk."""
+        ordered by `by` (their id, or "statement__number" at the cost of a join). On PostgreSQL
+        each sort's values come as one array: 20,000 rows for 20,000 sorts, not 1.2 million
+        tuples to build and walk."""
         if connection.vendor == "postgresql":
             yield from (
                 self.order_by()
