@@ -275,6 +275,26 @@ def test_the_api_list_of_runs_never_loads_a_result(client_for, new_run):
     assert not any(re.search(r"\bresult\b", q["sql"]) for q in queries)
 
 
+def test_a_result_is_decoded_with_the_cycle_collector_paused_and_left_as_found(new_run, monkeypatch):
+    """A large result is hundreds of thousands of lists: making them set off full collections
+    (half of the API detail's time at 20,000 sorts)."""
+    import gc
+
+    from qsort.runs import models
+
+    seen: list[bool] = []
+    loads = models.json.loads
+    monkeypatch.setattr(models.json, "loads", lambda text: seen.append(gc.isenabled()) or loads(text))
+    assert models.load_result(new_run.pk) == new_run.result
+    assert seen == [False] and gc.isenabled()
+    gc.disable()
+    try:
+        models.load_result(new_run.pk)
+        assert not gc.isenabled()  # a caller's own pause is kept
+    finally:
+        gc.enable()
+
+
 def test_load_sorts_without_postgresql_arrays_gives_the_same_matrix(study, monkeypatch):
     """`make run` uses SQLite: the portable path (one row per value) must agree with ArrayAgg."""
     add_sorts(study, 7)
