@@ -148,11 +148,14 @@ def results(request: HtmxRequest, slug: str) -> HttpResponse:
         "poll_url": reverse("runs:results", args=[study.slug]),
         "again_url": reverse("runs:evidence", args=[study.slug]),
     }
+    # The run form preselects the suggested number of factors: on load, or (results.js) when
+    # the polled panel arrives, with its hint swapped in out of band.
+    preselect = min(evidence["suggested"], AnalysisRun.MAX_FACTORS) if evidence else None
+    panel["preselect"] = preselect
     if request.htmx and request.htmx.target == "evidence-status":
-        return render(request, "runs/_evidence_status.html", panel)
-    if form is None:  # the run form preselects the suggested number of factors
-        initial = {"factors": min(evidence["suggested"], AnalysisRun.MAX_FACTORS)} if evidence else None
-        form = RunForm(initial=initial, conditions=conditions, sessions=sessions)
+        return render(request, "runs/_evidence_status.html", panel | {"suggestion_oob": True})
+    if form is None:
+        form = RunForm(initial={"factors": preselect} if preselect else None, conditions=conditions, sessions=sessions)
     runs = list(study.analysis_runs.defer("result").select_related("created_by")[:HISTORY_LENGTH])
     # The evidence panel holds the same eigenvalues (one engine function): no second load.
     eigenvalues = evidence["eigenvalues"] if evidence else scree_eigenvalues(study)
