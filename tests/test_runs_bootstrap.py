@@ -419,3 +419,17 @@ def test_the_api_answers_a_runs_panel_stored_or_from_its_job(client_for, owner, 
     assert client_for(stranger).get(url).status_code == 404  # not a member
     assert client_for(facilitator).post(url).status_code in {403, 404}  # may view, not analyse
     assert client_for(facilitator).get(url).status_code == 200
+
+
+def test_the_report_page_of_any_run_shows_its_methods_paragraph_with_the_jobs_panel(client, owner, large_run):
+    """The page reads only what the paragraph needs of the result, so it shows it at every size."""
+    from django.utils.html import escape
+
+    client.force_login(owner)
+    url = f"/studies/{large_run.study.slug}/results/{large_run.pk}/report/"
+    before = client.get(url).content.decode()
+    assert escape(run_methods(large_run)) in before and "parallel analysis with" not in run_methods(large_run)
+    run_factor_evidence(FactorEvidence.objects.get(run=large_run).pk)
+    methods = run_methods(large_run)
+    assert "parallel analysis with 1,000 sets of random Q-sorts" in methods
+    assert escape(methods) in client.get(url).content.decode()

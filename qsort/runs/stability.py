@@ -8,6 +8,7 @@ panel is cached.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from qsort.analysis import AnalysisResult
 from qsort.analysis.evidence import evidence_for_result, factor_evidence, study_evidence
-from qsort.runs.models import AnalysisRun, Bootstrap, FactorEvidence, Job
+from qsort.runs.models import AnalysisRun, Bootstrap, FactorEvidence, Job, Part, result_parts
 from qsort.runs.services import RunRefused, StudySorts, load_sorts, send_job
 from qsort.studies.models import Study
 
@@ -289,10 +290,14 @@ def stored_run_evidence(run: AnalysisRun, **parallel: Any) -> dict[str, Any]:
     ).to_json()
 
 
-def evidence_for_run(run: AnalysisRun) -> dict[str, Any] | None:
+def evidence_for_run(run: AnalysisRun, result: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
     """A finished run's panel: the one its task stored with the result, or its evidence job's
-    once done; None while that job works (or if it ended without one)."""
-    evidence: dict[str, Any] | None = stored_result(run).get("evidence")
-    if evidence is None:
-        evidence = run.evidence_jobs.filter(status=Job.Status.DONE).values_list("result", flat=True).first()
+    once done; None while that job works (or if it ended without one). `result`: the stored
+    result, or the part of it holding "evidence", when the caller has it already."""
+    require_done(run)
+    if result is None:
+        result = result_parts(run.pk, {"evidence": Part("evidence")})
+    evidence: dict[str, Any] | None = result.get("evidence") or (
+        run.evidence_jobs.filter(status=Job.Status.DONE).values_list("result", flat=True).first()
+    )
     return evidence

@@ -40,7 +40,6 @@ from qsort.runs.services import (
 )
 from qsort.runs.stability import (
     DEFAULT_STEPS,
-    EVIDENCE_INLINE_MAX_SORTS,
     MAX_STEPS,
     cancel_job,
     evidence_job,
@@ -569,16 +568,12 @@ def cancel_bootstrap_view(request: HttpRequest, slug: str, run_id: int, bootstra
 @run_page("report")
 def report(request: HttpRequest, context: dict) -> HttpResponse:
     """The run's files, its parameters in words, and the glossary of the results pages."""
-    run, dashboard = context["run"], context["dashboard"]
-    small = len(dashboard.result["sort_status"]) <= EVIDENCE_INLINE_MAX_SORTS
+    run = context["run"]
     context |= {
         "section": "report",
         "glossary": GLOSSARY.values(),
         "has_bootstrap": run.bootstraps.filter(status=Bootstrap.Status.DONE).exists(),
-        # The methods paragraph (with the run's stored evidence panel) reads the whole stored
-        # result: on the page only for a small run; report.docx always holds it.
-        "methods": run_methods(run) if small else "",
-        "evidence_limit": EVIDENCE_INLINE_MAX_SORTS,
+        "methods": run_methods(run, context["dashboard"].result),
     }
     return render(request, "runs/report.html", context)
 
