@@ -433,3 +433,16 @@ def test_the_report_page_of_any_run_shows_its_methods_paragraph_with_the_jobs_pa
     methods = run_methods(large_run)
     assert "parallel analysis with 1,000 sets of random Q-sorts" in methods
     assert escape(methods) in client.get(url).content.decode()
+
+
+def test_a_large_automatic_run_starts_its_evidence_job_only_when_someone_opens_it(client, owner, run, monkeypatch):
+    """Automatic re-analysis of a large study may re-run every minute: its 1,000 draws wait for a reader."""
+    from qsort.runs import tasks
+
+    monkeypatch.setattr(tasks, "EVIDENCE_INLINE_MAX_SORTS", 8)
+    automatic = execute(AnalysisRun.objects.create(study=run.study, parameters=run.parameters, automatic=True))
+    assert automatic.status == "done" and "evidence" not in automatic.result
+    assert not FactorEvidence.objects.filter(run=automatic).exists()
+    client.force_login(owner)
+    page = client.get(f"/studies/{run.study.slug}/results/{automatic.pk}/").content.decode()
+    assert FactorEvidence.objects.get(run=automatic).status == "queued" and "every 1s" in page

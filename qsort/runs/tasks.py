@@ -201,7 +201,9 @@ def _analyse(run_id: int, rows) -> None:
     done = rows.update(
         status=AnalysisRun.Status.DONE, result=result, stage="", progress=100, claim="", finished_at=timezone.now()
     )
-    if done and "evidence" not in result:  # a large run: its panel is a job of its own
+    # A large run's panel is a job of its own: started now for a researcher's run; for an
+    # automatic one (a 20,000-sort study may re-run every minute) when someone opens it.
+    if done and "evidence" not in result and not run.automatic:
         run.refresh_from_db(fields=["status"])
         run_evidence_job(run)
 
