@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/bootstrap.py --quick      # Lipset only
     .venv/bin/python benchmarks/bootstrap.py --workers 1  # one process instead of both cores
     QMETHOD_R_SOURCE=/path/to/qmethod .venv/bin/python benchmarks/bootstrap.py   # qmethod from its source
+    .venv/bin/python benchmarks/bootstrap.py --evidence-sorts 5000 20000   # a large run's panel too
 
 Cases: Lipset (33 x 9), PCA, 3 factors, 200 steps (target >= 20x faster than qmboots) and the
 reference case (Lipset, 50 steps, the resamples of shared/reference/bootstrap); 60 statements x
@@ -39,7 +40,7 @@ from qmethod_r import QmethodR, find
 
 from qsort.analysis import analyse, read_sorts_csv
 from qsort.analysis.bootstrap import bootstrap_analysis
-from qsort.analysis.evidence import parallel_analysis
+from qsort.analysis.evidence import evidence_for_result, parallel_analysis
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / ".." / "shared" / "reference"
@@ -137,6 +138,14 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--r-repeat", type=int, default=3)
     parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
+    parser.add_argument(
+        "--evidence-sorts",
+        type=int,
+        nargs="*",
+        default=[],
+        metavar="P",
+        help="also time a run's evidence panel (parallel analysis, 1,000 draws) at 60 x P, e.g. 5000 20000",
+    )
     args = parser.parse_args()
     r, why = find()
     load = " ".join(f"{v:.2f}" for v in os.getloadavg())
@@ -164,6 +173,15 @@ def main() -> None:
         f"(target < 30 s; Horn's rule keeps {pa.horn_retained} factors, the revised test {pa.retained}: "
         f"{len(pa.revised_threshold) - 1} revised tests of 1,000 draws each)"
     )
+    for p in args.evidence_sorts:  # above 300 sorts a run's panel is a job of its own: its time
+        x = synthetic(60, p)
+        run = analyse(x, range(60), [f"s{i}" for i in range(p)], factors=4)
+        started = time.perf_counter()
+        panel = evidence_for_result(x, run, draws=1000, workers=args.workers, max_retained=8)
+        print(
+            f"a run's evidence panel 60x{p:,}, 1,000 draws: {time.perf_counter() - started:.1f} s "
+            f"(suggests {panel.suggested}; Horn {panel.parallel.horn_retained})"
+        )
 
 
 if __name__ == "__main__":

@@ -284,6 +284,7 @@ def test_the_schema_lists_the_new_endpoints(client_for, owner):
         "/api/bootstraps/{bootstrap_id}/cancel/",
         "/api/studies/{slug}/factor-evidence/",
         "/api/studies/{slug}/factor-evidence/{job_id}/cancel/",
+        "/api/analyses/{run_id}/factor-evidence/",
     ):
         assert path in schema["paths"], path
 
@@ -326,3 +327,122 @@ def test_cancelling_a_job_whose_worker_was_lost_ends_it_at_once(client_for, owne
     assert client_for(owner).post(f"/api/bootstraps/{alive.pk}/cancel/").json()["status"] == "running"
     alive.refresh_from_db()
     assert alive.cancel_requested
+
+
+# --- the panel of a run too large for its task to compute it beside the analysis ------------------
+@pytest.fixture
+def large_run(run, owner, monkeypatch) -> AnalysisRun:
+    """The `run` fixture's analysis again, as if its nine sorts were more than the task computes
+    the panel for: the run's own panel is a job."""
+    from qsort.runs import tasks
+
+    monkeypatch.setattr(tasks, "EVIDENCE_INLINE_MAX_SORTS", 8)
+    return execute(start_run(run.study, owner, run.parameters))
+
+
+def test_a_large_runs_panel_is_a_job_the_run_starts_and_equals_the_inline_panel(run, large_run):
+    from qsort.runs.stability import evidence_for_run, evidence_job
+
+    assert "evidence" in run.result and "evidence" not in large_run.result
+    job = FactorEvidence.objects.get(run=large_run)
+    assert (job.status, job.study_id, job.factors) == ("queued", run.study_id, 2)
+    assert evidence_for_run(large_run) is None
+    evidence_job(run.study)  # the study's own job neither takes nor deletes the run's
+    assert FactorEvidence.objects.filter(run=None).count() == 1
+    run_factor_evidence(job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.progress) == ("done", 100)
+    assert job.result == run.result["evidence"]  # the same sorts and solution: the same panel, to the bit
+    assert evidence_for_run(large_run) == job.result
+    methods = run_methods(large_run)
+    assert methods == run_methods(run)  # the methods paragraph reads the job's panel
+    assert "parallel analysis with 1,000 sets of random Q-sorts" in methods
+
+
+def test_the_run_page_polls_a_large_runs_evidence_job_then_lays_out_its_panel(client, owner, large_run):
+    from django.utils.html import escape
+
+    client.force_login(owner)
+    url = f"/studies/{large_run.study.slug}/results/{large_run.pk}/"
+    page = client.get(url).content.decode()
+    assert 'id="evidence-status"' in page and "<progress" in page and "every 1s" in page
+    assert "Cancel" in page
+    polled = client.get(url, headers={"HX-Request": "true", "HX-Target": "evidence-status"}).content.decode()
+    assert polled.lstrip().startswith('<div id="evidence-status"') and "every 1s" in polled
+    job = FactorEvidence.objects.get(run=large_run)
+    run_factor_evidence(job.pk)
+    polled = client.get(url, headers={"HX-Request": "true", "HX-Target": "evidence-status"}).content.decode()
+    assert "every 1s" not in polled
+    panel = FactorEvidence.objects.get(pk=job.pk).result
+    for criterion in panel["criteria"]:
+        assert escape(criterion["reason"]) in polled
+    assert "this run has 2" in polled
+    assert FactorEvidence.objects.filter(run=large_run).count() == 1  # views never start a second
+
+
+def test_a_large_runs_evidence_job_is_cancelled_and_computed_again_from_its_page(client, owner, large_run, stranger):
+    slug = large_run.study.slug
+    job = FactorEvidence.objects.get(run=large_run)
+    client.force_login(owner)
+    response = client.post(f"/studies/{slug}/results/evidence/{job.pk}/cancel/")
+    assert response.status_code == 302 and response["Location"].endswith(f"/results/{large_run.pk}/#evidence")
+    job.refresh_from_db()
+    assert job.status == "cancelled"
+    page = client.get(f"/studies/{slug}/results/{large_run.pk}/").content.decode()
+    assert "Computing the evidence was cancelled." in page and "every 1s" not in page
+    assert f'action="/studies/{slug}/results/{large_run.pk}/evidence/"' in page
+    response = client.post(f"/studies/{slug}/results/{large_run.pk}/evidence/")
+    assert response.status_code == 302
+    again = FactorEvidence.objects.get(run=large_run)
+    assert again.pk != job.pk and again.status == "queued"
+    client.force_login(stranger)  # not a member of this study: it does not exist for them
+    assert client.post(f"/studies/{slug}/results/{large_run.pk}/evidence/").status_code == 404
+    assert client.post(f"/studies/{slug}/results/evidence/{again.pk}/cancel/").status_code == 404
+
+
+def test_the_api_answers_a_runs_panel_stored_or_from_its_job(client_for, owner, facilitator, stranger, run, large_run):
+    client = client_for(owner)
+    stored = client.get(f"/api/analyses/{run.pk}/factor-evidence/")
+    assert stored.status_code == 200 and stored.json() == run.result["evidence"]
+    url = f"/api/analyses/{large_run.pk}/factor-evidence/"
+    waiting = client.get(url)
+    assert waiting.status_code == 202 and waiting.json()["status"] == "queued"
+    job_id = waiting.json()["id"]
+    cancelled = client.post(f"/api/studies/{run.study.slug}/factor-evidence/{job_id}/cancel/")
+    assert cancelled.json()["status"] == "cancelled"
+    assert client.get(url).status_code == 409
+    again = client.post(url)
+    assert again.status_code == 202 and again.json()["id"] != job_id
+    run_factor_evidence(again.json()["id"])
+    done = client.get(url)
+    assert done.status_code == 200 and done.json() == run.result["evidence"]
+    assert client_for(stranger).get(url).status_code == 404  # not a member
+    assert client_for(facilitator).post(url).status_code in {403, 404}  # may view, not analyse
+    assert client_for(facilitator).get(url).status_code == 200
+
+
+def test_the_report_page_of_any_run_shows_its_methods_paragraph_with_the_jobs_panel(client, owner, large_run):
+    """The page reads only what the paragraph needs of the result, so it shows it at every size."""
+    from django.utils.html import escape
+
+    client.force_login(owner)
+    url = f"/studies/{large_run.study.slug}/results/{large_run.pk}/report/"
+    before = client.get(url).content.decode()
+    assert escape(run_methods(large_run)) in before and "parallel analysis with" not in run_methods(large_run)
+    run_factor_evidence(FactorEvidence.objects.get(run=large_run).pk)
+    methods = run_methods(large_run)
+    assert "parallel analysis with 1,000 sets of random Q-sorts" in methods
+    assert escape(methods) in client.get(url).content.decode()
+
+
+def test_a_large_automatic_run_starts_its_evidence_job_only_when_someone_opens_it(client, owner, run, monkeypatch):
+    """Automatic re-analysis of a large study may re-run every minute: its 1,000 draws wait for a reader."""
+    from qsort.runs import tasks
+
+    monkeypatch.setattr(tasks, "EVIDENCE_INLINE_MAX_SORTS", 8)
+    automatic = execute(AnalysisRun.objects.create(study=run.study, parameters=run.parameters, automatic=True))
+    assert automatic.status == "done" and "evidence" not in automatic.result
+    assert not FactorEvidence.objects.filter(run=automatic).exists()
+    client.force_login(owner)
+    page = client.get(f"/studies/{run.study.slug}/results/{automatic.pk}/").content.decode()
+    assert FactorEvidence.objects.get(run=automatic).status == "queued" and "every 1s" in page

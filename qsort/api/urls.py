@@ -35,6 +35,11 @@ urlpatterns = [
     path("analyses/<int:run_id>/", views.AnalysisDetail.as_view(), name="analysis"),
     path("analyses/<int:run_id>/retry/", views.AnalysisRetry.as_view(), name="analysis_retry"),
     path("analyses/<int:run_id>/bootstrap/", views.AnalysisBootstrap.as_view(), name="analysis_bootstrap"),
+    path(
+        "analyses/<int:run_id>/factor-evidence/",
+        views.AnalysisFactorEvidence.as_view(),
+        name="analysis_factor_evidence",
+    ),
     path("bootstraps/<int:bootstrap_id>/", views.BootstrapDetail.as_view(), name="bootstrap"),
     path("bootstraps/<int:bootstrap_id>/cancel/", views.BootstrapCancel.as_view(), name="bootstrap_cancel"),
     path("studies/<slug:slug>/factor-evidence/", views.FactorEvidence.as_view(), name="factor_evidence"),

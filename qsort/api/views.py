@@ -586,10 +586,7 @@ class FactorEvidence(Endpoint, APIView):
     def _answer(self, job) -> Response:
         if job is None:
             raise Conflict({"detail": _("The evidence needs at least two completed sorts.")})
-        if job.status == job.Status.DONE:
-            return Response(type(job).objects.values_list("result", flat=True).get(pk=job.pk))
-        code = status.HTTP_409_CONFLICT if job.is_finished else status.HTTP_202_ACCEPTED
-        return Response(s.FactorEvidenceJobSerializer(job).data, status=code)
+        return _evidence_answer(job)
 
     @extend_schema(
         parameters=[
@@ -616,6 +613,44 @@ class FactorEvidence(Endpoint, APIView):
 
         factors = self._factors()
         return self._answer(evidence_job(self.study(), factors, user=request.user, again=True))
+
+
+def _evidence_answer(job) -> Response:
+    """An evidence job as the API answers it: its panel when done (200), else its status."""
+    if job.status == job.Status.DONE:
+        return Response(type(job).objects.values_list("result", flat=True).get(pk=job.pk))
+    code = status.HTTP_409_CONFLICT if job.is_finished else status.HTTP_202_ACCEPTED
+    return Response(s.FactorEvidenceJobSerializer(job).data, status=code)
+
+
+class AnalysisFactorEvidence(Endpoint, APIView):
+    """A finished run's own number-of-factors panel (its sorts, its loadings and flags). Runs
+    of up to 300 sorts store it with the result; for a larger run it is a background job that
+    the run starts when it finishes (202 with its progress until the panel is ready; cancel it
+    with the study's factor-evidence cancel endpoint and the job's id)."""
+
+    @extend_schema(responses=EVIDENCE_JOB_RESPONSES)
+    def get(self, request: Request, run_id: int) -> Response:
+        return self._answer(_run_for(request, run_id, Can.VIEW), request.user, again=False)
+
+    @extend_schema(request=None, responses=EVIDENCE_JOB_RESPONSES)
+    def post(self, request: Request, run_id: int) -> Response:
+        """Compute the panel again after its job was cancelled or failed (otherwise as GET)."""
+        return self._answer(_run_for(request, run_id, Can.ANALYSE), request.user, again=True)
+
+    def _answer(self, run: AnalysisRun, user, *, again: bool) -> Response:
+        from qsort.runs.services import RunRefused
+        from qsort.runs.stability import require_done, run_evidence_job
+
+        try:
+            require_done(run)
+            stored = AnalysisRun.objects.filter(pk=run.pk).values_list("result__evidence", flat=True).get()
+            if stored:
+                return Response(stored)
+            job = run_evidence_job(run, user=user, again=again)
+        except RunRefused as refused:
+            raise Conflict({"detail": str(refused)}) from None
+        return _evidence_answer(job)
 
 
 class FactorEvidenceCancel(Endpoint, APIView):

@@ -19,6 +19,7 @@ from django.utils.formats import get_format
 from django.utils.translation import ngettext
 
 from qsort.analysis.flagging import CONFOUNDED, FLAGGED, NONSIGNIFICANT
+from qsort.runs.report import METHODS_FIELDS
 
 #: The sort statuses in the order the page lists and filters them.
 SORT_STATUSES = (FLAGGED, CONFOUNDED, NONSIGNIFICANT)
@@ -33,7 +34,7 @@ PAGE_FIELDS: dict[str, tuple[str, ...]] = {
     "loadings": (*_HEADER, "flag_threshold", "sort_status"),
     "plot": (*_HEADER, "flag_threshold"),  # the loadings plot and rotation preview partials
     "stability": (*_HEADER, "statements", "statement_texts"),
-    "report": (*_HEADER, "sort_status"),
+    "report": tuple(dict.fromkeys((*_HEADER, *METHODS_FIELDS, "evidence"))),  # with the methods paragraph's
     "header": _HEADER,
     "conditions": (*_HEADER, "statements", "statement_texts", "conditions"),
 }

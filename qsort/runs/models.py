@@ -368,9 +368,13 @@ class FactorEvidence(Job):
     """The number-of-factors evidence panel of a study's sorts as they were (``state``: the
     number of sorts and the newest sort's id, which change whenever a sort is added or
     withdrawn), from a trial solution with ``factors`` factors. ``result`` holds the panel
-    (qsort.analysis.evidence.FactorEvidence.to_json)."""
+    (qsort.analysis.evidence.FactorEvidence.to_json).
+
+    With a ``run``: the panel of that finished run (its sorts, its own loadings and flags), for
+    a run too large for its task to compute the panel beside the analysis."""
 
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="factor_evidence")
+    run = models.ForeignKey(AnalysisRun, null=True, blank=True, on_delete=models.CASCADE, related_name="evidence_jobs")
     factors = models.PositiveSmallIntegerField()
     state = models.CharField(max_length=40)
     created_by = models.ForeignKey(
@@ -381,4 +385,5 @@ class FactorEvidence(Job):
         indexes = [models.Index(fields=["study", "factors", "state"], name="factorevidence_lookup")]
 
     def __str__(self) -> str:
-        return f"Evidence of {self.study} with {self.factors} factors ({self.status})"
+        of = f"run {self.run_id}" if self.run_id else str(self.study)
+        return f"Evidence of {of} with {self.factors} factors ({self.status})"

@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.db.models.fields.json import KeyTransform
 
 from qsort.analysis import flagging
 from qsort.exchange import writers
 from qsort.exchange.tables import Cell, Table
-from qsort.runs.models import AnalysisRun, Bootstrap
+from qsort.runs.models import AnalysisRun, Bootstrap, Part, result_parts
 from qsort.runs.services import RunRefused
-from qsort.runs.stability import evidence_for_run, latest_bootstrap, stored_result
+from qsort.runs.stability import evidence_for_run, latest_bootstrap, require_done, stored_result
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -141,17 +142,24 @@ def methods_paragraph(
     return " ".join(parts)
 
 
-def run_methods(run: AnalysisRun) -> str:
-    """The methods paragraph of a finished run with its evidence and newest bootstrap."""
-    job = latest_bootstrap(run)
-    return methods_paragraph(stored_result(run), _evidence_or_none(run), job.result if job else None)
+#: What methods_paragraph reads of a run's result and of its bootstrap's: the report page loads
+#: only these (a 20,000-sort result is 5 MB, a bootstrap's resamples steps x sorts numbers).
+METHODS_FIELDS = ("parameters", "statements", "sorts", "flag_threshold", "factors")
+METHODS_BOOTSTRAP_FIELDS = ("call", "error_steps", "fsi")
 
 
-def _evidence_or_none(run: AnalysisRun) -> dict[str, Any] | None:
-    try:
-        return evidence_for_run(run)
-    except RunRefused:  # the run's sorts were withdrawn since: the report says what it can
-        return None
+def run_methods(run: AnalysisRun, result: Mapping[str, Any] | None = None) -> str:
+    """The methods paragraph of a finished run with its evidence and newest bootstrap.
+    `result`: its METHODS_FIELDS and "evidence", when the caller has them already."""
+    require_done(run)
+    if result is None:
+        result = result_parts(run.pk, {name: Part(name) for name in (*METHODS_FIELDS, "evidence")})
+    boot = (
+        run.bootstraps.filter(status=Bootstrap.Status.DONE)
+        .values(**{name: KeyTransform(name, "result") for name in METHODS_BOOTSTRAP_FIELDS})
+        .first()
+    )
+    return methods_paragraph(result, evidence_for_run(run, result), boot)
 
 
 # --- bootstrap tables (bootstrap.xlsx) ---------------------------------------------------
@@ -284,7 +292,7 @@ def report_docx(run: AnalysisRun) -> bytes:
     """The run report: characteristics, arrays as grids, distinguishing and consensus
     statements, the evidence panel, the stability results and the methods paragraph."""
     result = stored_result(run)
-    evidence = _evidence_or_none(run)
+    evidence = evidence_for_run(run, result)
     job = latest_bootstrap(run)
     boot = job.result if job else None
     k = len(result["factors"])

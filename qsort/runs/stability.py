@@ -8,6 +8,7 @@ panel is cached.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -17,8 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from qsort.analysis import AnalysisResult
-from qsort.analysis.evidence import evidence_for_result, study_evidence
-from qsort.runs.models import AnalysisRun, Bootstrap, FactorEvidence, Job
+from qsort.analysis.evidence import evidence_for_result, factor_evidence, study_evidence
+from qsort.runs.models import AnalysisRun, Bootstrap, FactorEvidence, Job, Part, result_parts
 from qsort.runs.services import RunRefused, StudySorts, load_sorts, send_job
 from qsort.studies.models import Study
 
@@ -33,10 +34,21 @@ EVIDENCE_SEED = 20261130
 
 def stored_result(run: AnalysisRun) -> dict[str, Any]:
     """The finished run's analysis JSON, or RunRefused saying why there is none."""
+    require_done(run)
     result = run.result
-    if run.status != AnalysisRun.Status.DONE or not isinstance(result, dict) or not has_factors(result):
-        raise RunRefused(_("This analysis has no result at the moment (it is %(status)s).") % {"status": run.status})
+    if not isinstance(result, dict) or not has_factors(result):
+        raise _no_result(run)
     return result
+
+
+def require_done(run: AnalysisRun) -> None:
+    """RunRefused unless the run is finished (checked without loading its result)."""
+    if run.status != AnalysisRun.Status.DONE:
+        raise _no_result(run)
+
+
+def _no_result(run: AnalysisRun) -> RunRefused:
+    return RunRefused(_("This analysis has no result at the moment (it is %(status)s).") % {"status": run.status})
 
 
 # --- the run's data ----------------------------------------------------------------------
@@ -172,7 +184,42 @@ def evidence_job(
     count, state = study_state(study)
     if count < 2:
         return None
-    jobs = FactorEvidence.objects.filter(study=study, factors=factors)
+    return _current_job(
+        FactorEvidence.objects.filter(study=study, factors=factors, run=None),
+        Study.objects.filter(pk=study.pk),
+        again=again,
+        study=study,
+        factors=factors,
+        state=state,
+        created_by=user,
+    )
+
+
+def run_evidence_job(run: AnalysisRun, *, user=None, again: bool = False) -> FactorEvidence:
+    """The evidence job of a finished run whose task did not compute the panel beside the
+    analysis (more than EVIDENCE_INLINE_MAX_SORTS sorts, or stored before runs had a panel):
+    the run's newest, or a new one queued (with `again`, also when that was cancelled or
+    failed). The run task starts it; a view of the run starts it for an older run. RunRefused
+    for a run without a result to work from."""
+    require_done(run)
+    if not isinstance(run.parameters.get("factors"), int):
+        raise _no_result(run)
+    return _current_job(
+        run.evidence_jobs.all(),
+        AnalysisRun.objects.filter(pk=run.pk),
+        again=again,
+        study_id=run.study_id,
+        run=run,
+        factors=run.parameters["factors"],
+        state=f"run:{run.pk}",
+        created_by=user,
+    )
+
+
+def _current_job(jobs, lock, *, again: bool, state: str, **fields: Any) -> FactorEvidence:
+    """The newest job of `jobs` for `state`, or a new one (`fields`) handed to the worker when
+    there is none, or with `again` when it was cancelled or failed. The lock on the `lock` row
+    makes it one job per state, not one per request; ended jobs of other states are deleted."""
 
     def usable() -> FactorEvidence | None:
         current = jobs.filter(state=state).defer("result").first()
@@ -184,12 +231,12 @@ def evidence_job(
     if current is not None:
         return current
     with transaction.atomic():
-        Study.objects.select_for_update().filter(pk=study.pk).first()  # one job per state, not one per request
+        lock.select_for_update().first()
         current = usable()
         if current is not None:
             return current
         jobs.exclude(status__in=[Job.Status.QUEUED, Job.Status.RUNNING]).delete()
-        job = FactorEvidence.objects.create(study=study, factors=factors, state=state, created_by=user)
+        job = FactorEvidence.objects.create(state=state, **fields)
         from qsort.runs.tasks import run_factor_evidence  # the task module imports this one
 
         send_job(run_factor_evidence, job.pk)
@@ -201,15 +248,17 @@ def suggested_panel(study: Study) -> dict[str, Any] | None:
     from), or None while it is computed."""
     _count, state = study_state(study)
     return (
-        FactorEvidence.objects.filter(study=study, factors=AnalysisRun.MAX_FACTORS, state=state, status=Job.Status.DONE)
+        FactorEvidence.objects.filter(
+            study=study, run=None, factors=AnalysisRun.MAX_FACTORS, state=state, status=Job.Status.DONE
+        )
         .values_list("result", flat=True)
         .first()
     )
 
 
 #: Up to this many sorts the run task computes the run's own panel beside its analysis (a second
-#: or two at 80 sorts, ~4 s at 300); above, the run's overview says so (the study's panel is a
-#: job, at any size).
+#: or two at 80 sorts, ~4 s at 300); above, the run's evidence job does (run_evidence_job), so
+#: a large run is ready to look at before its 1,000 draws of parallel analysis are.
 EVIDENCE_INLINE_MAX_SORTS = 300
 
 
@@ -221,9 +270,34 @@ def run_evidence(data: np.ndarray, analysis: AnalysisResult) -> dict[str, Any]:
     ).to_json()
 
 
-def evidence_for_run(run: AnalysisRun) -> dict[str, Any] | None:
-    """The panel the run task stored with a finished run's result; None above
-    EVIDENCE_INLINE_MAX_SORTS sorts, where it could not be computed, or for a run stored before
-    the task computed it (running the analysis again adds it)."""
-    evidence: dict[str, Any] | None = stored_result(run).get("evidence")
+def stored_run_evidence(run: AnalysisRun, **parallel: Any) -> dict[str, Any]:
+    """The same panel from a finished run's stored result (the run's evidence job): its sorts'
+    values and its own loadings and flags, exactly as run_evidence had them.
+    `parallel`: workers, progress, cancelled."""
+    result = stored_result(run)
+    _sorts, data = run_sorts(run)
+    k = len(result["unrotated_loadings"][0])
+    return factor_evidence(
+        data,
+        unrotated=np.array(result["unrotated_loadings"], dtype=np.float64),
+        rotated=np.array(result["loadings"], dtype=np.float64)[:, :k],
+        flags=np.array(result["flags"], dtype=np.bool_)[:, :k],
+        eigenvalues=np.array(result["eigenvalues"], dtype=np.float64),
+        draws=EVIDENCE_DRAWS,
+        seed=EVIDENCE_SEED,
+        max_retained=AnalysisRun.MAX_FACTORS,
+        **parallel,
+    ).to_json()
+
+
+def evidence_for_run(run: AnalysisRun, result: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
+    """A finished run's panel: the one its task stored with the result, or its evidence job's
+    once done; None while that job works (or if it ended without one). `result`: the stored
+    result, or the part of it holding "evidence", when the caller has it already."""
+    require_done(run)
+    if result is None:
+        result = result_parts(run.pk, {"evidence": Part("evidence")})
+    evidence: dict[str, Any] | None = result.get("evidence") or (
+        run.evidence_jobs.filter(status=Job.Status.DONE).values_list("result", flat=True).first()
+    )
     return evidence

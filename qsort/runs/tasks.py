@@ -37,8 +37,10 @@ from qsort.runs.stability import (
     EVIDENCE_INLINE_MAX_SORTS,
     evidence_panel,
     run_evidence,
+    run_evidence_job,
     run_sorts,
     stored_result,
+    stored_run_evidence,
 )
 from qsort.studies.models import Study
 
@@ -196,9 +198,14 @@ def _analyse(run_id: int, rows) -> None:
     # it from the sorts where it is shown.  No key (rather than null) says "not stored".
     del result["correlations"]
     result["statement_texts"] = sorts.statement_texts
-    rows.update(
+    done = rows.update(
         status=AnalysisRun.Status.DONE, result=result, stage="", progress=100, claim="", finished_at=timezone.now()
     )
+    # A large run's panel is a job of its own: started now for a researcher's run; for an
+    # automatic one (a 20,000-sort study may re-run every minute) when someone opens it.
+    if done and "evidence" not in result and not run.automatic:
+        run.refresh_from_db(fields=["status"])
+        run_evidence_job(run)
 
 
 def _evidence_or_none(run_id: int, sorts: StudySorts, analysis: AnalysisResult) -> dict[str, Any] | None:
@@ -308,9 +315,14 @@ def run_bootstrap(bootstrap_id: int) -> None:
 
 @shared_task(ignore_result=True)
 def run_factor_evidence(job_id: int) -> None:
-    """The number-of-factors evidence of a study's sorts (parallel analysis's draws dominate)."""
+    """The number-of-factors evidence of a study's sorts or of a large run (parallel analysis's
+    draws dominate)."""
 
     def compute(job: FactorEvidence, progress, cancelled) -> dict[str, Any]:
+        if job.run_id is not None:  # a run's own panel, from its stored result
+            run = AnalysisRun.objects.select_related("study").get(pk=job.run_id)
+            workers = _workers(EVIDENCE_DRAWS * len(stored_result(run)["sorts"]))
+            return stored_run_evidence(run, workers=workers, progress=progress, cancelled=cancelled)
         sorts = load_sorts(Study.objects.get(pk=job.study_id))
         return evidence_panel(
             sorts,

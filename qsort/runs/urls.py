@@ -9,6 +9,7 @@ urlpatterns = [
     path("studies/<slug:slug>/results/evidence/", views.evidence_again, name="evidence"),
     path("studies/<slug:slug>/results/evidence/<int:job_id>/cancel/", views.evidence_cancel, name="evidence_cancel"),
     path("studies/<slug:slug>/results/<int:run_id>/", views.run, name="run"),
+    path("studies/<slug:slug>/results/<int:run_id>/evidence/", views.run_evidence_again, name="run_evidence"),
     path("studies/<slug:slug>/results/<int:run_id>/factors/<int:number>/", views.factor, name="factor"),
     path("studies/<slug:slug>/results/<int:run_id>/loadings/", views.loadings, name="loadings"),
     path("studies/<slug:slug>/results/<int:run_id>/consensus/", views.consensus, name="consensus"),

@@ -40,11 +40,11 @@ from qsort.runs.services import (
 )
 from qsort.runs.stability import (
     DEFAULT_STEPS,
-    EVIDENCE_INLINE_MAX_SORTS,
     MAX_STEPS,
     cancel_job,
     evidence_job,
     latest_bootstrap,
+    run_evidence_job,
     start_bootstrap,
 )
 from qsort.security.parsing import whole_number
@@ -138,15 +138,23 @@ def results(request: HtmxRequest, slug: str) -> HttpResponse:
     # first view of new data, polled by its partial while it works, its panel shown when done.
     job = evidence_job(study, user=request.user)
     evidence = job.result if job is not None and job.status == job.Status.DONE else None
+    panel = {
+        "study": study,
+        "job": job,
+        "evidence": evidence,
+        "can_analyse": access.can_analyse,
+        "no_panel": _("The evidence appears once at least two sorts are completed."),
+        "poll_url": reverse("runs:results", args=[study.slug]),
+        "again_url": reverse("runs:evidence", args=[study.slug]),
+    }
+    # The run form preselects the suggested number of factors: on load, or (results.js) when
+    # the polled panel arrives, with its hint swapped in out of band.
+    preselect = min(evidence["suggested"], AnalysisRun.MAX_FACTORS) if evidence else None
+    panel["preselect"] = preselect
     if request.htmx and request.htmx.target == "evidence-status":
-        return render(
-            request,
-            "runs/results.html#evidence-status",
-            {"study": study, "job": job, "evidence": evidence, "can_analyse": access.can_analyse, "polled": True},
-        )
-    if form is None:  # the run form preselects the suggested number of factors
-        initial = {"factors": min(evidence["suggested"], AnalysisRun.MAX_FACTORS)} if evidence else None
-        form = RunForm(initial=initial, conditions=conditions, sessions=sessions)
+        return render(request, "runs/_evidence_status.html", panel | {"suggestion_oob": True})
+    if form is None:
+        form = RunForm(initial={"factors": preselect} if preselect else None, conditions=conditions, sessions=sessions)
     runs = list(study.analysis_runs.defer("result").select_related("created_by")[:HISTORY_LENGTH])
     # The evidence panel holds the same eigenvalues (one engine function): no second load.
     eigenvalues = evidence["eigenvalues"] if evidence else scree_eigenvalues(study)
@@ -162,10 +170,8 @@ def results(request: HtmxRequest, slug: str) -> HttpResponse:
             "latest": runs[0] if runs else None,
             "eigenvalues": eigenvalues[: AnalysisRun.MAX_FACTORS + 2],
             "scree": charts.scree(eigenvalues) if eigenvalues else "",
-            "can_analyse": access.can_analyse,
-            "job": job,
-            "evidence": evidence,
-        },
+        }
+        | panel,
     )
 
 
@@ -181,9 +187,21 @@ def evidence_again(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_POST
 def evidence_cancel(request: HttpRequest, slug: str, job_id: int) -> HttpResponse:
+    """Cancel the study's evidence job, or a run's (then back to the run's page)."""
     study = study_for(request.user, slug, Can.ANALYSE)
-    cancel_job(get_object_or_404(FactorEvidence.objects.defer("result"), pk=job_id, study=study))
-    return redirect(reverse("runs:results", args=[study.slug]) + "#evidence")
+    job = get_object_or_404(FactorEvidence.objects.defer("result"), pk=job_id, study=study)
+    cancel_job(job)
+    back = reverse("runs:run", args=[study.slug, job.run_id]) if job.run_id else reverse("runs:results", args=[slug])
+    return redirect(back + "#evidence")
+
+
+@login_required
+@require_POST
+def run_evidence_again(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
+    """Compute a run's evidence again after it was cancelled or failed."""
+    run = _done_run(request, slug, run_id)
+    run_evidence_job(run, user=request.user, again=True)
+    return redirect(reverse("runs:run", args=[run.study.slug, run.pk]) + "#evidence")
 
 
 def _comments(study: Study) -> tuple[dict[str, list[Comment]], dict[str, int]]:
@@ -315,6 +333,7 @@ def run(request: HtmxRequest, slug: str, run_id: int) -> HttpResponse:
     study = access.study
     runs = AnalysisRun.objects.select_related("created_by")
     run = get_object_or_404(runs.defer("result"), pk=run_id, study=study)
+    run.study = study  # checked by access_for: no second look-up for its slug
     context = {
         "access": access,
         "study": study,
@@ -324,19 +343,35 @@ def run(request: HtmxRequest, slug: str, run_id: int) -> HttpResponse:
         "can_analyse": access.can_analyse,
         "can_download": access.can_download,
     }
-    if run.status == AnalysisRun.Status.DONE:
-        dashboard = Dashboard(result_parts(run.pk, {name: Part(name) for name in PAGE_FIELDS["overview"]}))
-        context |= {
-            "dashboard": dashboard,
-            "scree": charts.scree(dashboard.result["eigenvalues"], chosen=dashboard.k),
-            # The run's evidence panel, stored by the run task up to EVIDENCE_INLINE_MAX_SORTS
-            # sorts (above, the study's evidence job on the results page has it).
-            "evidence": dashboard.result.get("evidence"),
-            "evidence_limit": EVIDENCE_INLINE_MAX_SORTS,
-        }
-    if request.htmx:
-        return render(request, "runs/run.html#run-body", context)
-    return render(request, "runs/run.html", context)
+    if run.status != AnalysisRun.Status.DONE:
+        return render(request, "runs/run.html#run-body" if request.htmx else "runs/run.html", context)
+    if request.htmx and request.htmx.target == "evidence-status":  # polled while the run's evidence job works
+        return render(request, "runs/_evidence_status.html", context | _run_panel(run, None, request.user))
+    dashboard = Dashboard(result_parts(run.pk, {name: Part(name) for name in PAGE_FIELDS["overview"]}))
+    context |= {
+        "dashboard": dashboard,
+        "scree": charts.scree(dashboard.result["eigenvalues"], chosen=dashboard.k),
+        **_run_panel(run, dashboard.result.get("evidence"), request.user),
+    }
+    return render(request, "runs/run.html#run-body" if request.htmx else "runs/run.html", context)
+
+
+def _run_panel(run: AnalysisRun, stored: dict | None, user) -> dict:
+    """The run's evidence panel: the one its task stored (`stored`; up to EVIDENCE_INLINE_MAX_SORTS
+    sorts), else its evidence job's once done, or the job's progress (the first view of an older
+    run starts it)."""
+    try:
+        job = None if stored else run_evidence_job(run, user=user)
+    except RunRefused:  # a result with nothing to work from
+        job = None
+    return {
+        "evidence": stored or (job.result if job and job.status == job.Status.DONE else None),
+        "job": job,
+        "run_factors": run.parameters.get("factors"),
+        "no_panel": _("This run has no number-of-factors panel."),
+        "poll_url": reverse("runs:run", args=[run.study.slug, run.pk]),
+        "again_url": reverse("runs:run_evidence", args=[run.study.slug, run.pk]),
+    }
 
 
 @run_page("factor")
@@ -533,16 +568,12 @@ def cancel_bootstrap_view(request: HttpRequest, slug: str, run_id: int, bootstra
 @run_page("report")
 def report(request: HttpRequest, context: dict) -> HttpResponse:
     """The run's files, its parameters in words, and the glossary of the results pages."""
-    run, dashboard = context["run"], context["dashboard"]
-    small = len(dashboard.result["sort_status"]) <= EVIDENCE_INLINE_MAX_SORTS
+    run = context["run"]
     context |= {
         "section": "report",
         "glossary": GLOSSARY.values(),
         "has_bootstrap": run.bootstraps.filter(status=Bootstrap.Status.DONE).exists(),
-        # The methods paragraph (with the run's stored evidence panel) reads the whole stored
-        # result: on the page only for a small run; report.docx always holds it.
-        "methods": run_methods(run) if small else "",
-        "evidence_limit": EVIDENCE_INLINE_MAX_SORTS,
+        "methods": run_methods(run, context["dashboard"].result),
     }
     return render(request, "runs/report.html", context)
 

@@ -9,7 +9,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from qsort.runs.models import AnalysisRun
+from qsort.runs.models import AnalysisRun, FactorEvidence
+from qsort.runs.tasks import run_factor_evidence
 from tests.browser.conftest import axe_violations, screenshot, sign_in
 from tests.runs_support import purge_queue, running_worker
 
@@ -28,7 +29,7 @@ RUN_PAGES = ("", "factors/1/", "loadings/", "consensus/", "stability/", "report/
 def start_a_run(page, study) -> None:
     sign_in(page, "facilitator")
     page.goto(f"/studies/{study.slug}/results/")
-    page.get_by_label("Number of factors").fill("3")
+    page.get_by_role("spinbutton", name="Number of factors").fill("3")
     page.get_by_label("Extraction").select_option("pca")
     page.get_by_role("button", name="Start the analysis").click()
     expect(page).to_have_url(re.compile(r"/results/\d+/$"))
@@ -187,3 +188,29 @@ def test_a_researcher_bootstraps_the_run_cancels_one_and_reads_the_stability_plo
     document = Document(download.value.path())
     text = "\n".join(p.text for p in document.paragraphs)
     assert "bootstrap" in text.lower()
+
+
+def test_the_run_form_takes_the_suggested_number_when_the_evidence_arrives_unless_one_was_typed(page, sorted_study):
+    """The study's evidence job finishes while the results page is open: the polled panel and
+    the form's hint come in without a reload, and the run form preselects the suggestion; a
+    number the researcher typed meanwhile (a second tab) is left alone."""
+    purge_queue()  # no worker: the evidence job waits until this test runs it
+    sign_in(page, "owner")
+    page.goto(f"/studies/{sorted_study.slug}/results/")
+    expect(page.locator("#evidence-status .badge")).to_have_text("Queued")
+    field = page.get_by_role("spinbutton", name="Number of factors")
+    expect(field).to_have_value("3")  # the form's own default while nothing is suggested
+    typed = page.context.new_page()
+    typed.goto(f"/studies/{sorted_study.slug}/results/")
+    typed.get_by_role("spinbutton", name="Number of factors").fill("6")
+    page.evaluate("window.sameDocument = true")
+    job = FactorEvidence.objects.get(study=sorted_study)
+    run_factor_evidence(job.pk)  # as the worker would
+    suggested = FactorEvidence.objects.get(pk=job.pk).result["suggested"]
+    assert suggested not in {3, 6}, "the study must suggest a number the form does not start with"
+    expect(page.locator("#evidence-status table").first).to_be_visible(timeout=10_000)
+    expect(page.locator("#evidence-suggestion")).to_contain_text(f"Suggested: {suggested} factors")
+    expect(field).to_have_value(str(suggested))
+    assert page.evaluate("window.sameDocument === true")  # htmx swapped it in: no reload
+    expect(typed.locator("#evidence-suggestion")).to_contain_text(f"Suggested: {suggested} factors")
+    expect(typed.get_by_role("spinbutton", name="Number of factors")).to_have_value("6")
