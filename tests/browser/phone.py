@@ -3,6 +3,8 @@ tap -> DOM-updated clock, a recorder in place of speechSynthesis, and the layout
 
 from __future__ import annotations
 
+import weakref
+
 PHONES = {"360": {"width": 360, "height": 740}, "320": {"width": 320, "height": 640}}
 
 # A stand-in for the browser's speech synthesis: it has a voice per language and writes down
@@ -45,11 +47,17 @@ def phone_context(browser, base_url: str, size: str = "360", *, recorder: bool =
     return context, page
 
 
+_DEVTOOLS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # page -> its DevTools session
+
+
 def slow_cpu(page, rate: float) -> None:
     """Run the page's CPU `rate` times slower from now on (1: full speed again). Chromium slows a
-    page by spinning a core beside it, so a test slows only the steps it measures: on a 2-core
-    machine a whole slowed sort held a core for a minute."""
-    page.context.new_cdp_session(page).send("Emulation.setCPUThrottlingRate", {"rate": rate})
+    page by spinning a core beside it, even while the page is idle, so a test slows only the
+    moments it measures: on a 2-core machine a whole slowed sort held a core for a minute.
+    One DevTools session per page, however often the speed changes."""
+    if page not in _DEVTOOLS:
+        _DEVTOOLS[page] = page.context.new_cdp_session(page)
+    _DEVTOOLS[page].send("Emulation.setCPUThrottlingRate", {"rate": rate})
 
 
 def timed_tap(page, locator, read_ms: int = 0) -> float:

@@ -80,8 +80,10 @@ def grid_in_page(page) -> dict[str, list[int]]:
 @pytest.mark.parametrize("size", ["360", "320"])
 def test_the_demo_study_is_sorted_by_taps_alone_on_a_throttled_phone(browser, live_server, demo_study, size):
     participant = demo_study.invite(1)[0]
-    # The grid step, where phones lost people, runs on a CPU 4x slower: from the tap that opens it
-    # to the last card placed. The other steps run at full speed (slowing costs a core, see slow_cpu).
+    # The grid step, where phones lost people, runs on a CPU 4x slower: the tap that opens it until
+    # the grid is ready, and each placement from the tap until the card is placed and said. The other
+    # steps, and the test's own checks between taps, run at full speed (slowing costs a core even
+    # while the page is idle, see slow_cpu).
     context, phone = phone_context(browser, live_server.url, size, throttle=1)
     taps = 0
 
@@ -119,6 +121,7 @@ def test_the_demo_study_is_sorted_by_taps_alone_on_a_throttled_phone(browser, li
 
     expect(phone.locator("#left-count")).to_have_text("38 cards still to place.")
     expect(phone.locator("[data-qsort][data-ready]")).to_have_count(1)
+    slow_cpu(phone, 1)
     expect(phone.locator(".p-kbd")).to_be_hidden()  # no keyboard instructions on a touch screen
     assert rows_top_to_bottom(phone) == sorted(GRID, reverse=True)  # "+4 Most agree" on top
     expect(phone.locator(".p-col[data-value='4'] .p-colhead")).to_contain_text("+4 Most agree 0 of 2")
@@ -134,10 +137,12 @@ def test_the_demo_study_is_sorted_by_taps_alone_on_a_throttled_phone(browser, li
         number = phone.wait_for_function(NEXT_CARD_IN_DOCK, arg={"texts": texts, "placed": list(placed)}).json_value()
         assert in_viewport(phone, ".p-scale", ".p-scale-poles span"), i
         taps += 1
+        slow_cpu(phone, 4)
         timings.append(timed_tap(phone, phone.locator(f"[data-place='{value}']"), read_ms=100))
         count = PLAN[: i + 1].count(value)
         message = f"Placed in {signed(value)} · {count} of {GRID[value]}"
         phone.wait_for_function(PLACED_AND_SAID, arg={"value": value, "number": number, "message": message})
+        slow_cpu(phone, 1)
         assert in_viewport(phone, "[data-dock-msg]"), i
         placed[number] = value
         if count == GRID[value] and i < len(PLAN) - 1:
@@ -150,7 +155,6 @@ def test_the_demo_study_is_sorted_by_taps_alone_on_a_throttled_phone(browser, li
         f" max {max(timings):.1f} ms over {len(timings)} placements"
     )
     expect(phone.locator("#left-count")).to_have_text("All cards are placed. You can still move them.")
-    slow_cpu(phone, 1)
     sound(phone, f"phone{size}-4c-grid-done")
 
     tap(phone.get_by_role("button", name="I'm done: check my sort"))
