@@ -446,3 +446,27 @@ def test_a_large_automatic_run_starts_its_evidence_job_only_when_someone_opens_i
     client.force_login(owner)
     page = client.get(f"/studies/{run.study.slug}/results/{automatic.pk}/").content.decode()
     assert FactorEvidence.objects.get(run=automatic).status == "queued" and "every 1s" in page
+
+
+def test_the_panel_of_a_chosen_set_of_sorts_leaves_them_out_before_any_run(client_for, owner, sorted_study):
+    """As a run leaves sorts out (the same rules, clean_selection), so does the study's panel: a
+    job of its own per choice, beside the panel of every sort."""
+    from qsort.runs.stability import evidence_panel
+
+    client = client_for(owner)
+    base = f"/api/studies/{sorted_study.slug}/factor-evidence/?factors=2"
+    chosen = client.get(base + "&excluded_sorts=S01,S02")
+    assert chosen.status_code == 202, chosen.json()
+    assert chosen.json()["selection"] == {"excluded_sorts": ["S01", "S02"]}
+    every = client.get(base).json()
+    assert every["id"] != chosen.json()["id"] and every["selection"] == {}
+    assert client.get(base + "&excluded_sorts=S02,%20S01").json()["id"] == chosen.json()["id"]  # the same choice
+    run_factor_evidence(chosen.json()["id"])
+    panel = client.get(base + "&excluded_sorts=S01,S02").json()
+    expected = evidence_panel(load_sorts(sorted_study, selection={"excluded_sorts": ["S01", "S02"]}), 2)
+    assert panel == expected and panel["sorts"] == 7
+    assert FactorEvidence.objects.get(pk=every["id"]).status == "queued"  # the panel of every sort is kept
+    unknown = client.get(base + "&excluded_sorts=NOPE")
+    assert unknown.status_code == 400 and "NOPE" in unknown.json()["non_field_errors"][0]
+    assert client.get(base + "&sessions=abc").status_code == 400
+    assert client.get(base + "&sessions=999").status_code == 400  # not a session of this study

@@ -322,12 +322,58 @@ class BootstrapRequestSerializer(serializers.Serializer):
         return data
 
 
+class EvidenceQuerySerializer(serializers.Serializer):
+    """The factor-evidence endpoint's query: the trial solution's size, and which sorts the panel
+    leaves out (as a run's `excluded_sorts`, `exclude_open_link` and `sessions` do)."""
+
+    factors = serializers.IntegerField(
+        min_value=1,
+        max_value=AnalysisRun.MAX_FACTORS,
+        default=AnalysisRun.MAX_FACTORS,
+        help_text="Factors of the trial solution the per-factor rules look at (1-8).",
+    )
+    exclude_open_link = serializers.BooleanField(
+        default=False, help_text="Leave out the sorts made through the study's open link."
+    )
+    excluded_sorts = serializers.CharField(
+        default="",
+        allow_blank=True,
+        max_length=100_000,
+        help_text="Participant labels of sorts to leave out, separated by commas, e.g. D07,P0012.",
+    )
+    sessions = serializers.CharField(
+        default="",
+        allow_blank=True,
+        max_length=2_000,
+        help_text="Ids of focus-group sessions whose sorts alone enter the panel, separated by commas.",
+    )
+
+    def validate_excluded_sorts(self, value: str) -> list[str]:
+        return [label.strip() for label in value.split(",") if label.strip()]
+
+    def validate_sessions(self, value: str) -> list[int]:
+        ids = [part.strip() for part in value.split(",") if part.strip()]
+        if not all(part.isdigit() and 1 <= int(part) < 2**31 for part in ids):
+            raise serializers.ValidationError(_("Session ids are whole numbers, separated by commas."))
+        return [int(part) for part in ids]
+
+
 class FactorEvidenceJobSerializer(serializers.ModelSerializer):
     """The evidence job while it is computed (or when it ended without a panel)."""
 
     class Meta:
         model = FactorEvidence
-        fields = ["id", "factors", "status", "progress", "cancel_requested", "error", "created_at", "finished_at"]
+        fields = [
+            "id",
+            "factors",
+            "selection",
+            "status",
+            "progress",
+            "cancel_requested",
+            "error",
+            "created_at",
+            "finished_at",
+        ]
         read_only_fields = fields
 
 

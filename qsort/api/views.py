@@ -566,53 +566,42 @@ class FactorEvidence(Endpoint, APIView):
     significant loadings, explained variance and defining sorts, with a suggested range.
 
     Parallel analysis draws 1,000 sets of random sorts, so the panel is a background job with
-    progress and cancel, one per state of the study's sorts: the first GET for new data starts
-    it, later GETs answer 202 with its progress until the panel is ready (200)."""
+    progress and cancel, one per state of the study's sorts and choice of sorts (leave some
+    out as a run does, to see the evidence for that set before running it): the first GET for
+    new data starts it, later GETs answer 202 with its progress until the panel is ready (200)."""
 
     write_capability = Can.ANALYSE
 
-    def _factors(self) -> int:
-        request: Request = self.request
-        try:
-            factors = int(request.query_params.get("factors", AnalysisRun.MAX_FACTORS))
-        except ValueError:
-            factors = 0
-        if not 1 <= factors <= AnalysisRun.MAX_FACTORS:
-            raise ValidationError(
-                {"factors": [_("A whole number from 1 to %(max)d.") % {"max": AnalysisRun.MAX_FACTORS}]}
-            )
-        return factors
+    def _query(self) -> tuple[Study, int, dict[str, Any]]:
+        """The study, the trial solution's size and the sorts left out, checked (400 if not)."""
+        from qsort.runs.services import RunRefused, clean_selection
 
-    def _answer(self, job) -> Response:
+        query = s.EvidenceQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        study = self.study()
+        try:
+            selection = clean_selection(study, query.validated_data)
+        except RunRefused as refused:
+            raise ValidationError({"non_field_errors": [str(refused)]}) from None
+        return study, query.validated_data["factors"], selection
+
+    def _answer(self, *, again: bool) -> Response:
+        from qsort.runs.stability import evidence_job
+
+        study, factors, selection = self._query()
+        job = evidence_job(study, factors, selection=selection, user=self.request.user, again=again)
         if job is None:
             raise Conflict({"detail": _("The evidence needs at least two completed sorts.")})
         return _evidence_answer(job)
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter(
-                "factors", int, description="Factors of the trial solution the per-factor rules look at (1-8)."
-            )
-        ],
-        responses=EVIDENCE_JOB_RESPONSES,
-    )
+    @extend_schema(parameters=[s.EvidenceQuerySerializer], responses=EVIDENCE_JOB_RESPONSES)
     def get(self, request: Request, slug: str) -> Response:
-        from qsort.runs.stability import evidence_job
+        return self._answer(again=False)
 
-        factors = self._factors()
-        return self._answer(evidence_job(self.study(), factors, user=request.user))
-
-    @extend_schema(
-        request=None,
-        parameters=[OpenApiParameter("factors", int, description="As for GET.")],
-        responses=EVIDENCE_JOB_RESPONSES,
-    )
+    @extend_schema(request=None, parameters=[s.EvidenceQuerySerializer], responses=EVIDENCE_JOB_RESPONSES)
     def post(self, request: Request, slug: str) -> Response:
         """Compute the panel again after it was cancelled or failed (otherwise as GET)."""
-        from qsort.runs.stability import evidence_job
-
-        factors = self._factors()
-        return self._answer(evidence_job(self.study(), factors, user=request.user, again=True))
+        return self._answer(again=True)
 
 
 def _evidence_answer(job) -> Response:

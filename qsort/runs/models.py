@@ -370,12 +370,15 @@ class FactorEvidence(Job):
     withdrawn), from a trial solution with ``factors`` factors. ``result`` holds the panel
     (qsort.analysis.evidence.FactorEvidence.to_json).
 
-    With a ``run``: the panel of that finished run (its sorts, its own loadings and flags), for
-    a run too large for its task to compute the panel beside the analysis."""
+    ``selection``: the sorts the panel leaves out, as a run's parameters say it
+    (qsort.runs.services.clean_selection; empty: every sort). With a ``run``: the panel of that
+    finished run (its sorts, its own loadings and flags), for a run too large for its task to
+    compute the panel beside the analysis."""
 
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="factor_evidence")
     run = models.ForeignKey(AnalysisRun, null=True, blank=True, on_delete=models.CASCADE, related_name="evidence_jobs")
     factors = models.PositiveSmallIntegerField()
+    selection = models.JSONField(default=dict, blank=True)
     state = models.CharField(max_length=40)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

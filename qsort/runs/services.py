@@ -209,12 +209,10 @@ def clean_conditions(study: Study, wanted: list[str] | None) -> list[str]:
     return [label for label in labels if label in chosen]
 
 
-def clean_parameters(study: Study, parameters: dict[str, Any], *, n_sorts: int | None = None) -> dict[str, Any]:
-    """The run's parameters, checked against the study: raises RunRefused with a clear message.
-
-    A study with several conditions records which conditions the run covers ("conditions");
-    a single-condition study's parameters stay as they always were."""
-    conditions = clean_conditions(study, parameters.get("conditions"))
+def clean_selection(study: Study, parameters: dict[str, Any]) -> dict[str, Any]:
+    """Which sorts a run (or an evidence panel) leaves out, checked against the study (see
+    `leave_out`): raises RunRefused naming a label or session that is not the study's. Only the
+    keys in use, in one order, so the same choice is always the same value."""
     excluded = sorted({str(label).strip() for label in parameters.get("excluded_sorts") or [] if str(label).strip()})
     unknown = sorted(set(excluded) - _participants_labelled(study, excluded).keys())
     if unknown:
@@ -222,7 +220,6 @@ def clean_parameters(study: Study, parameters: dict[str, Any], *, n_sorts: int |
             _("No completed sort is labelled %(labels)s: check the codes to leave out.")
             % {"labels": ", ".join(unknown)}
         )
-    # Stored only when used, so the parameters of a run of every sort stay as they were.
     selection: dict[str, Any] = {}
     if parameters.get("exclude_open_link"):
         selection["exclude_open_link"] = True
@@ -234,6 +231,16 @@ def clean_parameters(study: Study, parameters: dict[str, Any], *, n_sorts: int |
         if known != set(sessions):
             raise RunRefused(_("Choose sessions of this study."))
         selection["sessions"] = sessions
+    return selection
+
+
+def clean_parameters(study: Study, parameters: dict[str, Any], *, n_sorts: int | None = None) -> dict[str, Any]:
+    """The run's parameters, checked against the study: raises RunRefused with a clear message.
+
+    A study with several conditions records which conditions the run covers ("conditions");
+    a single-condition study's parameters stay as they always were."""
+    conditions = clean_conditions(study, parameters.get("conditions"))
+    selection = clean_selection(study, parameters)
     if n_sorts is None:
         n_sorts = leave_out(study, study.sorts.filter(condition__label__in=conditions), selection).count()
     if n_sorts == 0:

@@ -175,21 +175,29 @@ def evidence_panel(sorts: StudySorts, factors: int, **parallel: Any) -> dict[str
 
 
 def evidence_job(
-    study: Study, factors: int = AnalysisRun.MAX_FACTORS, *, user=None, again: bool = False
+    study: Study,
+    factors: int = AnalysisRun.MAX_FACTORS,
+    *,
+    selection: dict[str, Any] | None = None,
+    user=None,
+    again: bool = False,
 ) -> FactorEvidence | None:
-    """The evidence job of the study's current sorts: the newest for this data and `factors`,
-    or a new one queued when there is none (or, with `again`, when the newest was cancelled or
-    failed). None with fewer than two sorts. A page view or an API read starts the job once per
-    state of the data; older jobs that ended are deleted."""
+    """The evidence job of the study's current sorts (less those `selection` leaves out, as
+    clean_selection returns it): the newest for this data, choice and `factors`, or a new one
+    queued when there is none (or, with `again`, when the newest was cancelled or failed). None
+    with fewer than two sorts. A page view or an API read starts the job once per state of the
+    data; older jobs of the same choice that ended are deleted."""
     count, state = study_state(study)
     if count < 2:
         return None
+    selection = selection or {}
     return _current_job(
-        FactorEvidence.objects.filter(study=study, factors=factors, run=None),
+        FactorEvidence.objects.filter(study=study, factors=factors, run=None, selection=selection),
         Study.objects.filter(pk=study.pk),
         again=again,
         study=study,
         factors=factors,
+        selection=selection,
         state=state,
         created_by=user,
     )
@@ -249,7 +257,7 @@ def suggested_panel(study: Study) -> dict[str, Any] | None:
     _count, state = study_state(study)
     return (
         FactorEvidence.objects.filter(
-            study=study, run=None, factors=AnalysisRun.MAX_FACTORS, state=state, status=Job.Status.DONE
+            study=study, run=None, selection={}, factors=AnalysisRun.MAX_FACTORS, state=state, status=Job.Status.DONE
         )
         .values_list("result", flat=True)
         .first()

@@ -323,7 +323,7 @@ def run_factor_evidence(job_id: int) -> None:
             run = AnalysisRun.objects.select_related("study").get(pk=job.run_id)
             workers = _workers(EVIDENCE_DRAWS * len(stored_result(run)["sorts"]))
             return stored_run_evidence(run, workers=workers, progress=progress, cancelled=cancelled)
-        sorts = load_sorts(Study.objects.get(pk=job.study_id))
+        sorts = load_sorts(Study.objects.get(pk=job.study_id), selection=job.selection)
         return evidence_panel(
             sorts,
             job.factors,
