@@ -25,3 +25,12 @@ def test_an_admin_reaches_the_admin_pages(page, django_user_model, demo_study):
 def test_the_login_page_has_no_serious_accessibility_problems(phone):
     phone.goto("/accounts/login/")
     assert axe_violations(phone) == []
+
+
+def test_axe_reports_a_serious_problem_and_leaves_a_mild_one_out(page):
+    """The page checks would pass vacuously if axe never ran: a nameless button (critical) is
+    reported, once per page however often axe is asked; an empty heading (minor) is not."""
+    page.set_content('<html lang="en"><title>t</title><main><h2></h2><button></button></main></html>')
+    first = axe_violations(page)
+    assert [v["id"] for v in first] == ["button-name"] and first[0]["impact"] == "critical"
+    assert [v["id"] for v in axe_violations(page)] == ["button-name"]
