@@ -121,6 +121,7 @@ def test_the_demo_study_is_sorted_by_taps_alone_on_a_throttled_phone(browser, li
 
     expect(phone.locator("#left-count")).to_have_text("38 cards still to place.")
     expect(phone.locator("[data-qsort][data-ready]")).to_have_count(1)
+    phone.wait_for_load_state("load")
     slow_cpu(phone, 1)
     expect(phone.locator(".p-kbd")).to_be_hidden()  # no keyboard instructions on a touch screen
     assert rows_top_to_bottom(phone) == sorted(GRID, reverse=True)  # "+4 Most agree" on top
@@ -159,6 +160,9 @@ def test_the_demo_study_is_sorted_by_taps_alone_on_a_throttled_phone(browser, li
 
     tap(phone.get_by_role("button", name="I'm done: check my sort"))
     expect(phone.get_by_role("heading", name="Your sort")).to_be_visible()
+    # Right after a navigation an emulated phone may still lay the page out 980 px wide (its
+    # default before the viewport tag applies): measure the layout once the page has loaded.
+    phone.wait_for_load_state("load")
     assert rows_top_to_bottom(phone) == sorted(GRID, reverse=True)
     expect(phone.locator(".p-grid.readonly .p-card").first).not_to_contain_text("…")
     sound(phone, f"phone{size}-5-review")
