@@ -32,7 +32,7 @@ from rest_framework.views import APIView
 from qsort.api import serializers as s
 from qsort.exchange import services as exchange
 from qsort.participate import services as participate
-from qsort.runs.models import AnalysisRun, Bootstrap, load_result
+from qsort.runs.models import AnalysisRun, Bootstrap, Part, load_result, result_parts
 from qsort.runs.services import correlations_of
 from qsort.security.limits import ParticipantThrottle
 from qsort.studies.access import Access, Can, access_for, role_allows, study_for
@@ -633,7 +633,7 @@ class AnalysisFactorEvidence(Endpoint, APIView):
 
         try:
             require_done(run)
-            stored = AnalysisRun.objects.filter(pk=run.pk).values_list("result__evidence", flat=True).get()
+            stored = result_parts(run.pk, {"evidence": Part("evidence")})["evidence"]
             if stored:
                 return Response(stored)
             job = run_evidence_job(run, user=user, again=again)

@@ -30,6 +30,12 @@ MAX_STEPS = 5000
 EVIDENCE_DRAWS = 1000
 #: Seed of the evidence panel's random sorts: fixed, so the same sorts give the same panel.
 EVIDENCE_SEED = 20261130
+#: How every panel (a study's, a chosen set's, a run's) draws its random sorts.
+PANEL_OPTIONS: dict[str, Any] = {
+    "draws": EVIDENCE_DRAWS,
+    "seed": EVIDENCE_SEED,
+    "max_retained": AnalysisRun.MAX_FACTORS,
+}
 
 
 def stored_result(run: AnalysisRun) -> dict[str, Any]:
@@ -167,9 +173,7 @@ def evidence_panel(sorts: StudySorts, factors: int, **parallel: Any) -> dict[str
         sorts.sort_ids,
         factors=factors,
         distribution=sorts.distribution,
-        draws=EVIDENCE_DRAWS,
-        seed=EVIDENCE_SEED,
-        max_retained=AnalysisRun.MAX_FACTORS,
+        **PANEL_OPTIONS,
         **parallel,
     ).to_json()
 
@@ -273,9 +277,7 @@ EVIDENCE_INLINE_MAX_SORTS = 300
 def run_evidence(data: np.ndarray, analysis: AnalysisResult) -> dict[str, Any]:
     """The panel of a run from its sorts' values and its analysis (its own loadings and flags):
     what the run task stores as ``result["evidence"]``."""
-    return evidence_for_result(
-        data, analysis, draws=EVIDENCE_DRAWS, seed=EVIDENCE_SEED, max_retained=AnalysisRun.MAX_FACTORS
-    ).to_json()
+    return evidence_for_result(data, analysis, **PANEL_OPTIONS).to_json()
 
 
 def stored_run_evidence(run: AnalysisRun, **parallel: Any) -> dict[str, Any]:
@@ -291,9 +293,7 @@ def stored_run_evidence(run: AnalysisRun, **parallel: Any) -> dict[str, Any]:
         rotated=np.array(result["loadings"], dtype=np.float64)[:, :k],
         flags=np.array(result["flags"], dtype=np.bool_)[:, :k],
         eigenvalues=np.array(result["eigenvalues"], dtype=np.float64),
-        draws=EVIDENCE_DRAWS,
-        seed=EVIDENCE_SEED,
-        max_retained=AnalysisRun.MAX_FACTORS,
+        **PANEL_OPTIONS,
         **parallel,
     ).to_json()
 

@@ -138,19 +138,19 @@ def results(request: HtmxRequest, slug: str) -> HttpResponse:
     # first view of new data, polled by its partial while it works, its panel shown when done.
     job = evidence_job(study, user=request.user)
     evidence = job.result if job is not None and job.status == job.Status.DONE else None
+    # The run form preselects the suggested number of factors: on load, or (results.js) when
+    # the polled panel arrives, with its hint swapped in out of band.
+    preselect = min(evidence["suggested"], AnalysisRun.MAX_FACTORS) if evidence else None
     panel = {
         "study": study,
         "job": job,
         "evidence": evidence,
+        "preselect": preselect,
         "can_analyse": access.can_analyse,
         "no_panel": _("The evidence appears once at least two sorts are completed."),
         "poll_url": reverse("runs:results", args=[study.slug]),
         "again_url": reverse("runs:evidence", args=[study.slug]),
     }
-    # The run form preselects the suggested number of factors: on load, or (results.js) when
-    # the polled panel arrives, with its hint swapped in out of band.
-    preselect = min(evidence["suggested"], AnalysisRun.MAX_FACTORS) if evidence else None
-    panel["preselect"] = preselect
     if request.htmx and request.htmx.target == "evidence-status":
         return render(request, "runs/_evidence_status.html", panel | {"suggestion_oob": True})
     if form is None:
@@ -191,7 +191,9 @@ def evidence_cancel(request: HttpRequest, slug: str, job_id: int) -> HttpRespons
     study = study_for(request.user, slug, Can.ANALYSE)
     job = get_object_or_404(FactorEvidence.objects.defer("result"), pk=job_id, study=study)
     cancel_job(job)
-    back = reverse("runs:run", args=[study.slug, job.run_id]) if job.run_id else reverse("runs:results", args=[slug])
+    back = (
+        reverse("runs:run", args=[study.slug, job.run_id]) if job.run_id else reverse("runs:results", args=[study.slug])
+    )
     return redirect(back + "#evidence")
 
 
