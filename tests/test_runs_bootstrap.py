@@ -470,3 +470,6 @@ def test_the_panel_of_a_chosen_set_of_sorts_leaves_them_out_before_any_run(clien
     assert unknown.status_code == 400 and "NOPE" in unknown.json()["non_field_errors"][0]
     assert client.get(base + "&sessions=abc").status_code == 400
     assert client.get(base + "&sessions=999").status_code == 400  # not a session of this study
+    # As many and as long labels and sessions as a run may leave out (the analyses endpoint's limits).
+    assert client.get(base + "&excluded_sorts=" + "x" * 41).status_code == 400
+    assert client.get(base + "&sessions=" + ",".join(["1"] * 101)).status_code == 400

@@ -14,6 +14,7 @@ from qsort.studies.models import (
     CONDITION_LABEL_MAX_LENGTH,
     GRID_MAX_VALUE,
     GRID_MIN_VALUE,
+    PARTICIPANT_CODE_MAX_LENGTH,
     Answer,
     Condition,
     GridColumn,
@@ -167,7 +168,7 @@ class ParticipantSerializer(serializers.ModelSerializer):
 class NewParticipantsSerializer(serializers.Serializer):
     count = serializers.IntegerField(min_value=0, max_value=Study.MAX_INVITES, default=0)
     codes = serializers.ListField(
-        child=serializers.CharField(max_length=40), max_length=Study.MAX_INVITES, default=list
+        child=serializers.CharField(max_length=PARTICIPANT_CODE_MAX_LENGTH), max_length=Study.MAX_INVITES, default=list
     )
 
     def validate(self, attrs: dict) -> dict:
@@ -223,6 +224,14 @@ class SubmittedSortSerializer(serializers.Serializer):
     submitted_at = serializers.DateTimeField()
 
 
+#: What a run (the analyses endpoint) or a panel (factor-evidence) may be asked to leave out:
+#: sorts by label (a participant's code, or P0012), sessions by id.
+LABEL_MAX = PARTICIPANT_CODE_MAX_LENGTH
+EXCLUDED_SORTS_MAX = 10_000
+SESSIONS_MAX = 100
+SESSION_ID_MAX = 2**31 - 1
+
+
 class AnalysisRequestSerializer(serializers.Serializer):
     factors = serializers.IntegerField(min_value=1, max_value=AnalysisRun.MAX_FACTORS)
     extraction = serializers.ChoiceField(choices=AnalysisRun.Extraction.values, default=AnalysisRun.Extraction.PCA)
@@ -243,15 +252,15 @@ class AnalysisRequestSerializer(serializers.Serializer):
         default=False, help_text="Leave out the sorts made through the study's open link."
     )
     sessions = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=2**31 - 1),
+        child=serializers.IntegerField(min_value=1, max_value=SESSION_ID_MAX),
         default=list,
-        max_length=100,
+        max_length=SESSIONS_MAX,
         help_text="Ids of focus-group sessions whose sorts alone enter the run; every sort when empty.",
     )
     excluded_sorts = serializers.ListField(
-        child=serializers.CharField(max_length=40),
+        child=serializers.CharField(max_length=LABEL_MAX),
         default=list,
-        max_length=10_000,
+        max_length=EXCLUDED_SORTS_MAX,
         help_text='Participant labels of sorts to leave out, e.g. ["D07", "P0012"].',
     )
 
@@ -338,23 +347,32 @@ class EvidenceQuerySerializer(serializers.Serializer):
     excluded_sorts = serializers.CharField(
         default="",
         allow_blank=True,
-        max_length=100_000,
+        max_length=EXCLUDED_SORTS_MAX * (LABEL_MAX + 1),
         help_text="Participant labels of sorts to leave out, separated by commas, e.g. D07,P0012.",
     )
     sessions = serializers.CharField(
         default="",
         allow_blank=True,
-        max_length=2_000,
+        max_length=SESSIONS_MAX * (len(str(SESSION_ID_MAX)) + 1),
         help_text="Ids of focus-group sessions whose sorts alone enter the panel, separated by commas.",
     )
 
     def validate_excluded_sorts(self, value: str) -> list[str]:
-        return [label.strip() for label in value.split(",") if label.strip()]
+        """The same labels, as many and as long, as the analyses endpoint takes."""
+        labels = [label.strip() for label in value.split(",") if label.strip()]
+        if len(labels) > EXCLUDED_SORTS_MAX or any(len(label) > LABEL_MAX for label in labels):
+            raise serializers.ValidationError(
+                _("At most %(n)d labels of at most %(length)d characters each.")
+                % {"n": EXCLUDED_SORTS_MAX, "length": LABEL_MAX}
+            )
+        return labels
 
     def validate_sessions(self, value: str) -> list[int]:
         ids = [part.strip() for part in value.split(",") if part.strip()]
-        if not all(part.isdigit() and 1 <= int(part) < 2**31 for part in ids):
-            raise serializers.ValidationError(_("Session ids are whole numbers, separated by commas."))
+        if len(ids) > SESSIONS_MAX or not all(part.isdigit() and 1 <= int(part) <= SESSION_ID_MAX for part in ids):
+            raise serializers.ValidationError(
+                _("At most %(n)d session ids, whole numbers separated by commas.") % {"n": SESSIONS_MAX}
+            )
         return [int(part) for part in ids]
 
 

@@ -531,6 +531,8 @@ class Study(models.Model):
 DEFAULT_CONDITION_LABEL = "Q1"
 # Labels name sorts in exports (P0007_Relapse) and results (P0007·Relapse): short, no separators.
 CONDITION_LABEL_MAX_LENGTH = 30
+#: A participant's pseudonymous code (and so a sort's label, which is the code or P0012).
+PARTICIPANT_CODE_MAX_LENGTH = 40
 
 
 class Condition(models.Model):
@@ -712,7 +714,9 @@ class Participant(models.Model):
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="participants")
     token = models.CharField(max_length=64, unique=True, default=new_participant_token, editable=False)
     code = models.CharField(
-        max_length=40, blank=True, help_text=_("Optional pseudonymous code chosen by the facilitator, e.g. P07.")
+        max_length=PARTICIPANT_CODE_MAX_LENGTH,
+        blank=True,
+        help_text=_("Optional pseudonymous code chosen by the facilitator, e.g. P07."),
     )
     stage = models.CharField(max_length=12, choices=Stage.choices, default=Stage.INVITED)
     # Joined through the study's open link (anyone with the link) rather than a personal one:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from qsort.studies.deck import tidy
 from qsort.studies.models import (
     GRID_MIN_VALUE,
+    PARTICIPANT_CODE_MAX_LENGTH,
     Collaborator,
     Condition,
     GridColumn,
@@ -242,7 +243,7 @@ class PaperSortForm(forms.Form):
     code = forms.CharField(
         label=_("Participant code"),
         required=False,
-        max_length=40,
+        max_length=PARTICIPANT_CODE_MAX_LENGTH,
         help_text=_("An existing participant's code, or a new code; leave empty for a new unnamed participant."),
     )
 
