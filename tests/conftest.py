@@ -174,6 +174,26 @@ class RowSnapshot:
                     copy.write(rows)
 
 
+@pytest.fixture
+def migrating_db(transactional_db):
+    """For a test that migrates apps backwards and forwards. Dropping a table starts its identity
+    sequence again at 1, and a RowSnapshot restored later in this process brings back rows with
+    their old keys: the next new row would collide with one of them. Every sequence is put back at
+    least where it was."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT sequencename, last_value FROM pg_sequences WHERE last_value IS NOT NULL")
+        before = cursor.fetchall()
+    yield
+    with connection.cursor() as cursor:
+        for sequence, last_value in before:
+            cursor.execute(
+                "SELECT setval(%s::regclass, GREATEST(%s, last_value)) FROM pg_sequences WHERE sequencename = %s",
+                [f'"{sequence}"', last_value, sequence],
+            )
+
+
 _DEMO_SNAPSHOTS: dict[tuple[str, ...], RowSnapshot] = {}
 
 

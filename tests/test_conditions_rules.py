@@ -158,7 +158,7 @@ def test_a_study_cannot_open_with_an_empty_question_in_any_condition(two):
     assert any("condition of instruction" in problem for problem in two.readiness_problems())
 
 
-def test_the_migration_moves_each_question_and_sort_to_a_first_condition(transactional_db):
+def test_the_migration_moves_each_question_and_sort_to_a_first_condition(migrating_db):
     """Existing data before 0005: one question per study, one sort per participant."""
     executor = MigrationExecutor(connection)
     before, after = [("studies", "0006_study_support_text_and_numbers")], [("studies", "0007_conditions")]

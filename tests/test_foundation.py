@@ -16,8 +16,7 @@ from qsort.studies.validation import SortRules, validate_sort
 from tests.conftest import REPO
 
 
-@pytest.mark.django_db(transaction=True)
-def test_migrations_apply_from_scratch_and_none_are_missing():
+def test_migrations_apply_from_scratch_and_none_are_missing(migrating_db):
     call_command("migrate", "runs", "zero", verbosity=0)
     call_command("migrate", "studies", "zero", verbosity=0)
     call_command("migrate", verbosity=0)
