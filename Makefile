@@ -54,10 +54,12 @@ worker: install
 services:
 	@bash scripts/ensure-services.sh
 
+# PYTHONDONTWRITEBYTECODE is emptied: where a machine sets it, every test process, worker and
+# manage.py it starts would compile the project (and pytest rewrite the test modules) again.
 test: install-dev services
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
 	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$(TEST_BROKER_URL)} \
-	SECURE_HTTPS=0 DEBUG=0 \
+	SECURE_HTTPS=0 DEBUG=0 PYTHONDONTWRITEBYTECODE= \
 	$(BIN)/pytest -n $(TEST_PROCESSES) --dist worksteal $(ARGS)
 
 # The browser tests, saving a PNG of each page they visit under screenshots/ (git-ignored).

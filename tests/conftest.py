@@ -27,6 +27,10 @@ def pytest_configure(config: pytest.Config) -> None:
     # Every test creates personas; the default PBKDF2 hasher would spend most of the suite's time on
     # their passwords. MD5 is for tests only.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # WhiteNoise lists and stats every static file each time a middleware chain is built, and the
+    # test Client builds one per instance: ~15 s of the suite. Looking a file up when it is asked
+    # for (as in development) serves the same files with the same headers.
+    settings.WHITENOISE_AUTOREFRESH = True
     # Under pytest-xdist each process has its own test database (pytest-django adds the suffix);
     # give each its own Celery queue too, so one process's worker never takes another's task.
     # (Worker processes a test starts are told the queue: QSORT_TEST_QUEUE, tests/slow_worker.py.)
