@@ -81,8 +81,7 @@ def make_study(owner, *, slug="tiny", n_statements=6, grid=None, status="open", 
         consent_text=fields.pop("consent_text", "You agree to take part."),
         **fields,
     )
-    for i in range(1, n_statements + 1):
-        study.add_statement(f"Statement number {i}")
+    study.add_statements(f"Statement number {i}" for i in range(1, n_statements + 1))
     study.set_grid(grid or {-1: 2, 0: 2, 1: 2})
     if status == "open":
         study.open()
