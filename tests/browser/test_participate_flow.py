@@ -75,6 +75,12 @@ def continue_to_grid(page: Page) -> None:
     script_ready(page)
 
 
+HOLD_THREE_TICKS = """() => new Promise((resolve) => {
+  let ticks = 0;
+  const interval = setInterval(() => { if (++ticks === 3) { clearInterval(interval); resolve(); } }, 50);
+})"""
+
+
 def drag(page: Page, card, target) -> None:
     """Mouse down on a card, move in steps (SortableJS follows pointer moves), release in the target
     list just below its last card (or at the foot of the screen when the column is taller), where a
@@ -89,8 +95,11 @@ def drag(page: Page, card, target) -> None:
     page.mouse.down()
     page.mouse.move(start["x"] + start["width"] / 2 + 10, start["y"] + start["height"] / 2 + 10, steps=3)
     page.mouse.move(end["x"] + end["width"] / 2, min(drop_y, end["y"] + end["height"] - 4), steps=12)
-    # SortableJS's pointer fallback samples the pointer every 50 ms: hold still briefly, as a hand does.
-    page.wait_for_timeout(150)
+    # Hold still briefly, as a hand does. SortableJS's pointer fallback samples the pointer on a
+    # 50 ms interval of the page's own clock; on a busy machine that clock runs late, and the page
+    # handles the release (input) before an overdue timer. So the hold is three ticks of an interval
+    # started now, on that same clock: Sortable's own interval, started earlier, has ticked first.
+    page.evaluate(HOLD_THREE_TICKS)
     page.mouse.up()
 
 
