@@ -35,76 +35,23 @@ def start_a_run(page, study) -> None:
     expect(page).to_have_url(re.compile(r"/results/\d+/$"))
 
 
-def test_a_researcher_starts_a_run_watches_it_finish_and_reads_every_page(page, demo_study, worker, subtests):
-    """One run, watched to the end, then read page by page as a researcher would; each reading is
-    its own subtest (a run, a worker and a context cost seconds: the readings share them)."""
+def test_a_researcher_starts_a_run_watches_it_finish_and_reads_factor_one(page, demo_study, worker):
     start_a_run(page, demo_study)
     progress = page.locator("#run-body progress")
     expect(progress).to_have_attribute("value", "100", timeout=30_000)
     expect(page.locator(".run-progress .percent")).to_have_text("100 %")
+    page.get_by_role("navigation", name="Pages of this run").get_by_role("link", name="Factor 1").click()
+    expect(page).to_have_url(re.compile(r"/results/\d+/factors/1/$"))
+    composite = page.get_by_label("Composite sort of factor 1")
+    expect(composite).to_be_visible()
+    expect(composite.locator(".column")).to_have_count(9)
+    expect(composite.locator(".card-st")).to_have_count(38)
     run = AnalysisRun.objects.get()
     assert run.status == "done"
-    overview = page.url
-    tabs = page.get_by_role("navigation", name="Pages of this run")
-
-    with subtests.test("factor one's composite sort"):
-        tabs.get_by_role("link", name="Factor 1").click()
-        expect(page).to_have_url(re.compile(r"/results/\d+/factors/1/$"))
-        composite = page.get_by_label("Composite sort of factor 1")
-        expect(composite).to_be_visible()
-        expect(composite.locator(".column")).to_have_count(9)
-        expect(composite.locator(".card-st")).to_have_count(38)
-        top = run.result["statements"][[row[0] for row in run.result["factor_arrays"]].index(4)]
-        expect(composite.locator(".column").last).to_contain_text(demo_study.statements.get(number=int(top)).text)
-        assert axe_violations(page) == []
-        screenshot(page, "runs-dashboard-desktop")
-
-    with subtests.test("a glossary word explains itself on focus and marks stand apart"):
-        page.goto(overview)
-        tabs.get_by_role("link", name="Factor 1").click()
-        term = page.locator(".term", has_text="Crib sheet").first
-        tip = term.locator(".tip")
-        assert tip.bounding_box()["width"] <= 1  # hidden until asked
-        term.focus()
-        expect(tip).to_contain_text("reading aid")
-        assert tip.bounding_box()["width"] > 100
-        mark = page.locator("td.q .mark").first
-        value = mark.locator("xpath=preceding-sibling::span[@class='q-value']")
-        gap = mark.bounding_box()["x"] - (value.bounding_box()["x"] + value.bounding_box()["width"])
-        assert gap >= 4  # "+4 6*" never reads as "+46*"
-
-    for name in RUN_PAGES:
-        with subtests.test("every page reads well", page=name or "overview"):
-            page.goto(f"/studies/{demo_study.slug}/results/{run.pk}/{name}")
-            current = page.locator('.run-tabs a[aria-current="page"]')
-            expect(current).to_have_count(1)
-            assert axe_violations(page) == [], name
-            screenshot(page, f"runs-{name.strip('/').replace('/', '-') or 'overview'}-desktop")
-
-    with subtests.test("the loadings table shows every sort without a scroll box and labels never overlap"):
-        page.goto(overview)
-        page.get_by_role("link", name="Loadings and flags").click()
-        rows = page.locator("table.loadings tbody tr")
-        expect(rows).to_have_count(demo_study.sorts.count())
-        box = page.locator("table.loadings").evaluate("t => t.parentElement.clientHeight >= t.offsetHeight")
-        assert box  # the table is as tall as its rows: no nested vertical scrolling
-        labels = page.locator("#loadings-plot .point-labels.wide text")
-        boxes = [labels.nth(i).bounding_box() for i in range(labels.count())]
-        assert boxes, "some labels fit"
-        for i, a in enumerate(boxes):
-            for b in boxes[i + 1 :]:
-                apart = a["x"] + a["width"] <= b["x"] or b["x"] + b["width"] <= a["x"]
-                apart = apart or a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"]
-                assert apart, (a, b)
-        points = page.locator("#loadings-plot g.point")
-        expect(points).to_have_count(demo_study.sorts.count())
-        points.first.focus()
-        expect(points.first.locator(".hover-label")).to_be_visible()
-        # the filter shows only confounded sorts, in place
-        page.get_by_role("link", name=re.compile(r"^Flagged \(")).click()
-        expect(page).to_have_url(re.compile(r"status=flagged"))
-        flagged = sum(1 for row in run.result["sort_status"] if row == "flagged")
-        expect(rows).to_have_count(flagged)
+    top = run.result["statements"][[row[0] for row in run.result["factor_arrays"]].index(4)]
+    expect(composite.locator(".column").last).to_contain_text(demo_study.statements.get(number=int(top)).text)
+    assert axe_violations(page) == []
+    screenshot(page, "runs-dashboard-desktop")
 
 
 def test_the_progress_bar_updates_live_when_a_worker_picks_the_run_up(page, demo_study):
@@ -151,6 +98,61 @@ def test_the_results_pages_fit_a_phone_and_pass_axe(phone, demo_study, worker):
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
     assert axe_violations(phone) == []
     screenshot(phone, "runs-results-phone")
+
+
+def test_every_page_of_a_run_reads_well_on_a_desktop(page, demo_study, worker):
+    start_a_run(page, demo_study)
+    expect(page.locator("#run-body progress")).to_have_attribute("value", "100", timeout=30_000)
+    run = AnalysisRun.objects.get()
+    for name in RUN_PAGES:
+        page.goto(f"/studies/{demo_study.slug}/results/{run.pk}/{name}")
+        current = page.locator('.run-tabs a[aria-current="page"]')
+        expect(current).to_have_count(1)
+        assert axe_violations(page) == [], name
+        screenshot(page, f"runs-{name.strip('/').replace('/', '-') or 'overview'}-desktop")
+
+
+def test_the_loadings_table_shows_every_sort_without_a_scroll_box_and_labels_never_overlap(page, demo_study, worker):
+    start_a_run(page, demo_study)
+    expect(page.locator("#run-body progress")).to_have_attribute("value", "100", timeout=30_000)
+    page.get_by_role("link", name="Loadings and flags").click()
+    rows = page.locator("table.loadings tbody tr")
+    expect(rows).to_have_count(demo_study.sorts.count())
+    box = page.locator("table.loadings").evaluate("t => t.parentElement.clientHeight >= t.offsetHeight")
+    assert box  # the table is as tall as its rows: no nested vertical scrolling
+    labels = page.locator("#loadings-plot .point-labels.wide text")
+    boxes = [labels.nth(i).bounding_box() for i in range(labels.count())]
+    assert boxes, "some labels fit"
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            apart = a["x"] + a["width"] <= b["x"] or b["x"] + b["width"] <= a["x"]
+            apart = apart or a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"]
+            assert apart, (a, b)
+    points = page.locator("#loadings-plot g.point")
+    expect(points).to_have_count(demo_study.sorts.count())
+    points.first.focus()
+    expect(points.first.locator(".hover-label")).to_be_visible()
+    # the filter shows only confounded sorts, in place
+    page.get_by_role("link", name=re.compile(r"^Flagged \(")).click()
+    expect(page).to_have_url(re.compile(r"status=flagged"))
+    flagged = sum(1 for row in AnalysisRun.objects.get().result["sort_status"] if row == "flagged")
+    expect(rows).to_have_count(flagged)
+
+
+def test_a_glossary_word_explains_itself_on_focus_and_marks_stand_apart(page, demo_study, worker):
+    start_a_run(page, demo_study)
+    expect(page.locator("#run-body progress")).to_have_attribute("value", "100", timeout=30_000)
+    page.get_by_role("navigation", name="Pages of this run").get_by_role("link", name="Factor 1").click()
+    term = page.locator(".term", has_text="Crib sheet").first
+    tip = term.locator(".tip")
+    assert tip.bounding_box()["width"] <= 1  # hidden until asked
+    term.focus()
+    expect(tip).to_contain_text("reading aid")
+    assert tip.bounding_box()["width"] > 100
+    mark = page.locator("td.q .mark").first
+    value = mark.locator("xpath=preceding-sibling::span[@class='q-value']")
+    gap = mark.bounding_box()["x"] - (value.bounding_box()["x"] + value.bounding_box()["width"])
+    assert gap >= 4  # "+4 6*" never reads as "+46*"
 
 
 def test_a_researcher_bootstraps_the_run_cancels_one_and_reads_the_stability_plot(page, demo_study, worker):
