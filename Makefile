@@ -11,11 +11,12 @@ PORT ?= 8000
 # Tests always talk to real services; these defaults match the machine's local ones.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/qsort
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/0
-# pytest-xdist processes, each with its own test database and Celery queue. Two per core: the
-# browser tests wait on Chromium and the live server, and with one per core the CPUs sat idle
-# (2 cores: 587 s with 2 processes, 417 s with 4, CPU 96 % busy). worksteal: a process that runs
-# out takes queued tests from the others, so the long browser tests do not end on one process.
-TEST_PROCESSES ?= 4
+# pytest-xdist processes, each with its own test database and Celery queue. Three on 2 cores: the
+# browser tests wait on Chromium and the live server, so one per core left the CPUs idle (587 s
+# with 2, once), while a fourth adds its start-up and contention to a machine already 98 % busy
+# (2026-12-01, quiet: 168 s with 3, 176-183 s with 4). worksteal: a process that runs out takes
+# queued tests from the others, so the long browser tests do not end on one process.
+TEST_PROCESSES ?= 3
 
 .PHONY: run test screenshots install install-dev services typecheck lint format check-deploy benchmarks worker clean
 
