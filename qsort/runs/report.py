@@ -21,7 +21,7 @@ from qsort.exchange import writers
 from qsort.exchange.tables import Cell, Table
 from qsort.runs.models import AnalysisRun, Bootstrap, Part, result_parts
 from qsort.runs.services import RunRefused
-from qsort.runs.stability import evidence_for_run, latest_bootstrap, require_done, stored_result
+from qsort.runs.stability import evidence_for_run, finished_bootstraps, latest_bootstrap, require_done, stored_result
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -155,7 +155,7 @@ def run_methods(run: AnalysisRun, result: Mapping[str, Any] | None = None) -> st
     if result is None:
         result = result_parts(run.pk, {name: Part(name) for name in (*METHODS_FIELDS, "evidence")})
     boot = (
-        run.bootstraps.filter(status=Bootstrap.Status.DONE)
+        finished_bootstraps(run)
         .values(**{name: KeyTransform(name, "result") for name in METHODS_BOOTSTRAP_FIELDS})
         .first()
     )

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 from django.db import transaction
-from django.db.models import Count, Max
+from django.db.models import Count, Max, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -150,9 +150,15 @@ def cancel_job(job: Job) -> None:
     job.refresh_from_db()
 
 
+def finished_bootstraps(run: AnalysisRun) -> QuerySet[Bootstrap]:
+    """The run's finished bootstraps, newest first: the first is what the pages, exports and
+    the report show."""
+    return run.bootstraps.filter(status=Bootstrap.Status.DONE)
+
+
 def latest_bootstrap(run: AnalysisRun) -> Bootstrap | None:
     """The run's newest finished bootstrap (what exports and the report show)."""
-    return run.bootstraps.filter(status=Bootstrap.Status.DONE).first()
+    return finished_bootstraps(run).first()
 
 
 # --- number-of-factors evidence ----------------------------------------------------------

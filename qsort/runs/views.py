@@ -43,6 +43,7 @@ from qsort.runs.stability import (
     MAX_STEPS,
     cancel_job,
     evidence_job,
+    finished_bootstraps,
     latest_bootstrap,
     run_evidence_job,
     start_bootstrap,
@@ -453,7 +454,7 @@ def loadings(request: HtmxRequest, context: dict) -> HttpResponse:
             wanted_parts |= _plot_parts(turn["first"], turn["second"], prefix="turn_")
     parts = result_parts(run.pk, wanted_parts)
     frequencies = flag_frequencies(
-        run.bootstraps.filter(status=Bootstrap.Status.DONE)
+        finished_bootstraps(run)
         .annotate(stats=KeyTransform("loading_stats", "result"))
         .values_list("stats", flat=True)
         .first()
@@ -574,7 +575,7 @@ def report(request: HttpRequest, context: dict) -> HttpResponse:
     context |= {
         "section": "report",
         "glossary": GLOSSARY.values(),
-        "has_bootstrap": run.bootstraps.filter(status=Bootstrap.Status.DONE).exists(),
+        "has_bootstrap": finished_bootstraps(run).exists(),
         "methods": run_methods(run, context["dashboard"].result),
     }
     return render(request, "runs/report.html", context)
